@@ -1,0 +1,16 @@
+# nndl: the linear neural networks chapter of Dive into Deep Learning as a reproducible pipeline.
+# This file is an index: the config, the rule files, and the final targets.
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

@@ -1,0 +1,30 @@
+"""Load each task's data once, as tensors on the chosen device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from nndl import fashion_mnist, synthetic
+from nndl.training import Split
+
+
+def fashion_mnist_split(folder: str | Path, split: str, device: torch.device) -> Split:
+    """Images as float32 in [0, 1], shape (n, 28, 28); labels int64 (n,). One copy, on `device`."""
+    images, labels = fashion_mnist.load_split(folder, split)
+    X = torch.from_numpy(images.copy()).to(device).float().div_(255)
+    y = torch.from_numpy(labels.astype("int64")).to(device)
+    return Split(X, y)
+
+
+def load_task_data(task: str, data_path: str | Path, device: torch.device) -> tuple[Split, Split, dict]:
+    """(train, test, extras): extras hold the true parameters for linreg."""
+    if task == "linreg":
+        data = synthetic.load_dataset(data_path)
+        train = Split(data["X_train"].to(device), data["y_train"].to(device))
+        test = Split(data["X_test"].to(device), data["y_test"].to(device))
+        return train, test, {"true_w": data["true_w"], "true_b": data["true_b"]}
+    return (fashion_mnist_split(data_path, "train", device),
+            fashion_mnist_split(data_path, "test", device), {})
+

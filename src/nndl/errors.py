@@ -1,0 +1,25 @@
+"""Errors a user can meet, each with a message that says what is wrong and how to fix it."""
+
+
+class NndlError(Exception):
+    """Base class: a problem with the user's input or environment, not a bug in nndl."""
+
+
+class ConfigError(NndlError):
+    """A config key is missing, misspelled or out of range."""
+
+
+class DataError(NndlError):
+    """A data file is missing, malformed or fails its checksum."""
+
+
+class DeviceError(NndlError):
+    """The configured device does not exist on this machine."""
+
+
+class GateError(NndlError):
+    """A trained model missed a quality gate."""
+
+
+class DivergenceError(NndlError):
+    """A loss became NaN or infinite during training."""

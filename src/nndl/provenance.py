@@ -1,0 +1,26 @@
+"""What is needed to reproduce a result: git state, host and process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+
+def git_state(root: str | Path) -> dict[str, str | bool | None]:
+    """The commit checked out in `root` and whether the tracked tree differs from it."""
+    def git(*args: str) -> str | None:
+        try:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                                  check=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def process_identity() -> dict[str, str]:
+    return {"host": socket.gethostname(), "pid": str(os.getpid())}

@@ -1,0 +1,107 @@
+"""Train and evaluate a learner on in-memory tensors, batched by index.
+
+`train_epoch` and `evaluate` return numbers; they never print, plot or log. `fit` runs the epochs,
+stops at the first non-finite loss, and hands each epoch's record to a callback.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from nndl.errors import DivergenceError
+from nndl.models import Learner
+
+EVAL_BATCH = 8192
+
+
+@dataclass
+class Split:
+    X: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch.Generator,
+                classify: bool, trajectory: list | None = None) -> dict[str, float]:
+    """One pass over `data` in a random order drawn from `generator`.
+
+    Returns the mean per-example loss over the pass (and accuracy when `classify`). When
+    `trajectory` is a list, the flattened weights and bias are appended after every step.
+    """
+    n = len(data)
+    order = torch.randperm(n, generator=generator).to(data.X.device)
+    loss_sum = torch.zeros((), device=data.X.device)
+    correct = torch.zeros((), device=data.X.device, dtype=torch.long)
+    for start in range(0, n, batch_size):
+        batch = order[start:start + batch_size]
+        X, y = data.X[batch], data.y[batch]
+        output = learner.forward(X)
+        losses = learner.loss(output, y)
+        learner.step(losses)
+        loss_sum += losses.detach().sum()  # stays on the device: no sync per step
+        if classify:
+            correct += (output.detach().argmax(dim=1) == y).sum()
+        if trajectory is not None:
+            W, b = learner.weight_and_bias()
+            trajectory.append(torch.cat([W.reshape(-1), b.reshape(-1)]).tolist())
+    metrics = {"loss": loss_sum.item() / n}
+    if classify:
+        metrics["accuracy"] = correct.item() / n
+    return metrics
+
+
+@torch.no_grad()
+def evaluate(learner: Learner, data: Split, classify: bool) -> dict[str, float]:
+    """Mean per-example loss (and accuracy) over `data`, without changing the learner."""
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(data), EVAL_BATCH):
+        X, y = data.X[start:start + EVAL_BATCH], data.y[start:start + EVAL_BATCH]
+        output = learner.forward(X)
+        loss_sum += learner.loss(output, y).sum().item()
+        if classify:
+            correct += (output.argmax(dim=1) == y).sum().item()
+    metrics = {"loss": loss_sum / len(data)}
+    if classify:
+        metrics["accuracy"] = correct / len(data)
+    return metrics
+
+
+def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: int,
+        generator: torch.Generator, classify: bool, record_trajectory: bool = False,
+        on_epoch: Callable[[dict], None] | None = None) -> dict:
+    """Train for `epochs`; return the history (untrained baseline, per-epoch records, trajectory).
+
+    For regression `train/loss` is measured over the whole training set after the epoch (as the
+    notes print it); for classification it is the mean over the epoch's minibatches (as the notes'
+    chart shows it). Raises DivergenceError at the first epoch whose loss is not finite.
+    """
+    untrained = evaluate(learner, test, classify)
+    history: dict = {"untrained": {f"untrained/test_{key}": value for key, value in untrained.items()},
+                     "epochs": [], "trajectory": [] if record_trajectory else None}
+    for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
+        train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"])
+        if not classify:
+            train_metrics = evaluate(learner, train, classify)
+        test_metrics = evaluate(learner, test, classify)
+        record = {"epoch": epoch,
+                  **{f"train/{key}": value for key, value in train_metrics.items()},
+                  **{f"test/{key}": value for key, value in test_metrics.items()},
+                  "epoch_seconds": time.perf_counter() - started}
+        history["epochs"].append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        bad = {key: value for key, value in record.items() if key.endswith("loss") and not math.isfinite(value)}
+        if bad:
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}: " + ", ".join(f"{k} = {v}" for k, v in bad.items())
+                + ". The learning rate is probably too large for this task."
+            )
+    return history

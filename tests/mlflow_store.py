@@ -1,0 +1,20 @@
+"""Read an MLflow store the way a user's `mlflow ui` would, for assertions in tests."""
+
+from __future__ import annotations
+
+from mlflow.tracking import MlflowClient
+
+
+def runs_by_name(tracking_uri: str, experiment: str) -> dict:
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None, f"experiment {experiment!r} not in {tracking_uri}"
+    return {run.info.run_name: run for run in client.search_runs([found.experiment_id])}
+
+
+def metric_steps(tracking_uri: str, run_id: str, key: str) -> list[int]:
+    return [m.step for m in MlflowClient(tracking_uri=tracking_uri).get_metric_history(run_id, key)]
+
+
+def artifact_paths(tracking_uri: str, run_id: str, folder: str | None = None) -> set[str]:
+    return {a.path for a in MlflowClient(tracking_uri=tracking_uri).list_artifacts(run_id, folder)}

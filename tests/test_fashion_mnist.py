@@ -1,0 +1,123 @@
+"""Acquisition and verification of the real Fashion-MNIST files, and the generated stand-in."""
+
+import gzip
+import io
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import SYSTEM_FASHION_MNIST, needs_system_fashion_mnist
+from http_mirrors import MirrorServer, dead_url
+from nndl import fashion_mnist, idx
+from nndl.errors import DataError
+
+
+def acquire(destination, **sources):
+    arguments = {"local_dir": None, "system_dir": None, "mirrors": [], "retries": 1, "timeout_s": 5}
+    arguments.update(sources)
+    log = io.StringIO()
+    manifest = fashion_mnist.acquire(destination, log=log, **arguments)
+    return manifest, log.getvalue()
+
+
+@needs_system_fashion_mnist
+def test_system_copy_is_acquired_and_verified(tmp_path):
+    manifest, log = acquire(tmp_path / "out", system_dir=str(SYSTEM_FASHION_MNIST))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(fashion_mnist.FILE_NAMES)
+    assert all(entry["source"].startswith(str(SYSTEM_FASHION_MNIST)) for entry in manifest.values())
+    assert log.count("verified") == 4
+    images, labels = fashion_mnist.load_split(tmp_path / "out", "test")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and set(np.unique(labels)) == set(range(10))
+
+
+@pytest.fixture
+def corrupted_local_dir(tmp_path):
+    """The real files, with one training image changed by one pixel (valid gzip, wrong data)."""
+    if not SYSTEM_FASHION_MNIST.exists():
+        pytest.skip("needs Debian's dataset-fashion-mnist")
+    local = tmp_path / "local"
+    shutil.copytree(SYSTEM_FASHION_MNIST, local)
+    raw = bytearray(gzip.decompress((local / "train-images-idx3-ubyte.gz").read_bytes()))
+    raw[5000] ^= 0x01
+    (local / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    return local
+
+
+def test_corrupted_local_file_names_file_source_and_both_hashes(corrupted_local_dir, tmp_path):
+    destination = tmp_path / "out"
+    with pytest.raises(DataError) as caught:
+        acquire(destination, local_dir=str(corrupted_local_dir), system_dir=str(SYSTEM_FASHION_MNIST))
+    message = str(caught.value)
+    assert "train-images-idx3-ubyte.gz" in message
+    assert "data.fashion_mnist.local_dir" in message and str(corrupted_local_dir) in message
+    assert fashion_mnist.FILES["train_images"].sha256 in message
+    actual = [line for line in message.splitlines() if "decompressed bytes is" in line][0].split()[-1]
+    assert len(actual) == 64 and actual != fashion_mnist.FILES["train_images"].sha256
+    assert not destination.exists() or list(destination.iterdir()) == []
+
+
+def test_truncated_local_file_is_reported(tmp_path):
+    local = tmp_path / "local"
+    local.mkdir()
+    full = gzip.compress(np.random.default_rng(0).integers(0, 255, 5000, dtype=np.uint8).tobytes())
+    (local / "train-images-idx3-ubyte.gz").write_bytes(full[: len(full) // 2])
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz from data.fashion_mnist.local_dir .*"
+                                        "not a complete gzip file"):
+        acquire(tmp_path / "out", local_dir=str(local))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_no_source_lists_what_was_tried_and_how_to_fix(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "train-images.idx3-ubyte.gz").write_bytes(b"x")  # a near miss of the right name
+    with pytest.raises(DataError) as caught:
+        acquire(tmp_path / "out", local_dir=str(empty), system_dir=str(tmp_path / "nowhere"),
+                mirrors=[dead_url()])
+    message = str(caught.value)
+    assert "data.fashion_mnist.local_dir" in message and "does not exist" in message
+    assert "rename to train-images-idx3-ubyte.gz" in message
+    assert "the folder does not exist" in message
+    assert "download mirrors" in message and "127.0.0.1" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+
+
+@needs_system_fashion_mnist
+def test_download_from_mirrors_verifies_decompressed_bytes(tmp_path):
+    files = {name: (SYSTEM_FASHION_MNIST / name).read_bytes() for name in fashion_mnist.FILE_NAMES}
+    with MirrorServer(files) as server:
+        manifest, log = acquire(tmp_path / "out", mirrors=[server.url("corrupt"), server.url("good")])
+    assert all(entry["source"].startswith(server.url("good")) for entry in manifest.values())
+    for name in fashion_mnist.FILE_NAMES:
+        assert (tmp_path / "out" / name).read_bytes() == files[name]
+    assert "failed verification" not in log  # the corrupt mirror's failure is not fatal
+
+
+def test_stand_in_is_deterministic_and_loads(tmp_path):
+    first = fashion_mnist.generate_stand_in(tmp_path / "a", 100, 30, seed=3)
+    second = fashion_mnist.generate_stand_in(tmp_path / "b", 100, 30, seed=3)
+    other = fashion_mnist.generate_stand_in(tmp_path / "c", 100, 30, seed=4)
+    assert first == second and first != other
+    for name in fashion_mnist.FILE_NAMES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    images, labels = fashion_mnist.load_split(tmp_path / "a", "train")
+    assert images.shape == (100, 28, 28) and labels.shape == (100,) and labels.max() < 10
+
+
+def test_loader_rejects_mismatched_counts(tmp_path):
+    fashion_mnist.generate_stand_in(tmp_path, 20, 10, seed=0)
+    idx.write_idx_gz(np.zeros(19, dtype=np.uint8), tmp_path / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DataError, match="20 train images but 19 labels"):
+        fashion_mnist.load_split(tmp_path, "train")
+
+
+def test_loader_names_a_file_with_bad_magic(tmp_path):
+    fashion_mnist.generate_stand_in(tmp_path, 20, 10, seed=0)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[2] = 9
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz: bad magic number"):
+        fashion_mnist.load_split(tmp_path, "test")

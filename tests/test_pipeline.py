@@ -1,0 +1,137 @@
+"""The real pipeline on the small config, end to end: Snakemake, training, evaluation, MLflow."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import Workflow, small_config
+from mlflow_store import artifact_paths, metric_steps, runs_by_name
+
+pytestmark = pytest.mark.e2e
+RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
+EPOCH_METRICS = {"linreg": ["train/loss", "test/loss", "epoch_seconds"],
+                 "softmax": ["train/loss", "train/accuracy", "test/loss", "test/accuracy", "epoch_seconds"]}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Workflow:
+    workflow = Workflow(tmp_path_factory.mktemp("pipeline") / "project")
+    workflow.write_config(small_config())
+    workflow.run()
+    return workflow
+
+
+def test_dry_run_lists_the_pipeline_rules(workflow):
+    workflow.write_config(small_config())
+    output = workflow.run("--dry-run").stdout
+    for rule in ["env_check", "fashion_mnist", "synthetic_data", "tracking_store", "train", "evaluate"]:
+        assert f"rule {rule}:" in output
+
+
+def test_lint_is_clean(workflow):
+    result = workflow.run("--lint")
+    output = result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in output
+
+
+def test_env_json_records_versions_and_device(finished):
+    env = json.loads(finished.path("results/env.json").read_text())
+    assert set(env["versions"]) >= {"torch", "torchvision", "snakemake", "mlflow"}
+    assert env["device"] in ("cpu", "cuda") and isinstance(env["cuda_available"], bool)
+    assert env["cpu_count"] >= 1 and env["torch_threads"] >= 1
+
+
+def test_four_finished_runs_with_every_epoch_step(finished):
+    runs = runs_by_name(finished.tracking_uri, "nndl-small")
+    assert sorted(runs) == sorted(RUN_NAMES)
+    for name, run in runs.items():
+        task = name.split("-")[0]
+        assert run.info.status == "FINISHED", name
+        epochs = small_config()[task]["epochs"]
+        for key in EPOCH_METRICS[task]:
+            assert metric_steps(finished.tracking_uri, run.info.run_id, key) == list(range(1, epochs + 1)), key
+        assert run.data.tags["task"] == task and run.data.tags["config_hash"]
+        assert run.data.params["learning_rate"] == str(small_config()[task]["learning_rate"])
+        assert "final/test_loss" in run.data.metrics
+        artifacts = artifact_paths(finished.tracking_uri, run.info.run_id)
+        assert {"history.json", "metrics.json", "model.pt"} <= artifacts
+        if name.split("-")[1] == "concise":
+            assert "model" in artifacts or any(path.startswith("model") for path in artifacts)
+
+
+def test_run_outputs_and_metrics(finished):
+    for name in RUN_NAMES:
+        task, impl, _ = name.split("-")
+        folder = finished.path(f"results/runs/{task}-{impl}/seed-0")
+        run_id = (folder / "run_id.txt").read_text().strip()
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert metrics["run_id"] == run_id
+        if task == "linreg":
+            assert metrics["vs_truth"]["max_abs_w_error"] < 0.01 and metrics["vs_truth"]["abs_b_error"] < 0.01
+            assert metrics["vs_closed_form"]["max_abs_w_error"] < 0.01
+        else:
+            assert metrics["test/accuracy"] > 0.7
+            assert len(metrics["per_class_accuracy"]) == 10
+            confusion = metrics["confusion_matrix"]
+            assert sum(map(sum, confusion)) == small_config()["data"]["fashion_mnist"]["generate"]["test"]
+            predictions = json.loads((folder / "predictions.json").read_text())
+            assert len(predictions["true"]) == 20 and len(predictions["images"][0]) == 28
+
+
+def test_retraining_gives_identical_history(finished):
+    history_path = finished.path("results/runs/softmax-scratch/seed-0/history.json")
+    before = json.loads(history_path.read_text())
+    finished.run("--forcerun", "results/runs/softmax-scratch/seed-0/model.pt", "--until", "train")
+    after = json.loads(history_path.read_text())
+    assert after["run_id"] != before["run_id"]
+    strip = lambda history: [{k: v for k, v in e.items() if k != "epoch_seconds"} for e in history["epochs"]]
+    assert strip(after) == strip(before)
+
+
+def test_gate_miss_fails_the_job_and_the_run(workflow):
+    config = small_config()
+    config["gates"]["softmax"]["min_test_accuracy"] = 1.0  # accuracy must be > 1: impossible
+    workflow.write_config(config)
+    result = workflow.run("results/runs/softmax-concise/seed-0/model.pt", check=False)
+    assert result.returncode != 0
+    assert "missed its quality gate(s): test/accuracy" in result.stderr + result.stdout
+    assert not workflow.path("results/runs/softmax-concise/seed-0/model.pt").exists()
+    run = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-concise-seed0"]
+    assert run.info.status == "FAILED"
+
+
+def test_sigterm_to_a_training_job_marks_its_run_killed(workflow):
+    config = small_config()
+    config["softmax"]["epochs"] = 2000  # long enough to be caught mid-training
+    workflow.write_config(config)
+    process = subprocess.Popen(workflow.command("results/runs/softmax-scratch/seed-0/model.pt"),
+                               cwd=workflow.folder, env=workflow.environment(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        run = None
+        while time.time() < deadline:
+            # Read the store only once the pipeline has created it: two first users of a fresh
+            # sqlite store race on its schema.
+            if workflow.path("results/tracking/experiment.json").exists():
+                try:
+                    run = runs_by_name(workflow.tracking_uri, "nndl-small").get("softmax-scratch-seed0")
+                except AssertionError:
+                    run = None
+                if run is not None and run.info.status == "RUNNING" and "nndl.pid" in run.data.tags:
+                    break
+            time.sleep(0.5)
+        assert run is not None, "the training run never appeared in MLflow"
+        time.sleep(1)  # let it get into its epochs
+        os.kill(int(run.data.tags["nndl.pid"]), signal.SIGTERM)
+        assert process.wait(timeout=120) != 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    run = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"]
+    assert run.info.status == "KILLED"
+    assert not workflow.path("results/runs/softmax-scratch/seed-0/model.pt").exists()

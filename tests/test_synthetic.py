@@ -1,0 +1,42 @@
+import json
+
+import torch
+
+from nndl import evaluation, synthetic
+
+SPEC = {"true_w": [2.0, -3.4], "true_b": 4.2, "n_train": 1000, "n_test": 200, "noise_std": 0.01, "seed": 0}
+
+
+def make(seed=0):
+    return synthetic.make_dataset(SPEC["true_w"], SPEC["true_b"], SPEC["n_train"], SPEC["n_test"],
+                                  SPEC["noise_std"], seed)
+
+
+def test_shapes_and_truth():
+    data = make()
+    assert data["X_train"].shape == (1000, 2) and data["y_train"].shape == (1000, 1)
+    assert data["X_test"].shape == (200, 2)
+    assert torch.equal(data["true_w"], torch.tensor([2.0, -3.4]))
+
+
+def test_noise_level_matches_the_model():
+    data = make()
+    residual = data["y_train"].reshape(-1) - (data["X_train"] @ data["true_w"] + 4.2)
+    assert 0.008 < residual.std().item() < 0.012
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    for name, seed in [("a", 0), ("b", 0), ("c", 1)]:
+        synthetic.save_dataset(make(seed), tmp_path / f"{name}.pt", tmp_path / f"{name}.json", SPEC)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert (tmp_path / "a.pt").read_bytes() != (tmp_path / "c.pt").read_bytes()
+    description = json.loads((tmp_path / "a.json").read_text())
+    assert description["shapes"]["X_train"] == [1000, 2] and len(description["tensors_sha256"]) == 64
+    loaded = synthetic.load_dataset(tmp_path / "a.pt")
+    assert torch.equal(loaded["X_train"], make()["X_train"])
+
+
+def test_closed_form_recovers_the_truth():
+    data = make()
+    w, b = evaluation.closed_form(data["X_train"], data["y_train"])
+    assert torch.allclose(w, data["true_w"], atol=2e-3) and abs(b.item() - 4.2) < 2e-3

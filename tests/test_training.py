@@ -1,0 +1,87 @@
+"""Training loops: scratch and concise agree, runs are reproducible, divergence and gates are caught."""
+
+import pytest
+import torch
+
+from nndl import fashion_mnist, runs
+from nndl.datasets import fashion_mnist_split
+from nndl.errors import DivergenceError
+from nndl.models import build_learner
+from nndl.synthetic import make_dataset
+from nndl.training import Split, fit
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stand-in")
+    fashion_mnist.generate_stand_in(folder, 600, 200, seed=0)
+    cpu = torch.device("cpu")
+    return fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
+
+
+def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2):
+    train, test = stand_in
+    generator = torch.Generator().manual_seed(seed)
+    learner = build_learner("softmax", impl, 784, 10, learning_rate, 0.01, generator, torch.device("cpu"))
+    return fit(learner, train, test, batch_size=64, epochs=epochs, generator=generator, classify=True)
+
+
+def without_times(history):
+    return [{k: v for k, v in record.items() if k != "epoch_seconds"} for record in history["epochs"]]
+
+
+def test_scratch_and_concise_follow_the_same_trajectory(stand_in):
+    scratch_history = without_times(train_softmax(stand_in, "scratch"))
+    concise_history = without_times(train_softmax(stand_in, "concise"))
+    for ours, theirs in zip(scratch_history, concise_history):
+        for key in ours:
+            assert ours[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-5), key
+
+
+def test_same_seed_same_history_other_seed_other_history(stand_in):
+    first = without_times(train_softmax(stand_in, "scratch", seed=1))
+    assert first == without_times(train_softmax(stand_in, "scratch", seed=1))
+    assert first != without_times(train_softmax(stand_in, "scratch", seed=2))
+
+
+def test_history_has_untrained_baseline_and_every_epoch(stand_in):
+    history = train_softmax(stand_in, "concise", epochs=3)
+    assert [record["epoch"] for record in history["epochs"]] == [1, 2, 3]
+    assert 0.0 <= history["untrained"]["untrained/test_accuracy"] <= 0.3
+    assert history["epochs"][-1]["test/accuracy"] > 0.9
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
+    seen = []
+    data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
+    generator = torch.Generator().manual_seed(0)
+    learner = build_learner("linreg", impl, 2, 1, 1000.0, 0.01, generator, torch.device("cpu"))
+    with pytest.raises(DivergenceError, match=r"diverged at epoch 1: train/loss = (nan|inf)"):
+        fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
+            10, 3, generator, classify=False, on_epoch=seen.append)
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_linreg_recovers_the_parameters(impl):
+    data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
+    generator = torch.Generator().manual_seed(0)
+    learner = build_learner("linreg", impl, 2, 1, 0.03, 0.01, generator, torch.device("cpu"))
+    history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
+                  10, 3, generator, classify=False, record_trajectory=True)
+    W, b = learner.weight_and_bias()
+    assert torch.allclose(W.reshape(-1), data["true_w"], atol=0.01) and abs(b.item() - 4.2) < 0.01
+    assert history["epochs"][-1]["train/loss"] < 1e-3
+    assert len(history["trajectory"]) == 300 and len(history["trajectory"][0]) == 3
+
+
+def test_gate_failures_say_which_gate_and_by_how_much():
+    gates = {"max_train_loss": 0.5, "min_train_accuracy": 0.7, "min_test_accuracy": 0.7}
+    final = {"train/loss": 0.6, "train/accuracy": 0.8, "test/accuracy": 0.65}
+    failures = runs.gate_failures("softmax", gates, final)
+    assert failures == ["train/loss = 0.6, gate < 0.5 (off by 0.1)",
+                        "test/accuracy = 0.65, gate > 0.7 (off by 0.05)"]
+    errors = {"max_abs_w_error": 0.002, "abs_b_error": 0.02}
+    assert runs.gate_failures("linreg", {"max_param_error": 0.01}, {}, errors) == \
+        ["|b error| = 0.02, gate < 0.01 (off by 0.01)"]
