@@ -82,6 +82,43 @@ def test_run_outputs_and_metrics(finished):
             assert len(predictions["true"]) == 20 and len(predictions["images"][0]) == 28
 
 
+def test_report_is_rendered_with_every_figure_and_no_errors(finished):
+    notebook = json.loads(finished.path("results/report/summary.ipynb").read_text())
+    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output.get("output_type") == "error"]
+    assert not [output for output in outputs if output.get("name") == "stderr"]
+    html = finished.path("results/report/summary.html").read_text()
+    assert html.count("data:image/png;base64") == 11  # samples + 10 figures of seed 0
+    for text in ["Linear regression", "w error (true - w)", "untrained test accuracy", "FINISHED",
+                 "softmax-scratch-seed0", "mlflow ui", "T恤"]:
+        assert text in html, text
+    assert "def show(" not in html  # code cells are hidden
+
+
+def test_figures_are_logged_into_their_runs(finished):
+    runs = runs_by_name(finished.tracking_uri, "nndl-small")
+    figures = artifact_paths(finished.tracking_uri, runs["softmax-scratch-seed0"].info.run_id, "figures")
+    assert {"figures/softmax-scratch-curves.png", "figures/softmax-comparison.png",
+            "figures/fashion-mnist-samples.png"} <= figures
+    assert not any("concise-curves" in path for path in figures)
+    linreg = artifact_paths(finished.tracking_uri, runs["linreg-concise-seed0"].info.run_id, "figures")
+    assert linreg == {"figures/linreg-loss.png", "figures/linreg-trajectory.png"}
+
+
+def test_editing_the_plotting_module_reruns_only_figures_and_report(finished):
+    plotting = finished.path("src/nndl/plots.py")
+    plotting.write_text(plotting.read_text() + "\n# edited\n")
+    output = finished.run("--dry-run").stdout
+    jobs = {line.split()[1].rstrip(":") for line in output.splitlines() if line.startswith(("rule ", "localrule "))}
+    assert jobs == {"figure_samples", "figures", "log_figures", "summary_report", "all"}
+
+
+def test_snakemake_report_is_produced(finished):
+    result = finished.run("--report", "results/report/snakemake-report.html")
+    report = finished.path("results/report/snakemake-report.html")
+    assert report.stat().st_size > 10_000, result.stderr
+
+
 def test_retraining_gives_identical_history(finished):
     history_path = finished.path("results/runs/softmax-scratch/seed-0/history.json")
     before = json.loads(history_path.read_text())

@@ -154,6 +154,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def log_figures(uri: str, run_ids: dict[str, str], figures: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Attach figure files to finished runs (under figures/), without reopening them."""
+    client = MlflowClient(tracking_uri=uri)
+    for run_name, paths in figures.items():
+        for path in paths:
+            client.log_artifact(run_ids[run_name], str(path), artifact_path="figures")
+    return figures
+
+
 def run_summaries(uri: str, experiment: str) -> list[dict]:
     """Every run of `experiment`, newest first: id, name, status, times, tags, latest metrics."""
     client = MlflowClient(tracking_uri=uri)

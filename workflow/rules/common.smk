@@ -21,6 +21,20 @@ RUN_DIR = "results/runs/{task}-{impl}/seed-{seed}"
 # The project's own package; listing its modules as inputs reruns a rule when they change.
 PACKAGE = Path(workflow.basedir) / "src" / "nndl"
 ENVIRONMENT = "../../environment.yml"
+FIGURE_DIR = "results/figures/seed-{seed}"
+# The figures of one seed (nndl.figures.draw_seed writes them); PNG always, other formats on request.
+SEED_FIGURE_STEMS = [
+    *(
+        f"softmax-{impl}-{kind}"
+        for kind in ("curves", "predictions", "confusion")
+        for impl in IMPLS
+    ),
+    "softmax-comparison",
+    "linreg-loss",
+    "linreg-trajectory",
+]
+EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
+RUN_FILES = ["history.json", "metrics.json", "predictions.json", "run_id.txt"]
 
 
 wildcard_constraints:
@@ -35,6 +49,34 @@ def package_modules(*names):
 
 def run_outputs(name):
     return expand(f"{RUN_DIR}/{name}", task=TASKS, impl=IMPLS, seed=SEEDS)
+
+
+def figure_files(stem, extra=False):
+    return [f"{stem}.{fmt}" for fmt in (EXTRA_FORMATS if extra else ["png"])]
+
+
+def seed_figures(extra=False):
+    """Figure paths of one seed, with {seed} left as a wildcard."""
+    return [
+        path
+        for stem in SEED_FIGURE_STEMS
+        for path in figure_files(f"{FIGURE_DIR}/{stem}", extra)
+    ]
+
+
+def seed_run_files(wildcards):
+    """What the figures of one seed are drawn from: every run's history, metrics and predictions."""
+    return expand(
+        f"{RUN_DIR}/{{name}}",
+        task=TASKS,
+        impl=IMPLS,
+        seed=wildcards.seed,
+        name=RUN_FILES,
+    )
+
+
+def seed_run_ids(wildcards):
+    return expand(f"{RUN_DIR}/run_id.txt", task=TASKS, impl=IMPLS, seed=wildcards.seed)
 
 
 def task_data(wildcards):
@@ -57,8 +99,27 @@ def run_settings(wildcards):
     return run_config(config, wildcards.task, wildcards.impl, int(wildcards.seed))
 
 
+def mlflow_hint():
+    """Where to look at the runs (the UI opens on a GenAI overview page, not on the runs)."""
+    import json
+
+    experiment = Path("results/tracking/experiment.json")
+    if not experiment.exists():
+        return ""
+    experiment_id = json.loads(experiment.read_text())["experiment_id"]
+    return (
+        "Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\n"
+        f"then open http://127.0.0.1:5000/#/experiments/{experiment_id}/runs"
+    )
+
+
 def final_outputs():
     return [
         "results/env.json",
         *run_outputs("metrics.json"),
+        "results/report/summary.html",
     ]
+
+
+onsuccess:
+    print(mlflow_hint())

@@ -1,0 +1,11 @@
+"""Snakemake adapter: the grid of Fashion-MNIST training samples."""
+
+from pathlib import Path
+
+from nndl import figures
+from nndl.joblog import job_log
+
+with job_log(snakemake.log[0]):
+    stem = Path(snakemake.output.png).with_suffix("")
+    data_folder = Path(snakemake.input.data[0]).parent
+    figures.draw_samples(data_folder, stem, snakemake.params.labels, snakemake.params.formats)
