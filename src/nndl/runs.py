@@ -7,6 +7,7 @@ files written atomically, and the MLflow run (through nndl.tracking).
 from __future__ import annotations
 
 import json
+import platform
 import re
 import sys
 import time
@@ -19,6 +20,7 @@ from nndl import config as config_module
 from nndl import evaluation, fashion_mnist, tracking
 from nndl.datasets import load_task_data
 from nndl.device import device_name, resolve_device
+from nndl.envinfo import package_versions
 from nndl.errors import GateError
 from nndl.files import read_json, torch_save, write_json, write_text
 from nndl.models import LOSS_NAMES, TASKS, build_learner
@@ -70,7 +72,9 @@ def train(config: dict, task: str, impl: str, seed: int, data_path: str | Path, 
     tags = {"task": task, "impl": impl, "seed": str(seed), "device": str(device),
             "device_name": device_name(device), "torch_version": torch.__version__,
             "git_commit": git["commit"] or "unknown", "git_dirty": str(git["dirty"]),
-            "config_hash": config_module.config_hash(config), "loss": LOSS_NAMES[(task, impl)]}
+            "config_hash": config_module.config_hash(config), "loss": LOSS_NAMES[(task, impl)],
+            "python_version": platform.python_version(),
+            **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
     uri = config_module.tracking_uri(config, project_root)
     experiment = config["mlflow"]["experiment"]
     tracking.mark_orphaned_runs_killed(uri, experiment)
