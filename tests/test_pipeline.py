@@ -126,7 +126,7 @@ def test_editing_the_plotting_module_reruns_only_figures_and_report(finished):
     finally:  # put it back as it was, so later tests see an up-to-date pipeline
         plotting.write_text(original)
         os.utime(plotting, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert jobs == {"figure_samples", "figures", "log_figures", "summary_report", "all"}
+    assert jobs == {"figure_samples", "figures", "log_results", "summary_report", "all"}
 
 
 def test_snakemake_report_is_produced(finished):
@@ -184,7 +184,7 @@ def test_changing_one_task_reruns_only_that_task(finished):
         finished.write_config(small_config(seeds=SEEDS))
     training = [wildcards for rule, wildcards in jobs if rule in ("train", "evaluate")]
     assert len(training) == 8 and all("task=softmax" in wildcards for wildcards in training)
-    assert {rule for rule, _ in jobs} == {"train", "evaluate", "figures", "log_figures", "summary_report", "all"}
+    assert {rule for rule, _ in jobs} == {"train", "evaluate", "figures", "log_results", "summary_report", "all"}
 
 
 def test_changing_the_tracking_uri_reruns_nothing(finished):

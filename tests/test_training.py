@@ -7,7 +7,7 @@ from nndl import fashion_mnist, runs
 from nndl.datasets import fashion_mnist_split
 from nndl.errors import DivergenceError
 from nndl.models import build_learner
-from nndl.synthetic import make_dataset
+from nndl.synthetic import make_dataset as make_arrays
 from nndl.training import Split, fit
 
 
@@ -24,6 +24,10 @@ def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2):
     generator = torch.Generator().manual_seed(seed)
     learner = build_learner("softmax", impl, 784, 10, learning_rate, 0.01, generator, torch.device("cpu"))
     return fit(learner, train, test, batch_size=64, epochs=epochs, generator=generator, classify=True)
+
+
+def make_dataset(*args, **kwargs):
+    return {name: torch.from_numpy(array) for name, array in make_arrays(*args, **kwargs).items()}
 
 
 def without_times(history):

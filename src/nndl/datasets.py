@@ -21,7 +21,7 @@ def fashion_mnist_split(folder: str | Path, split: str, device: torch.device) ->
 def load_task_data(task: str, data_path: str | Path, device: torch.device) -> tuple[Split, Split, dict]:
     """(train, test, extras): extras hold the true parameters for linreg."""
     if task == "linreg":
-        data = synthetic.load_dataset(data_path)
+        data = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data_path).items()}
         train = Split(data["X_train"].to(device), data["y_train"].to(device))
         test = Split(data["X_test"].to(device), data["y_test"].to(device))
         return train, test, {"true_w": data["true_w"], "true_b": data["true_b"]}

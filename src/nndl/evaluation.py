@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
 import torch
 
-from nndl.models import Learner, predict_proba
+from nndl import fashion_mnist
+from nndl.datasets import load_task_data
+from nndl.device import resolve_device
+from nndl.files import write_json
+from nndl.models import Learner, build_learner, n_outputs, predict_proba
 from nndl.training import Split, evaluate
 
 
@@ -72,3 +81,51 @@ def classification_report(learner: Learner, test: Split, class_names: list[str],
         "images": images_uint8[:n].tolist(),  # (n, 28, 28) uint8, for the prediction grid
     }
     return metrics, predictions
+
+
+def _metric_name(index: int, name: str) -> str:
+    return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+
+
+def evaluate_run(config: dict, task: str, impl: str, data_path: str | Path, model_path: str | Path,
+                 run_id_path: str | Path, metrics_path: str | Path, predictions_path: str | Path,
+                 threads: int, log: TextIO = sys.stderr) -> dict:
+    """Evaluate saved weights; write metrics.json (with a flat `summary` for MLflow) and predictions.
+
+    Needs no MLflow: the log_results job puts these into the training's run, once per seed.
+    """
+    device = resolve_device(config["device"])
+    torch.set_num_threads(threads)
+    train_split, test_split, extras = load_task_data(task, data_path, device)
+    learner = build_learner(task, impl, train_split.X[0].numel(), n_outputs(task), 1.0, 0.0,
+                            torch.Generator(), device, trainable=False)
+    learner.load_state_dict(torch.load(model_path, map_location=device, weights_only=True))
+    n_predictions = min(config["evaluation"]["n_predictions"], len(test_split))
+    flat: dict[str, float]
+    if task == "linreg":
+        metrics = regression_report(learner, train_split, test_split, extras["true_w"], extras["true_b"])
+        flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],
+                "final/test_mse": metrics["test/mse"],
+                "final/max_abs_w_error": metrics["vs_truth"]["max_abs_w_error"],
+                "final/abs_b_error": metrics["vs_truth"]["abs_b_error"],
+                "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
+                "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
+        with torch.no_grad():
+            predicted = learner.forward(test_split.X[:n_predictions])
+        predictions = {"X": test_split.X[:n_predictions].tolist(),
+                       "true": test_split.y[:n_predictions].reshape(-1).tolist(),
+                       "predicted": predicted.reshape(-1).tolist()}
+    else:
+        images = (test_split.X[:n_predictions] * 255).round().to(torch.uint8)
+        metrics, predictions = classification_report(learner, test_split, fashion_mnist.CLASS_NAMES["en"],
+                                                      n_predictions, images)
+        flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],
+                **{_metric_name(i, name): value
+                   for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}}
+    metrics.update({"task": task, "impl": impl, "run_id": Path(run_id_path).read_text().strip(),
+                    "summary": flat})
+    for key, value in flat.items():
+        print(f"  {key}: {value:.6g}", file=log)
+    write_json(metrics, metrics_path)
+    write_json(predictions, predictions_path)
+    return metrics

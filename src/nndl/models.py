@@ -63,7 +63,7 @@ class Learner:
 
 
 class ScratchLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, trainable: bool = True):
         self.task = task
         self.W = W.requires_grad_(True)
         self.b = b.requires_grad_(True)
@@ -96,7 +96,7 @@ class ScratchLearner(Learner):
 
 
 class ConciseLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, trainable: bool = True):
         self.task = task
         n_in, n_out = W.shape
         layers = [nn.Linear(n_in, n_out)] if task == "linreg" else [nn.Flatten(), nn.Linear(n_in, n_out)]
@@ -106,7 +106,9 @@ class ConciseLearner(Learner):
             linear.weight.copy_(W.T)
             linear.bias.copy_(b)
         self.criterion = nn.MSELoss(reduction="none") if task == "linreg" else nn.CrossEntropyLoss(reduction="none")
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=learning_rate)
+        # Evaluation never steps, so it makes no optimizer: creating any torch.optim optimizer
+        # imports torch._dynamo, about 4 s of a job's start-up.
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=learning_rate) if trainable else None
 
     def forward(self, X):
         return self.net(X)
@@ -131,12 +133,20 @@ class ConciseLearner(Learner):
 
 
 def build_learner(task: str, impl: str, n_inputs: int, n_outputs: int, learning_rate: float,
-                  init_std: float, generator: torch.Generator, device: torch.device) -> Learner:
-    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), bias 0."""
+                  init_std: float, generator: torch.Generator, device: torch.device,
+                  trainable: bool = True) -> Learner:
+    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), bias 0.
+
+    `trainable=False` builds a learner only to load weights into and evaluate.
+    """
     W = torch.normal(0.0, init_std, (n_inputs, n_outputs), generator=generator).to(device)
     b = torch.zeros(n_outputs, device=device)
     learner_class = {"scratch": ScratchLearner, "concise": ConciseLearner}[impl]
-    return learner_class(task, W, b, learning_rate)
+    return learner_class(task, W, b, learning_rate, trainable)
+
+
+def n_outputs(task: str) -> int:
+    return 1 if task == "linreg" else NUM_CLASSES
 
 
 def predict_proba(output: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import TextIO
 import torch
 
 from nndl import config as config_module
-from nndl import evaluation, fashion_mnist, tracking
+from nndl import evaluation, tracking
 from nndl.datasets import load_task_data
 from nndl.device import device_name, resolve_device
 from nndl.envinfo import package_versions
 from nndl.errors import GateError
-from nndl.files import read_json, torch_save, write_json, write_text
-from nndl.models import LOSS_NAMES, TASKS, build_learner
+from nndl.files import torch_save, write_json, write_text
+from nndl.models import LOSS_NAMES, TASKS, build_learner, n_outputs
 from nndl.provenance import git_state
 from nndl.training import fit
 
@@ -48,10 +47,6 @@ def gate_failures(task: str, gates: dict, final: dict, errors: dict | None = Non
         if not passed:
             failures.append(f"{name} = {value:.6g}, gate {relation} {bound} (off by {abs(value - bound):.3g})")
     return failures
-
-
-def _n_outputs(task: str) -> int:
-    return 1 if task == "linreg" else fashion_mnist.NUM_CLASSES
 
 
 def train(config: dict, task: str, impl: str, seed: int, data_path: str | Path, model_path: str | Path,
@@ -80,7 +75,7 @@ def train(config: dict, task: str, impl: str, seed: int, data_path: str | Path, 
     tracking.mark_orphaned_runs_killed(uri, experiment)
     with tracking.tracked_run(uri, experiment, run_name(task, impl, seed), settings, tags) as run:
         generator = torch.Generator().manual_seed(seed)
-        learner = build_learner(task, impl, train_split.X[0].numel(), _n_outputs(task),
+        learner = build_learner(task, impl, train_split.X[0].numel(), n_outputs(task),
                                 hyper["learning_rate"], hyper["init_std"], generator, device)
 
         def report_epoch(record: dict) -> None:
@@ -119,58 +114,3 @@ def train(config: dict, task: str, impl: str, seed: int, data_path: str | Path, 
     print(f"{run_name(task, impl, seed)}: finished in {time.perf_counter() - started:.1f} s, "
           f"MLflow run {run_id}", file=log, flush=True)
     return history
-
-
-def _metric_name(index: int, name: str) -> str:
-    return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
-
-
-def evaluate(config: dict, task: str, impl: str, data_path: str | Path, model_path: str | Path,
-             run_id_path: str | Path, metrics_path: str | Path, predictions_path: str | Path,
-             threads: int, project_root: str | Path, log: TextIO = sys.stderr) -> dict:
-    """Evaluate saved weights, write metrics (and predictions), log them into the training's run."""
-    device = resolve_device(config["device"])
-    torch.set_num_threads(threads)
-    train_split, test_split, extras = load_task_data(task, data_path, device)
-    learner = build_learner(task, impl, train_split.X[0].numel(), _n_outputs(task), 1.0, 0.0,
-                            torch.Generator(), device)
-    learner.load_state_dict(torch.load(model_path, map_location=device, weights_only=True))
-    run_id = Path(run_id_path).read_text().strip()
-    flat: dict[str, float]
-    if task == "linreg":
-        metrics = evaluation.regression_report(learner, train_split, test_split,
-                                               extras["true_w"], extras["true_b"])
-        flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],
-                "final/test_mse": metrics["test/mse"],
-                "final/max_abs_w_error": metrics["vs_truth"]["max_abs_w_error"],
-                "final/abs_b_error": metrics["vs_truth"]["abs_b_error"],
-                "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
-                "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
-        n = min(config["evaluation"]["n_predictions"], len(test_split))
-        with torch.no_grad():
-            predicted = learner.forward(test_split.X[:n])
-        predictions = {"X": test_split.X[:n].tolist(), "true": test_split.y[:n].reshape(-1).tolist(),
-                       "predicted": predicted.reshape(-1).tolist()}
-    else:
-        class_names = fashion_mnist.CLASS_NAMES["en"]
-        images = (test_split.X[:config["evaluation"]["n_predictions"]] * 255).round().to(torch.uint8)
-        metrics, predictions = evaluation.classification_report(
-            learner, test_split, class_names, config["evaluation"]["n_predictions"], images)
-        flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],
-                **{_metric_name(i, name): value
-                   for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}}
-    metrics.update({"task": task, "impl": impl, "run_id": run_id, "summary": flat})
-    for key, value in flat.items():
-        print(f"  {key}: {value:.6g}", file=log)
-    uri = config_module.tracking_uri(config, project_root)
-    with tracking.tracked_run(uri, config["mlflow"]["experiment"], run_id=run_id) as run:
-        run.log_metrics(flat)
-        write_json(metrics, metrics_path)
-        run.log_artifact(metrics_path)
-        write_json(predictions, predictions_path)
-        run.log_artifact(predictions_path)
-    return metrics
-
-
-def read_history(path: str | Path) -> dict:
-    return read_json(path)

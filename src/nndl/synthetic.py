@@ -1,43 +1,58 @@
-"""Synthetic linear-regression data: y = Xw + b + noise (the notes' section on linear regression)."""
+"""Synthetic linear-regression data: y = Xw + b + noise (the notes' section on linear regression).
+
+Plain numpy, so the job that makes it does not pay for importing torch; training turns the arrays
+into tensors.
+"""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
-import torch
+import numpy as np
 
-from nndl.files import sha256_file, torch_save, write_json
+from nndl.files import sha256_file, write_bytes, write_json
+
+# A fixed timestamp inside the .npz: same arrays, same bytes (np.savez stamps the current time).
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def synthetic_data(
-    true_w: torch.Tensor, true_b: float, num_examples: int, noise_std: float, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return X (n, d) ~ N(0, 1) and y (n, 1) = X @ w + b + N(0, noise_std)."""
-    X = torch.normal(0.0, 1.0, (num_examples, len(true_w)), generator=generator)
-    y = X @ true_w + true_b  # (n, d) @ (d,) -> (n,)
-    y += torch.normal(0.0, noise_std, y.shape, generator=generator)
+def synthetic_data(true_w: np.ndarray, true_b: float, num_examples: int, noise_std: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Return X (n, d) ~ N(0, 1) and y (n, 1) = X @ w + b + N(0, noise_std), as float32."""
+    X = rng.standard_normal((num_examples, len(true_w)), dtype=np.float32)
+    y = X @ true_w + np.float32(true_b)  # (n, d) @ (d,) -> (n,)
+    y += rng.normal(0.0, noise_std, y.shape).astype(np.float32)
     return X, y.reshape(-1, 1)
 
 
 def make_dataset(true_w: list[float], true_b: float, n_train: int, n_test: int,
-                 noise_std: float, seed: int) -> dict[str, torch.Tensor]:
+                 noise_std: float, seed: int) -> dict[str, np.ndarray]:
     """Train and test splits drawn from the same model, fully determined by `seed`."""
-    generator = torch.Generator().manual_seed(seed)
-    w = torch.tensor(true_w, dtype=torch.float32)
-    X_train, y_train = synthetic_data(w, true_b, n_train, noise_std, generator)
-    X_test, y_test = synthetic_data(w, true_b, n_test, noise_std, generator)
+    rng = np.random.default_rng(seed)
+    w = np.asarray(true_w, dtype=np.float32)
+    X_train, y_train = synthetic_data(w, true_b, n_train, noise_std, rng)
+    X_test, y_test = synthetic_data(w, true_b, n_test, noise_std, rng)
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test,
-            "true_w": w, "true_b": torch.tensor([true_b], dtype=torch.float32)}
+            "true_w": w, "true_b": np.asarray([true_b], dtype=np.float32)}
 
 
-def save_dataset(dataset: dict[str, torch.Tensor], tensors_path: str | Path,
+def save_dataset(dataset: dict[str, np.ndarray], arrays_path: str | Path,
                  description_path: str | Path, description: dict) -> None:
-    """Write the tensors (torch.save) and a JSON description with the tensors' SHA-256."""
-    torch_save(dataset, tensors_path)
-    write_json({**description, "tensors_sha256": sha256_file(tensors_path),
+    """Write the arrays as a byte-reproducible .npz and a JSON description with its SHA-256."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in dataset.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME), member.getvalue())
+    write_bytes(buffer.getvalue(), arrays_path)
+    write_json({**description, "arrays_sha256": sha256_file(arrays_path),
                 "shapes": {key: list(value.shape) for key, value in dataset.items()}},
                description_path)
 
 
-def load_dataset(path: str | Path) -> dict[str, torch.Tensor]:
-    return torch.load(path, weights_only=True)
+def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}

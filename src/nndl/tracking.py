@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,23 +155,34 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def log_figures(uri: str, run_ids: dict[str, str], figures: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Attach figure files to finished runs (under figures/), without reopening them."""
+def log_results(uri: str, run_ids: dict[str, str], metrics: dict[str, dict],
+                artifacts: dict[str, list[tuple[str, str | None]]]) -> None:
+    """Add evaluation metrics and files to finished runs, without reopening them.
+
+    `metrics` maps a run name to {metric: value}; `artifacts` to [(path, folder or None)].
+    """
+    from mlflow.entities import Metric
+
     client = MlflowClient(tracking_uri=uri)
-    for run_name, paths in figures.items():
-        for path in paths:
-            client.log_artifact(run_ids[run_name], str(path), artifact_path="figures")
-    return figures
+    now = int(time.time() * 1000)
+    for run_name, run_id in run_ids.items():
+        client.log_batch(run_id, metrics=[Metric(key, float(value), now, 0)
+                                          for key, value in metrics.get(run_name, {}).items()])
+        for path, folder in artifacts.get(run_name, []):
+            client.log_artifact(run_id, str(path), artifact_path=folder)
 
 
-def run_summaries(uri: str, experiment: str) -> list[dict]:
-    """Every run of `experiment`, newest first: id, name, status, times, tags, latest metrics."""
+def run_summaries(uri: str, experiment: str, run_ids: list[str] | None = None) -> list[dict]:
+    """Runs of `experiment` (all, or those in `run_ids`), newest first: id, name, status, times,
+    tags, latest metrics."""
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return []
+    runs = (client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
+            if run_ids is None else [client.get_run(run_id) for run_id in run_ids])
     summaries = []
-    for run in client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"]):
+    for run in runs:
         summaries.append({
             "run_id": run.info.run_id, "run_name": run.info.run_name, "status": run.info.status,
             "start_time_ms": run.info.start_time, "end_time_ms": run.info.end_time,
@@ -180,5 +192,10 @@ def run_summaries(uri: str, experiment: str) -> list[dict]:
     return summaries
 
 
-def metric_history(uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
-    return [(m.step, m.value) for m in MlflowClient(tracking_uri=uri).get_metric_history(run_id, key)]
+def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:
+    """(experiment id, number of runs in it), for telling the user what else is in the store."""
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None, 0
+    return found.experiment_id, len(client.search_runs([found.experiment_id], max_results=50_000))

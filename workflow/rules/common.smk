@@ -64,31 +64,21 @@ def seed_figures(extra=False):
     ]
 
 
-def seed_run_files(wildcards):
-    """What the figures of one seed are drawn from: every run's history, metrics and predictions."""
-    return expand(
-        f"{RUN_DIR}/{{name}}",
-        task=TASKS,
-        impl=IMPLS,
-        seed=wildcards.seed,
-        name=RUN_FILES,
-    )
-
-
-def seed_run_ids(wildcards):
-    return expand(f"{RUN_DIR}/run_id.txt", task=TASKS, impl=IMPLS, seed=wildcards.seed)
+def seed_run_outputs(name):
+    """One file of every run of a seed ({seed} left as a wildcard)."""
+    return expand(f"{RUN_DIR}/{name}", task=TASKS, impl=IMPLS, allow_missing=True)
 
 
 def task_data(wildcards):
     """The data a task trains on: synthetic tensors, or the Fashion-MNIST files."""
     if wildcards.task == "linreg":
-        return ["resources/synthetic/linreg.pt"]
+        return ["resources/synthetic/linreg.npz"]
     return [f"{FASHION['dir']}/{name}" for name in FASHION_FILES]
 
 
 def task_data_path(wildcards):
     if wildcards.task == "linreg":
-        return "resources/synthetic/linreg.pt"
+        return "resources/synthetic/linreg.npz"
     return FASHION["dir"]
 
 

@@ -3,6 +3,8 @@ rule env_check:
         "results/env.json",
     log:
         "logs/env_check.log",
+    benchmark:
+        "results/benchmarks/jobs/env_check/env_check.tsv"
     conda:
         ENVIRONMENT
     params:
@@ -19,6 +21,8 @@ rule fashion_mnist:
         manifest=f"{FASHION['dir']}/manifest.json",
     log:
         "logs/data/fashion_mnist.log",
+    benchmark:
+        "results/benchmarks/jobs/fashion_mnist/fashion_mnist.tsv"
     conda:
         ENVIRONMENT
     params:
@@ -31,10 +35,12 @@ rule synthetic_data:
     input:
         package_modules("synthetic"),
     output:
-        tensors="resources/synthetic/linreg.pt",
+        arrays="resources/synthetic/linreg.npz",
         description="resources/synthetic/linreg.json",
     log:
         "logs/data/synthetic_data.log",
+    benchmark:
+        "results/benchmarks/jobs/synthetic_data/synthetic_data.tsv"
     conda:
         ENVIRONMENT
     params:

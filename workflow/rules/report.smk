@@ -11,6 +11,8 @@ rule figure_samples:
         extra=figure_files("results/figures/fashion-mnist-samples", extra=True),
     log:
         "logs/figures/fashion-mnist-samples.log",
+    benchmark:
+        "results/benchmarks/jobs/figure_samples/figure_samples.tsv"
     conda:
         ENVIRONMENT
     params:
@@ -22,7 +24,7 @@ rule figure_samples:
 
 rule figures:
     input:
-        runs=seed_run_files,
+        runs=[path for name in RUN_FILES for path in seed_run_outputs(name)],
         code=package_modules("plots", "figures", "fonts"),
     output:
         curves=report(
@@ -74,6 +76,8 @@ rule figures:
         extra=seed_figures(extra=True),
     log:
         "logs/figures/seed-{seed}.log",
+    benchmark:
+        "results/benchmarks/jobs/figures/seed-{seed}.tsv"
     conda:
         ENVIRONMENT
     params:
@@ -83,20 +87,26 @@ rule figures:
         "../scripts/figures.py"
 
 
-rule log_figures:
+rule log_results:
     input:
+        metrics=seed_run_outputs("metrics.json"),
+        predictions=seed_run_outputs("predictions.json"),
+        run_ids=seed_run_outputs("run_id.txt"),
         figures=seed_figures(extra=False),
         extra=seed_figures(extra=True),
         samples=figure_files("results/figures/fashion-mnist-samples"),
-        run_ids=seed_run_ids,
     output:
-        "results/tracking/figures-seed-{seed}.json",
+        "results/tracking/seed-{seed}.json",
     log:
-        "logs/tracking/figures-seed-{seed}.log",
+        "logs/tracking/seed-{seed}.log",
+    benchmark:
+        "results/benchmarks/jobs/log_results/seed-{seed}.tsv"
     conda:
         ENVIRONMENT
+    params:
+        experiment=config["mlflow"]["experiment"],
     script:
-        "../scripts/log_figures.py"
+        "../scripts/log_results.py"
 
 
 rule summary_report:
@@ -106,7 +116,7 @@ rule summary_report:
         runs=[path for name in RUN_FILES for path in run_outputs(name)],
         figures=expand(seed_figures(extra=False), seed=SEEDS),
         samples="results/figures/fashion-mnist-samples.png",
-        logged=expand("results/tracking/figures-seed-{seed}.json", seed=SEEDS),
+        tracked=expand("results/tracking/seed-{seed}.json", seed=SEEDS),
         code=package_modules("report"),
     output:
         notebook="results/report/summary.ipynb",
@@ -117,6 +127,8 @@ rule summary_report:
         ),
     log:
         "logs/report/summary.log",
+    benchmark:
+        "results/benchmarks/jobs/summary_report/summary_report.tsv"
     conda:
         ENVIRONMENT
     params:

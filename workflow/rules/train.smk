@@ -3,6 +3,8 @@ rule tracking_store:
         "results/tracking/experiment.json",
     log:
         "logs/tracking_store.log",
+    benchmark:
+        "results/benchmarks/jobs/tracking_store/tracking_store.tsv"
     conda:
         ENVIRONMENT
     params:
@@ -22,6 +24,8 @@ rule train:
         run_id=f"{RUN_DIR}/run_id.txt",
     log:
         "logs/train/{task}-{impl}/seed-{seed}.log",
+    benchmark:
+        "results/benchmarks/jobs/train/{task}-{impl}-seed-{seed}.tsv"
     conda:
         ENVIRONMENT
     threads: config["train_threads"]
@@ -43,6 +47,8 @@ rule evaluate:
         predictions=f"{RUN_DIR}/predictions.json",
     log:
         "logs/evaluate/{task}-{impl}/seed-{seed}.log",
+    benchmark:
+        "results/benchmarks/jobs/evaluate/{task}-{impl}-seed-{seed}.tsv"
     conda:
         ENVIRONMENT
     threads: config["train_threads"]

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from nndl import config, report
+from nndl import report
 from nndl.joblog import job_log
 
 with job_log(snakemake.log[0]):
@@ -13,7 +13,6 @@ with job_log(snakemake.log[0]):
         "samples_figure": str(Path(snakemake.input.samples).resolve()),
         "seed": snakemake.params.seeds[0],
         "seeds": snakemake.params.seeds,
-        "tracking_uri": config.tracking_uri(snakemake.config, Path.cwd()),
-        "experiment": snakemake.params.experiment,
+        "tracking_files": [str(Path(path).resolve()) for path in snakemake.input.tracked],
     }
     report.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)
