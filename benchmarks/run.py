@@ -194,12 +194,12 @@ def print_report(results: dict) -> None:
     training = results.get("training")
     if training:
         print("\nSoftmax regression, full Fashion-MNIST, batch 256, lr 0.1 (seconds per epoch: median after the first)")
-        print(f"  {'variant':<34}{'epochs':>7}{'s/epoch':>10}{'test acc':>10}{'peak MB':>10}")
+        print(f"  {'variant':<42}{'epochs':>7}{'s/epoch':>10}{'test acc':>10}{'peak MB':>10}")
         names = {"notes": "notes' data path (DataLoader, 4 workers)", "scratch": "project, from scratch",
                  "concise": "project, concise", "floor": "minimal in-memory loop (floor)"}
         for key, label in names.items():
             row = training[key]
-            print(f"  {label:<34}{row['epochs']:>7}{row['median_epoch_s']:>10.3f}{row['test_accuracy']:>10.4f}"
+            print(f"  {label:<42}{row['epochs']:>7}{row['median_epoch_s']:>10.3f}{row['test_accuracy']:>10.4f}"
                   f"{row['peak_rss_mb']:>10.0f}")
         ratios = training["ratios"]
         print(f"  notes / project: {ratios['notes_over_project']:.1f}x (target >= {TARGETS['speedup_vs_notes']:.0f}x: "
