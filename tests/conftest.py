@@ -58,16 +58,19 @@ class Workflow:
         shutil.copy(path, self.folder / "config" / "config.yaml")
         return path
 
-    def environment(self) -> dict:
+    def environment(self, **extra: str) -> dict:
+        """This process's environment without a tracking URI (each test has its own store)."""
         env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(extra)
         return env
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "snakemake", "--cores", "2", *args]
 
-    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run(self.command(*args), cwd=self.folder, env=self.environment(),
+    def run(self, *args: str, check: bool = True, timeout: float = 600,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+        result = subprocess.run(self.command(*args), cwd=self.folder, env=env or self.environment(),
                                 capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -37,6 +37,18 @@ EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 RUN_FILES = ["history.json", "metrics.json", "predictions.json", "run_id.txt"]
 
 
+# On a cluster these run where Snakemake runs: they are light, and the data copy may need the network.
+localrules:
+    all,
+    fashion_mnist,
+    synthetic_data,
+    tracking_store,
+    figure_samples,
+    figures,
+    log_results,
+    summary_report,
+
+
 wildcard_constraints:
     task="|".join(TASKS),
     impl="|".join(IMPLS),
