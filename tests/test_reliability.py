@@ -177,7 +177,7 @@ def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
 
 
 def test_sigkilled_job_run_is_marked_killed_at_the_next_start(workflow):
-    workflow.write_config(long_training_config(epochs=200))
+    workflow.write_config(long_training_config(epochs=1000))  # long enough to be caught running
     target = f"{SOFTMAX_SCRATCH}/model.pt"
     process, run = start_and_wait_for_training(workflow, target)
     os.kill(int(run.data.tags["nndl.pid"]), signal.SIGKILL)
