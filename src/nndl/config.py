@@ -19,8 +19,6 @@ from nndl.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
-TASKS = ("linreg", "softmax")
-IMPLS = ("scratch", "concise")
 
 
 def _validator(schema: dict):
