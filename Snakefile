@@ -9,8 +9,11 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/env.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/tracking.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 

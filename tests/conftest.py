@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "profiles", "reports", "src", "environment.yml"]
 

@@ -12,9 +12,26 @@ def runs_by_name(tracking_uri: str, experiment: str) -> dict:
     return {run.info.run_name: run for run in client.search_runs([found.experiment_id])}
 
 
+def statuses_by_name(tracking_uri: str, experiment: str) -> dict[str, list[str]]:
+    """{run name: [status of each MLflow run with that name, oldest first]}: every attempt."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    statuses: dict[str, list[str]] = {}
+    for run in client.search_runs([found.experiment_id], order_by=["attributes.start_time ASC"]):
+        statuses.setdefault(run.info.run_name, []).append(run.info.status)
+    return statuses
+
+
 def metric_steps(tracking_uri: str, run_id: str, key: str) -> list[int]:
     return [m.step for m in MlflowClient(tracking_uri=tracking_uri).get_metric_history(run_id, key)]
 
 
 def artifact_paths(tracking_uri: str, run_id: str, folder: str | None = None) -> set[str]:
     return {a.path for a in MlflowClient(tracking_uri=tracking_uri).list_artifacts(run_id, folder)}
+
+
+def logged_models(tracking_uri: str, run_id: str) -> list:
+    """The MLflow models a run logged (MLflow 3 keeps them beside the run's artifacts, not in them)."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    return client.search_logged_models([experiment_id], filter_string=f"source_run_id = '{run_id}'")

@@ -1,12 +1,15 @@
-"""The config schema: defaults, typos and bad values, in the package and in real Snakemake."""
+"""The config schema (defaults, typos, bad values) in the package and in real Snakemake; run specs
+and chunks resolved from it."""
 
 import copy
+import json
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, SCHEMA
 from nndl import config as config_module
+from nndl import specs
 from nndl.errors import ConfigError
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -24,12 +27,12 @@ def with_value(dotted: str, value):
 
 @pytest.mark.parametrize("name", ["config.yaml", "small.yaml"])
 def test_shipped_configs_are_valid(name):
-    config = config_module.load(ROOT / "config" / name)
+    config = config_module.load(ROOT / "config" / name, SCHEMA)
     assert config["softmax"]["epochs"] >= 1
 
 
 def test_defaults_fill_missing_keys():
-    config = config_module.validate({})
+    config = config_module.validate({}, SCHEMA)
     assert config["softmax"] == {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01}
     assert config["linreg"]["learning_rate"] == 0.03
     assert config["synthetic"]["true_w"] == [2.0, -3.4] and config["synthetic"]["true_b"] == 4.2
@@ -40,7 +43,7 @@ def test_typo_names_the_key():
     config = copy.deepcopy(DEFAULT)
     config["softmax"]["lerning_rate"] = config["softmax"].pop("learning_rate")
     with pytest.raises(ConfigError) as caught:
-        config_module.validate(config)
+        config_module.validate(config, SCHEMA)
     assert "'lerning_rate' under softmax is not a known key" in str(caught.value)
 
 
@@ -58,24 +61,59 @@ def test_typo_names_the_key():
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError, match="invalid config") as caught:
-        config_module.validate(with_value(dotted, value))
+        config_module.validate(with_value(dotted, value), SCHEMA)
     assert expected in str(caught.value)
 
 
-def test_config_hash_is_stable_and_sensitive():
-    a = config_module.validate(DEFAULT)
-    assert config_module.config_hash(a) == config_module.config_hash(copy.deepcopy(a))
-    assert config_module.config_hash(a) != config_module.config_hash(with_value("softmax.epochs", 11))
+def test_run_specs_carry_everything_a_run_depends_on():
+    runs = specs.resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
+    assert [spec["name"] for spec in runs] == [
+        "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
+        "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1"]
+    softmax = runs[4]
+    assert softmax["dir"] == "results/runs/softmax-scratch/seed-3"
+    assert {key: softmax[key] for key in ("batch_size", "learning_rate", "epochs", "init_std")} == DEFAULT["softmax"]
+    assert softmax["data"] == {"path": "resources/fashion-mnist", "generate": None}
+    assert softmax["gates"] == DEFAULT["gates"]["softmax"] and softmax["device"] == "auto"
+    assert runs[0]["data"]["path"] == "resources/synthetic/linreg.npz" and runs[0]["data"]["noise_std"] == 0.01
+    json.dumps(runs)  # plain data: it travels through Snakemake params and into MLflow
+
+
+def test_spec_hash_changes_with_the_run_and_only_with_it():
+    default = specs.resolve_runs(config_module.validate(DEFAULT, SCHEMA))
+    faster = specs.resolve_runs(config_module.validate(with_value("softmax.learning_rate", 0.2), SCHEMA))
+    changed = [a["name"] for a, b in zip(default, faster) if specs.spec_hash(a) != specs.spec_hash(b)]
+    assert changed == ["softmax-scratch-seed0", "softmax-concise-seed0"]
+    renamed = specs.resolve_runs(config_module.validate(with_value("mlflow.experiment", "other"), SCHEMA))
+    assert [specs.spec_hash(s) for s in renamed] == [specs.spec_hash(s) for s in default]
+
+
+@pytest.mark.parametrize("seeds, parallelism, expected", [
+    ([0], 2, {"linreg": [2], "softmax": [2]}),        # --cores all on 2 cores: 2 training jobs
+    ([0], 16, {"linreg": [1, 1], "softmax": [1, 1]}),  # no more jobs than runs
+    (list(range(16)), 16, {"linreg": [4] * 8, "softmax": [4] * 8}),
+    (list(range(3)), 4, {"linreg": [3, 3], "softmax": [3, 3]}),
+    ([0], 1, {"linreg": [2], "softmax": [2]}),
+])
+def test_chunks_follow_the_cores_and_hold_one_task(seeds, parallelism, expected):
+    runs = specs.resolve_runs(config_module.validate(with_value("seeds", seeds), SCHEMA))
+    chunks = specs.chunk_ids(runs, parallelism)
+    members = {}
+    for chunk in chunks:
+        chunk_runs = specs.chunk_members(runs, **chunk)
+        assert {spec["task"] for spec in chunk_runs} == {chunk["task"]}
+        members.setdefault(chunk["task"], []).append(len(chunk_runs))
+    assert members == expected
+    trained = [spec["name"] for chunk in chunks for spec in specs.chunk_members(runs, **chunk)]
+    assert sorted(trained) == sorted(spec["name"] for spec in runs)  # every run exactly once
 
 
 def test_tracking_uri_precedence(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert config_module.tracking_uri({"mlflow": {"tracking_uri": None}}, tmp_path) == \
-        f"sqlite:///{tmp_path.resolve()}/mlflow.db"
-    assert config_module.tracking_uri({"mlflow": {"tracking_uri": "http://127.0.0.1:5000"}}, tmp_path) == \
-        "http://127.0.0.1:5000"
+    assert config_module.tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert config_module.tracking_uri("http://127.0.0.1:5000", tmp_path) == "http://127.0.0.1:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:6000")
-    assert config_module.tracking_uri({"mlflow": {"tracking_uri": "http://x"}}, tmp_path) == "http://127.0.0.1:6000"
+    assert config_module.tracking_uri("http://x", tmp_path) == "http://127.0.0.1:6000"
 
 
 @pytest.mark.parametrize("dotted, value, key", [

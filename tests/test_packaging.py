@@ -1,7 +1,10 @@
 """The project's declared dependencies agree with each other, and the README's commands exist."""
 
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -26,3 +29,11 @@ def test_readme_quick_start_is_two_make_commands_that_exist():
     for command in commands:
         assert re.search(rf"^{command.split()[1]}:", makefile, flags=re.MULTILINE)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_workflow_files_are_formatted_with_snakefmt():
+    """CI's formatter check: the Snakefile and rule files as snakefmt writes them."""
+    snakefmt = Path(sys.executable).with_name("snakefmt")
+    result = subprocess.run([str(snakefmt), "--check", "Snakefile", "workflow/rules"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

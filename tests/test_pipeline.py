@@ -2,14 +2,14 @@
 
 import json
 import os
-import signal
+import shutil
 import subprocess
-import time
 
 import pytest
 
 from conftest import Workflow, small_config
-from mlflow_store import artifact_paths, metric_steps, runs_by_name
+from nndl import specs, tracking
+from mlflow_store import artifact_paths, logged_models, metric_steps, runs_by_name
 
 pytestmark = pytest.mark.e2e
 RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
@@ -40,8 +40,11 @@ def finished(tmp_path_factory) -> Workflow:
 def test_dry_run_lists_the_pipeline_rules(workflow):
     workflow.write_config(small_config())
     output = workflow.run("--dry-run").stdout
-    for rule in ["env_check", "fashion_mnist", "synthetic_data", "tracking_store", "train", "evaluate"]:
+    for rule in ["env_check", "fashion_mnist", "synthetic_data", "tracking_store", "train_chunk", "figures",
+                 "log_figures", "summary_report"]:
         assert f"rule {rule}:" in output
+    # --cores 2: one training job per task, each training that task's runs in one process.
+    assert output.count("rule train_chunk:") == 2 and "evaluate" not in output
 
 
 def test_lint_is_clean(workflow):
@@ -70,18 +73,33 @@ def test_four_finished_runs_with_every_epoch_step(finished):
         assert run.data.params["learning_rate"] == str(small_config()[task]["learning_rate"])
         assert "final/test_loss" in run.data.metrics
         artifacts = artifact_paths(finished.tracking_uri, run.info.run_id)
-        assert {"history.json", "metrics.json", "model.pt"} <= artifacts
-        if name.split("-")[1] == "concise":
-            assert "model" in artifacts or any(path.startswith("model") for path in artifacts)
+        assert {"history.json", "metrics.json", "predictions.json", "model.pt"} <= artifacts
+        models = logged_models(finished.tracking_uri, run.info.run_id)
+        assert len(models) == (1 if name.split("-")[1] == "concise" else 0), name
+
+
+def test_logged_model_predicts_like_the_saved_weights(finished):
+    import mlflow.pytorch
+    import torch
+
+    run = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-concise-seed0"]
+    (model,) = logged_models(finished.tracking_uri, run.info.run_id)
+    mlflow.set_tracking_uri(finished.tracking_uri)
+    net = mlflow.pytorch.load_model(model.model_uri)
+    state = torch.load(finished.path("results/runs/softmax-concise/seed-0/model.pt"), weights_only=True)
+    X = torch.rand(5, 28, 28)
+    expected = X.reshape(5, -1) @ state["1.weight"].T + state["1.bias"]
+    assert torch.allclose(net(X), expected, atol=1e-5)
 
 
 def test_run_outputs_and_metrics(finished):
     for name in RUN_NAMES:
         task, impl, _ = name.split("-")
         folder = finished.path(f"results/runs/{task}-{impl}/seed-0")
-        run_id = (folder / "run_id.txt").read_text().strip()
+        run_id = json.loads((folder / "complete.json").read_text())["run_id"]
         metrics = json.loads((folder / "metrics.json").read_text())
         assert metrics["run_id"] == run_id
+        assert runs_by_name(finished.tracking_uri, "nndl-small")[name].info.run_id == run_id
         if task == "linreg":
             assert metrics["vs_truth"]["max_abs_w_error"] < 0.01 and metrics["vs_truth"]["abs_b_error"] < 0.01
             assert metrics["vs_closed_form"]["max_abs_w_error"] < 0.01
@@ -126,7 +144,21 @@ def test_editing_the_plotting_module_reruns_only_figures_and_report(finished):
     finally:  # put it back as it was, so later tests see an up-to-date pipeline
         plotting.write_text(original)
         os.utime(plotting, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert jobs == {"figure_samples", "figures", "log_results", "summary_report", "all"}
+    assert jobs == {"figure_samples", "figures", "log_figures", "summary_report", "all"}
+
+
+@pytest.mark.parametrize("module", ["runs.py", "scratch.py", "tracking.py", "evaluation.py", "chunks.py"])
+def test_editing_a_module_that_training_imports_reruns_training(finished, module):
+    path = finished.path(f"src/nndl/{module}")
+    original, stat = path.read_text(), path.stat()
+    path.write_text(original + "\n# edited\n")
+    try:
+        jobs = planned_jobs(finished)
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    tasks = sorted(wildcards.split("task=")[1].split(",")[0] for rule, wildcards in jobs if rule == "train_chunk")
+    assert tasks == ["linreg", "softmax"]
 
 
 def test_snakemake_report_is_produced(finished):
@@ -144,6 +176,10 @@ def test_runs_record_what_reproduces_them(finished):
     assert len(tags["config_hash"]) == 12 and tags["device"] in ("cpu", "cuda")
     assert tags["version.torch"] and tags["version.mlflow"] and tags["python_version"]
     assert run.data.params["seed"] == "1" and run.data.params["threads"] == "1"
+    # The run's params are its spec, and its config_hash is the spec's hash (not the whole config's).
+    marker = json.loads(finished.path("results/runs/softmax-concise/seed-1/complete.json").read_text())
+    assert tags["config_hash"] == specs.spec_hash(marker["spec"]) == marker["spec_hash"]
+    assert run.data.params == {key: str(value) for key, value in tracking.flatten_params(marker["spec"]).items()}
 
 
 def without_times(history):
@@ -182,9 +218,9 @@ def test_changing_one_task_reruns_only_that_task(finished):
         jobs = planned_jobs(finished)
     finally:
         finished.write_config(small_config(seeds=SEEDS))
-    training = [wildcards for rule, wildcards in jobs if rule in ("train", "evaluate")]
-    assert len(training) == 8 and all("task=softmax" in wildcards for wildcards in training)
-    assert {rule for rule, _ in jobs} == {"train", "evaluate", "figures", "log_results", "summary_report", "all"}
+    training = [wildcards for rule, wildcards in jobs if rule == "train_chunk"]
+    assert len(training) == 1 and "task=softmax" in training[0]
+    assert {rule for rule, _ in jobs} == {"train_chunk", "figures", "log_figures", "summary_report", "all"}
 
 
 def test_changing_the_tracking_uri_reruns_nothing(finished):
@@ -199,56 +235,15 @@ def test_changing_the_tracking_uri_reruns_nothing(finished):
         finished.write_config(small_config(seeds=SEEDS))
 
 
-def test_gate_miss_fails_the_job_and_the_run(workflow):
-    config = small_config()
-    config["gates"]["softmax"]["min_test_accuracy"] = 1.0  # accuracy must be > 1: impossible
-    workflow.write_config(config)
-    result = workflow.run("results/runs/softmax-concise/seed-0/model.pt", check=False)
-    assert result.returncode != 0
-    assert "missed its quality gate(s): test/accuracy" in result.stderr + result.stdout
-    assert not workflow.path("results/runs/softmax-concise/seed-0/model.pt").exists()
-    run = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-concise-seed0"]
-    assert run.info.status == "FAILED"
-
-
-def test_sigterm_to_a_training_job_marks_its_run_killed(workflow):
-    config = small_config()
-    config["softmax"]["epochs"] = 2000  # long enough to be caught mid-training
-    workflow.write_config(config)
-    process = subprocess.Popen(workflow.command("results/runs/softmax-scratch/seed-0/model.pt"),
-                               cwd=workflow.folder, env=workflow.environment(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 240
-        run = None
-        while time.time() < deadline:
-            # Read the store only once the pipeline has created it: two first users of a fresh
-            # sqlite store race on its schema.
-            if workflow.path("results/tracking/experiment.json").exists():
-                try:
-                    run = runs_by_name(workflow.tracking_uri, "nndl-small").get("softmax-scratch-seed0")
-                except AssertionError:
-                    run = None
-                if run is not None and run.info.status == "RUNNING" and "nndl.pid" in run.data.tags:
-                    break
-            time.sleep(0.5)
-        assert run is not None, "the training run never appeared in MLflow"
-        time.sleep(1)  # let it get into its epochs
-        os.kill(int(run.data.tags["nndl.pid"]), signal.SIGTERM)
-        assert process.wait(timeout=120) != 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    run = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"]
-    assert run.info.status == "KILLED"
-    assert not workflow.path("results/runs/softmax-scratch/seed-0/model.pt").exists()
-
-
 # Last: it leaves figures and report out of date on purpose.
-def test_retraining_gives_identical_history_and_metrics(finished):
+def test_retraining_a_deleted_run_gives_identical_history_and_metrics(finished):
     folder = finished.path("results/runs/softmax-scratch/seed-0")
     before = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
-    finished.run("--forcerun", "results/runs/softmax-scratch/seed-0/model.pt", "--until", "evaluate")
+    shutil.rmtree(folder)
+    result = finished.run("--forcerun", "train_chunk", "--until", "train_chunk")
+    trained = [run for path in finished.path("results/chunks").glob("*.json")
+               for run in json.loads(path.read_text())["runs"] if run["trained"]]
+    assert [run["name"] for run in trained] == ["softmax-scratch-seed0"], result.stdout
     after = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
     assert after["history.json"]["run_id"] != before["history.json"]["run_id"]
     assert without_times(after["history.json"]) == without_times(before["history.json"])

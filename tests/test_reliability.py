@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import numpy as np
@@ -13,10 +14,12 @@ import pytest
 
 from conftest import Workflow, small_config
 from http_mirrors import dead_url
-from mlflow_store import metric_steps, runs_by_name
+from mlflow_store import metric_steps, runs_by_name, statuses_by_name
 
 pytestmark = pytest.mark.e2e
 SOFTMAX_SCRATCH = "results/runs/softmax-scratch/seed-0"
+# With --cores 2 each task gets one chunk job, which trains all its runs.
+CHUNK = {task: f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax")}
 
 
 def output_of(result):
@@ -70,7 +73,7 @@ def test_malformed_idx_file_stops_training_with_its_name(workflow, damage, expec
     else:
         raw = raw[:-7]
     path.write_bytes(gzip.compress(bytes(raw)))
-    result = workflow.run(f"{SOFTMAX_SCRATCH}/model.pt", check=False)
+    result = workflow.run(CHUNK["softmax"], check=False)
     assert result.returncode != 0
     assert f"t10k-labels-idx1-ubyte.gz: {expected}" in output_of(result)
     assert not workflow.path(SOFTMAX_SCRATCH).exists()
@@ -116,7 +119,7 @@ def test_divergence_fails_the_job_at_the_first_bad_epoch_and_the_run(workflow):
     config = small_config()
     config["linreg"]["learning_rate"] = 1000
     workflow.write_config(config)
-    result = workflow.run("results/runs/linreg-scratch/seed-0/model.pt", check=False)
+    result = workflow.run(CHUNK["linreg"], check=False)
     assert result.returncode != 0
     assert "training diverged at epoch 1: train/loss = " in output_of(result)
     run = runs_by_name(workflow.tracking_uri, "nndl-small")["linreg-scratch-seed0"]
@@ -125,8 +128,8 @@ def test_divergence_fails_the_job_at_the_first_bad_epoch_and_the_run(workflow):
     assert not workflow.path("results/runs/linreg-scratch").exists()
 
 
-def start_and_wait_for_training(workflow, target, start_new_session=True):
-    """Start Snakemake on `target`; return (process, run) once the softmax-scratch run is RUNNING."""
+def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0", start_new_session=True):
+    """Start Snakemake on `target`; return (process, run) once the run `run_name` is RUNNING."""
     process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=start_new_session)
@@ -134,27 +137,33 @@ def start_and_wait_for_training(workflow, target, start_new_session=True):
     while time.time() < deadline and process.poll() is None:
         # Read the store only once the pipeline has created it (two first users of sqlite race).
         if workflow.path("results/tracking/experiment.json").exists():
-            run = runs_by_name(workflow.tracking_uri, "nndl-small").get("softmax-scratch-seed0")
-            if run is not None and run.info.status == "RUNNING":
-                time.sleep(2)  # well into its epochs
+            run = runs_by_name(workflow.tracking_uri, "nndl-small").get(run_name)
+            if run is not None and run.info.status == "RUNNING" and "nndl.pid" in run.data.tags:
+                time.sleep(1)  # into its epochs
                 return process, run
-        time.sleep(0.5)
+        time.sleep(0.3)
     process.kill()
-    raise AssertionError(f"training never started:\n{process.communicate()[0]}")
+    raise AssertionError(f"{run_name} never started:\n{process.communicate()[0]}")
 
 
-def long_training_config(epochs=400):
-    config = small_config()
-    config["softmax"]["epochs"] = epochs  # about 0.04 s an epoch on the stand-in
+def long_training_config(epochs=400, seeds=(0,)):
+    config = small_config(seeds=list(seeds))
+    config["softmax"]["epochs"] = epochs  # about 0.03 s an epoch on the stand-in
     return config
+
+
+def run_ids(workflow):
+    """{run name: MLflow run id} of the complete runs, from their markers."""
+    return {json.loads(path.read_text())["name"]: json.loads(path.read_text())["run_id"]
+            for path in workflow.path("results/runs").rglob("complete.json")}
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
     # Ctrl-C must land mid-training whatever the machine's load: give it a long one. SIGTERM lets
     # the job finish, so a shorter one keeps the test short.
-    workflow.write_config(long_training_config(epochs=1500 if how == "ctrl-c" else 300))
-    target = f"{SOFTMAX_SCRATCH}/metrics.json"
+    workflow.write_config(long_training_config(epochs=1500 if how == "ctrl-c" else 200))
+    target = CHUNK["softmax"]
     process, run = start_and_wait_for_training(workflow, target)
     if how == "ctrl-c":
         os.killpg(process.pid, signal.SIGINT)  # what a terminal sends the foreground group
@@ -171,25 +180,96 @@ def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
     assert not list(workflow.folder.rglob("*.part"))
 
     workflow.run(target)  # a plain rerun finishes the work: no --rerun-incomplete needed
-    runs = runs_by_name(workflow.tracking_uri, "nndl-small")
-    assert all(r.info.status in ("FINISHED", "KILLED") for r in runs.values())
+    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
+    assert all(attempts.count("FINISHED") == 1 for attempts in statuses.values()), statuses
+    assert all(status in ("FINISHED", "KILLED") for attempts in statuses.values() for status in attempts)
     assert workflow.path(target).exists()
 
 
-def test_sigkilled_job_run_is_marked_killed_at_the_next_start(workflow):
-    workflow.write_config(long_training_config(epochs=1000))  # long enough to be caught running
-    target = f"{SOFTMAX_SCRATCH}/model.pt"
-    process, run = start_and_wait_for_training(workflow, target)
+def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
+    # Two seeds: one chunk of four softmax runs. Kill the job while the third one trains.
+    workflow.write_config(long_training_config(epochs=200, seeds=(0, 1)))
+    target = CHUNK["softmax"]
+    process, run = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
     os.kill(int(run.data.tags["nndl.pid"]), signal.SIGKILL)
     process.communicate(timeout=120)
-    client_view = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"]
-    assert client_view.info.status == "RUNNING"  # nobody could close it
+    finished_before = run_ids(workflow)
+    assert sorted(finished_before) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
+    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed1"].info.status == "RUNNING"
 
-    workflow.run(target)
-    from mlflow.tracking import MlflowClient
+    result = workflow.run(target)
+    manifest = json.loads(workflow.path(target).read_text())
+    assert [row["name"] for row in manifest["runs"] if row["trained"]] == ["softmax-scratch-seed1",
+                                                                           "softmax-concise-seed1"]
+    assert "[1/4] softmax-scratch-seed0: complete, skipped" in result.stdout
+    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
+    assert statuses == {"softmax-scratch-seed0": ["FINISHED"], "softmax-concise-seed0": ["FINISHED"],
+                        "softmax-scratch-seed1": ["KILLED", "FINISHED"], "softmax-concise-seed1": ["FINISHED"]}
+    after = run_ids(workflow)
+    assert {name: after[name] for name in finished_before} == finished_before  # not trained again
 
-    orphan = MlflowClient(tracking_uri=workflow.tracking_uri).get_run(run.info.run_id)
-    assert orphan.info.status == "KILLED"
+
+def test_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(workflow):
+    """Seeds ordered so that the last one's final train loss is the highest; a gate just below it
+    fails that run only, after the runs before it are safe."""
+    seeds = [0, 1, 2]
+    losses = {seed: softmax_train_loss(seed) for seed in seeds}
+    order = sorted(seeds, key=losses.get)
+    config = small_config(seeds=order)
+    config["gates"]["softmax"]["max_train_loss"] = (losses[order[-1]] + losses[order[-2]]) / 2
+    workflow.write_config(config)
+    result = workflow.run(CHUNK["softmax"], check=False)
+    assert result.returncode != 0
+    assert f"softmax-scratch-seed{order[-1]} missed its quality gate(s): train/loss" in output_of(result)
+    kept = run_ids(workflow)
+    assert sorted(kept) == sorted(f"softmax-{impl}-seed{seed}" for seed in order[:2] for impl in ("scratch", "concise"))
+    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
+    assert statuses.pop(f"softmax-scratch-seed{order[-1]}") == ["FAILED"]
+    assert statuses == {name: ["FINISHED"] for name in kept}
+    for name in kept:
+        task, impl, seed = name.split("-")
+        assert workflow.path(f"results/runs/{task}-{impl}/seed-{seed.removeprefix('seed')}/model.pt").exists()
+
+    workflow.write_config(small_config(seeds=order))  # the gate relaxed: the runs are not trained again
+    workflow.run(CHUNK["softmax"])
+    manifest = json.loads(workflow.path(CHUNK["softmax"]).read_text())
+    assert [row["name"] for row in manifest["runs"] if row["trained"]] == [
+        f"softmax-{impl}-seed{order[-1]}" for impl in ("scratch", "concise")]
+    assert {name: run_ids(workflow)[name] for name in kept} == kept
+
+
+def softmax_train_loss(seed):
+    """The final train loss of softmax regression from scratch on the small config's stand-in."""
+    import torch
+
+    from nndl import fashion_mnist
+    from nndl.datasets import fashion_mnist_split
+    from nndl.models import build_learner
+    from nndl.training import fit
+
+    config = small_config()
+    generate, hyper = config["data"]["fashion_mnist"]["generate"], config["softmax"]
+    with tempfile.TemporaryDirectory() as folder:
+        fashion_mnist.generate_stand_in(folder, generate["train"], generate["test"], generate["seed"])
+        cpu = torch.device("cpu")
+        train, test = fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
+    generator = torch.Generator().manual_seed(seed)
+    learner = build_learner("softmax", "scratch", 784, 10, hyper["learning_rate"], hyper["init_std"], generator, cpu)
+    history = fit(learner, train, test, hyper["batch_size"], hyper["epochs"], generator, classify=True)
+    return history["epochs"][-1]["train/loss"]
+
+
+def test_sigterm_to_a_chunk_job_marks_its_run_killed(workflow):
+    workflow.write_config(long_training_config(epochs=2000))  # long enough to be caught mid-training
+    process, run = start_and_wait_for_training(workflow, CHUNK["softmax"])
+    try:
+        os.kill(int(run.data.tags["nndl.pid"]), signal.SIGTERM)
+        assert process.wait(timeout=120) != 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.status == "KILLED"
+    assert not workflow.path(f"{SOFTMAX_SCRATCH}/model.pt").exists()
 
 
 def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
@@ -218,9 +298,8 @@ def test_seed_sweep_records_every_run_and_step(workflow):
     config = small_config()
     config["seeds"] = list(range(8))
     workflow.write_config(config)
-    # Every seed's log_results job too: it writes the evaluation metrics into the runs, in parallel.
-    targets = [f"results/tracking/seed-{seed}.json" for seed in range(8)]
-    workflow.run(*targets, timeout=1800)
+    # Up to the job that logs every seed's figures into the runs.
+    workflow.run("results/tracking/runs.json", timeout=1800)
     runs = runs_by_name(workflow.tracking_uri, "nndl-small")
     assert len(runs) == 32
     for name, run in runs.items():
@@ -233,4 +312,6 @@ def test_seed_sweep_records_every_run_and_step(workflow):
     histories = {seed: json.loads(workflow.path(f"results/runs/softmax-scratch/seed-{seed}/history.json")
                                   .read_text())["epochs"][-1]["train/loss"] for seed in range(8)}
     assert len(set(histories.values())) == 8  # every seed its own numbers
+    tracked = json.loads(workflow.path("results/tracking/runs.json").read_text())
+    assert sorted(run["run_name"] for run in tracked["runs"]) == sorted(runs)
 

@@ -1,24 +1,19 @@
-"""Load and validate a pipeline config against workflow/schemas/config.schema.yaml.
+"""Validate a pipeline config against the workflow's schema (workflow/schemas/config.schema.yaml).
 
-Snakemake validates the config itself (workflow/rules/common.smk); this module is the same check for
-code that runs outside Snakemake (tests, benchmarks), plus helpers that read resolved values.
+The workflow calls `validate` where it is parsed (workflow/rules/common.smk) and hands the schema's
+path in; tests and benchmarks do the same with `load`. Nothing here knows where the package is
+installed.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from nndl.errors import ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def _validator(schema: dict):
@@ -44,7 +39,7 @@ def _describe(error) -> str:
     return f"config key {key!r}: {error.message}" + (f" ({hint})" if hint else "")
 
 
-def validate(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+def validate(config: dict, schema_path: str | Path) -> dict:
     """Return a validated copy of `config` with defaults filled in; raise ConfigError naming the key."""
     with open(schema_path, encoding="utf-8") as handle:
         schema = yaml.safe_load(handle)
@@ -55,32 +50,23 @@ def validate(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
     return config
 
 
-def load(path: str | Path) -> dict:
+def load(path: str | Path, schema_path: str | Path) -> dict:
     with open(path, encoding="utf-8") as handle:
-        return validate(yaml.safe_load(handle) or {})
+        return validate(yaml.safe_load(handle) or {}, schema_path)
 
 
-def config_hash(config: dict) -> str:
-    """A short hash of the resolved config, for tagging runs (same config, same hash)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def run_config(config: dict, task: str, impl: str, seed: int) -> dict:
-    """The resolved settings one training run depends on (its params in MLflow)."""
-    settings = {"task": task, "impl": impl, "seed": seed, "device": config["device"],
-                "threads": config["train_threads"], **config[task]}
-    if task == "linreg":
-        settings.update({"data": config["synthetic"], "gates": config["gates"]["linreg"]})
-    else:
-        fashion = config["data"]["fashion_mnist"]
-        settings.update({"data": {"generate": fashion["generate"]}, "gates": config["gates"]["softmax"]})
-    return settings
-
-
-def tracking_uri(config: dict, root: str | Path | None = None) -> str:
-    """MLFLOW_TRACKING_URI if set, else the config's, else sqlite mlflow.db in `root` (absolute)."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or config.get("mlflow", {}).get("tracking_uri")
+def tracking_uri(configured: str | None = None, root: str | Path | None = None) -> str:
+    """MLFLOW_TRACKING_URI if set, else `configured` (mlflow.tracking_uri), else sqlite mlflow.db
+    in `root` (default: the working directory), as an absolute path."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or configured
     if uri:
         return uri
-    root = Path(root) if root is not None else Path.cwd()
-    return f"sqlite:///{(root / 'mlflow.db').resolve()}"
+    return f"sqlite:///{(Path(root or Path.cwd()) / 'mlflow.db').resolve()}"
+
+
+def export_tracking_uri(configured: str | None, root: str | Path) -> str:
+    """Resolve the tracking URI (as `tracking_uri`) and put it in MLFLOW_TRACKING_URI, where the
+    jobs the workflow starts find it. Returns it."""
+    uri = tracking_uri(configured, root)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    return uri

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from nndl import fashion_mnist, synthetic
 from nndl.training import Split
+
+
+@dataclass
+class TaskData:
+    train: Split
+    test: Split
+    extras: dict = field(default_factory=dict)  # linreg: the true w and b
 
 
 def fashion_mnist_split(folder: str | Path, split: str, device: torch.device) -> Split:
@@ -18,13 +26,11 @@ def fashion_mnist_split(folder: str | Path, split: str, device: torch.device) ->
     return Split(X, y)
 
 
-def load_task_data(task: str, data_path: str | Path, device: torch.device) -> tuple[Split, Split, dict]:
-    """(train, test, extras): extras hold the true parameters for linreg."""
+def load_task_data(task: str, data_path: str | Path, device: torch.device) -> TaskData:
     if task == "linreg":
         data = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data_path).items()}
         train = Split(data["X_train"].to(device), data["y_train"].to(device))
         test = Split(data["X_test"].to(device), data["y_test"].to(device))
-        return train, test, {"true_w": data["true_w"], "true_b": data["true_b"]}
-    return (fashion_mnist_split(data_path, "train", device),
-            fashion_mnist_split(data_path, "test", device), {})
+        return TaskData(train, test, {"true_w": data["true_w"], "true_b": data["true_b"]})
+    return TaskData(fashion_mnist_split(data_path, "train", device), fashion_mnist_split(data_path, "test", device))
 

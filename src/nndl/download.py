@@ -64,6 +64,7 @@ def download(
                 return url
             except DataError as error:  # corrupt content: this mirror will not get better
                 failures.append(f"{url}: {error}")
+                print(f"  {url}: {error}\n  trying the next mirror", file=progress, flush=True)
                 break
             except urllib.error.HTTPError as error:
                 failures.append(f"{url}: HTTP {error.code} {error.reason}")

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
-from typing import TextIO
 
 import torch
 
 from nndl import fashion_mnist
-from nndl.datasets import load_task_data
-from nndl.device import resolve_device
-from nndl.files import write_json
-from nndl.models import Learner, build_learner, n_outputs, predict_proba
-from nndl.training import Split, evaluate
+from nndl.models import Learner, predict_proba
+from nndl.training import Split, evaluate, predict
 
 
 def closed_form(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -35,14 +29,16 @@ def parameter_errors(w: torch.Tensor, b: torch.Tensor, reference_w: torch.Tensor
 
 @torch.no_grad()
 def regression_report(learner: Learner, train: Split, test: Split, true_w: torch.Tensor,
-                      true_b: torch.Tensor) -> dict:
+                      true_b: torch.Tensor, n_predictions: int) -> tuple[dict, dict]:
+    """(metrics, predictions): losses, test MSE, w and b against the truth and the closed form;
+    the first N test predictions."""
     W, b = learner.weight_and_bias()
     closed_w, closed_b = closed_form(train.X, train.y)
-    test_mse = ((learner.forward(test.X) - test.y) ** 2).mean().item()
-    return {
+    test_output, test_summary = predict(learner, test, classify=False)
+    metrics = {
         "train/loss": evaluate(learner, train, classify=False)["loss"],
-        "test/loss": evaluate(learner, test, classify=False)["loss"],
-        "test/mse": test_mse,
+        "test/loss": test_summary["loss"],
+        "test/mse": ((test_output - test.y) ** 2).mean().item(),
         "learned": {"w": W.reshape(-1).tolist(), "b": b.reshape(-1).tolist()},
         "truth": {"w": true_w.tolist(), "b": true_b.tolist()},
         "closed_form": {"w": closed_w.tolist(), "b": closed_b.tolist()},
@@ -50,6 +46,10 @@ def regression_report(learner: Learner, train: Split, test: Split, true_w: torch
         "vs_closed_form": parameter_errors(W, b, closed_w, closed_b),
         "closed_form_vs_truth": parameter_errors(closed_w, closed_b, true_w, true_b),
     }
+    n = min(n_predictions, len(test))
+    predictions = {"X": test.X[:n].tolist(), "true": test.y[:n].reshape(-1).tolist(),
+                   "predicted": test_output[:n].reshape(-1).tolist()}
+    return metrics, predictions
 
 
 @torch.no_grad()
@@ -57,13 +57,12 @@ def classification_report(learner: Learner, test: Split, class_names: list[str],
                           images_uint8: torch.Tensor) -> tuple[dict, dict]:
     """(metrics, predictions): accuracy, loss, per-class accuracy, confusion matrix; first N predictions."""
     num_classes = len(class_names)
-    output = torch.cat([learner.forward(test.X[i:i + 8192]) for i in range(0, len(test), 8192)])
+    output, summary = predict(learner, test, classify=True)
     predicted = output.argmax(dim=1)
     # confusion[true, predicted] = count
     confusion = torch.bincount(test.y * num_classes + predicted, minlength=num_classes ** 2)
     confusion = confusion.reshape(num_classes, num_classes).cpu()
     per_class = (confusion.diag().double() / confusion.sum(dim=1).clamp(min=1).double()).tolist()
-    summary = evaluate(learner, test, classify=True)
     metrics = {
         "test/loss": summary["loss"],
         "test/accuracy": summary["accuracy"],
@@ -87,45 +86,24 @@ def _metric_name(index: int, name: str) -> str:
     return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
 
 
-def evaluate_run(config: dict, task: str, impl: str, data_path: str | Path, model_path: str | Path,
-                 run_id_path: str | Path, metrics_path: str | Path, predictions_path: str | Path,
-                 threads: int, log: TextIO = sys.stderr) -> dict:
-    """Evaluate saved weights; write metrics.json (with a flat `summary` for MLflow) and predictions.
-
-    Needs no MLflow: the log_results job puts these into the training's run, once per seed.
-    """
-    device = resolve_device(config["device"])
-    torch.set_num_threads(threads)
-    train_split, test_split, extras = load_task_data(task, data_path, device)
-    learner = build_learner(task, impl, train_split.X[0].numel(), n_outputs(task), 1.0, 0.0,
-                            torch.Generator(), device, trainable=False)
-    learner.load_state_dict(torch.load(model_path, map_location=device, weights_only=True))
-    n_predictions = min(config["evaluation"]["n_predictions"], len(test_split))
-    flat: dict[str, float]
+def evaluate_learner(task: str, learner: Learner, train: Split, test: Split, extras: dict,
+                     n_predictions: int) -> tuple[dict, dict]:
+    """(metrics, predictions) of a trained learner; metrics carry a flat `summary` for MLflow."""
     if task == "linreg":
-        metrics = regression_report(learner, train_split, test_split, extras["true_w"], extras["true_b"])
+        metrics, predictions = regression_report(learner, train, test, extras["true_w"], extras["true_b"],
+                                                 n_predictions)
         flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],
                 "final/test_mse": metrics["test/mse"],
                 "final/max_abs_w_error": metrics["vs_truth"]["max_abs_w_error"],
                 "final/abs_b_error": metrics["vs_truth"]["abs_b_error"],
                 "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
                 "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
-        with torch.no_grad():
-            predicted = learner.forward(test_split.X[:n_predictions])
-        predictions = {"X": test_split.X[:n_predictions].tolist(),
-                       "true": test_split.y[:n_predictions].reshape(-1).tolist(),
-                       "predicted": predicted.reshape(-1).tolist()}
     else:
-        images = (test_split.X[:n_predictions] * 255).round().to(torch.uint8)
-        metrics, predictions = classification_report(learner, test_split, fashion_mnist.CLASS_NAMES["en"],
+        images = (test.X[:n_predictions] * 255).round().to(torch.uint8)
+        metrics, predictions = classification_report(learner, test, fashion_mnist.CLASS_NAMES["en"],
                                                       n_predictions, images)
         flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],
                 **{_metric_name(i, name): value
                    for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}}
-    metrics.update({"task": task, "impl": impl, "run_id": Path(run_id_path).read_text().strip(),
-                    "summary": flat})
-    for key, value in flat.items():
-        print(f"  {key}: {value:.6g}", file=log)
-    write_json(metrics, metrics_path)
-    write_json(predictions, predictions_path)
-    return metrics
+    metrics["summary"] = flat
+    return metrics, predictions

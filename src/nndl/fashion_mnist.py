@@ -101,45 +101,53 @@ def acquire(
     A missing file moves on to the next source; a file that is present but fails verification in a
     folder the user named is an error, not something to skip silently.
     """
-    destination = Path(destination)
     manifest: dict[str, dict] = {}
     for spec in FILES.values():
-        file_name = f"{spec.name}.gz"
-        target = destination / file_name
+        target = Path(destination) / f"{spec.name}.gz"
         tried: list[str] = []
-        source_used = None
-        for label, folder in (("data.fashion_mnist.local_dir", local_dir),
-                              ("the system copy (data.fashion_mnist.system_dir)", system_dir)):
-            if not folder:
-                continue
-            candidate = Path(folder) / file_name
-            if not candidate.is_file():
-                tried.append(f"{label}: {candidate} does not exist{_similar_names(Path(folder), spec)}")
-                continue
-            print(f"{file_name}: copying from {candidate}", file=log, flush=True)
-            _copy_verified(candidate, target, spec, source=f"{label} ({candidate})")
-            source_used = str(candidate)
-            break
-        if source_used is None and mirrors:
-            print(f"{file_name}: not found locally, downloading", file=log, flush=True)
-            urls = [mirror.rstrip("/") + "/" + file_name for mirror in mirrors]
-            try:
-                source_used = download(
-                    urls, target, lambda path, url_spec=spec: verify_file(path, url_spec, "download"),
-                    retries=retries, timeout_s=timeout_s, progress=log,
-                )
-            except DataError as error:
-                tried.append(f"download mirrors: {error}")
-        elif source_used is None:
-            tried.append("download: data.fashion_mnist.mirrors is empty")
-        if source_used is None:
+        source = (_copy_from_folders(spec, target, local_dir, system_dir, tried, log)
+                  or _download_from_mirrors(spec, target, mirrors, retries, timeout_s, tried, log))
+        if source is None:
             raise DataError(
-                f"Fashion-MNIST file {file_name} could not be found in any source. Tried:\n  - "
+                f"Fashion-MNIST file {target.name} could not be found in any source. Tried:\n  - "
                 + "\n  - ".join(tried) + "\n" + HOW_TO_FIX
             )
-        manifest[file_name] = {"source": source_used, "sha256_decompressed": spec.sha256}
-        print(f"{file_name}: verified (sha256 {spec.sha256[:12]}...)", file=log, flush=True)
+        manifest[target.name] = {"source": source, "sha256_decompressed": spec.sha256}
+        print(f"{target.name}: verified (sha256 {spec.sha256[:12]}...)", file=log, flush=True)
     return manifest
+
+
+def _copy_from_folders(spec: IdxFile, target: Path, local_dir: str | None, system_dir: str | None,
+                       tried: list[str], log: TextIO) -> str | None:
+    """Copy and verify the file from the first folder that has it; return its path, or None."""
+    for label, folder in (("data.fashion_mnist.local_dir", local_dir),
+                          ("the system copy (data.fashion_mnist.system_dir)", system_dir)):
+        if not folder:
+            continue
+        candidate = Path(folder) / target.name
+        if not candidate.is_file():
+            tried.append(f"{label}: {candidate} does not exist{_similar_names(Path(folder), spec)}")
+            continue
+        print(f"{target.name}: copying from {candidate}", file=log, flush=True)
+        _copy_verified(candidate, target, spec, source=f"{label} ({candidate})")
+        return str(candidate)
+    return None
+
+
+def _download_from_mirrors(spec: IdxFile, target: Path, mirrors: Sequence[str], retries: int,
+                           timeout_s: float, tried: list[str], log: TextIO) -> str | None:
+    """Download and verify the file from the first mirror that has it; return its URL, or None."""
+    if not mirrors:
+        tried.append("download: data.fashion_mnist.mirrors is empty")
+        return None
+    print(f"{target.name}: not found locally, downloading", file=log, flush=True)
+    urls = [mirror.rstrip("/") + "/" + target.name for mirror in mirrors]
+    try:
+        return download(urls, target, lambda path: verify_file(path, spec, "download"),
+                        retries=retries, timeout_s=timeout_s, progress=log)
+    except DataError as error:
+        tried.append(f"download mirrors: {error}")
+        return None
 
 
 def _similar_names(folder: Path, spec: IdxFile) -> str:

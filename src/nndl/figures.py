@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from nndl import plots
+from nndl import layout, plots
 from nndl.fashion_mnist import CLASS_NAMES, load_split
 from nndl.files import read_json
 from nndl.fonts import label_language
-
-IMPLS = ("scratch", "concise")
 
 
 def class_names(language: str) -> list[str]:
@@ -23,38 +22,36 @@ def draw_samples(data_folder: str | Path, stem: str | Path, language: str, forma
     return plots.save(plots.sample_grid(images, labels, class_names(language)), stem, formats)
 
 
-def draw_seed(run_folders: dict[str, Path], out_folder: str | Path, language: str,
-              formats: list[str]) -> list[Path]:
-    """All figures of one seed. `run_folders` maps 'softmax-scratch' etc. to the run's folder.
+def draw_seed(run_folders: dict[str, str | Path], out_folder: str | Path, language: str,
+              formats: list[str]) -> dict:
+    """All figures of one seed (nndl.layout.SEED_FIGURES names them) from its runs' JSON files.
 
-    Writes softmax-{impl}-{curves,predictions,confusion}, softmax-comparison, linreg-loss and
-    linreg-trajectory in each of `formats` (workflow/rules/common.smk lists the same names).
+    `run_folders` maps 'softmax-scratch' etc. to the run's folder. Returns the seed's figure
+    manifest: each figure's files, the runs it belongs to, and the seconds spent drawing.
     """
+    started = time.perf_counter()
     language = label_language(language)
     plots.use_fonts(language)
     names = class_names(language)
     out_folder = Path(out_folder)
-    history = {run: read_json(folder / "history.json") for run, folder in run_folders.items()}
-    written: list[Path] = []
-
-    def save(figure, stem):
-        written.extend(plots.save(figure, out_folder / stem, formats))
-
-    for impl in IMPLS:
-        run = f"softmax-{impl}"
-        save(plots.training_curves(history[run], f"Softmax regression ({impl})"), f"{run}-curves")
-    save(plots.compare_curves({impl: history[f"softmax-{impl}"] for impl in IMPLS},
-                              "Softmax regression: from scratch vs concise"), "softmax-comparison")
-    for impl in IMPLS:
-        run = f"softmax-{impl}"
-        predictions = read_json(run_folders[run] / "predictions.json")
-        save(plots.prediction_grid(predictions, names), f"{run}-predictions")
-    for impl in IMPLS:
-        run = f"softmax-{impl}"
-        metrics = read_json(run_folders[run] / "metrics.json")
-        save(plots.confusion_matrix(metrics, names, f"Softmax regression ({impl})"), f"{run}-confusion")
-    linreg = {impl: history[f"linreg-{impl}"] for impl in IMPLS}
-    save(plots.linreg_losses(linreg), "linreg-loss")
+    folders = {run: Path(folder) for run, folder in run_folders.items()}
+    history = {run: read_json(folder / layout.HISTORY) for run, folder in folders.items()}
+    drawn = {}
+    for impl in layout.IMPLS:
+        run = layout.run_key("softmax", impl)
+        drawn[f"{run}-curves"] = plots.training_curves(history[run], f"Softmax regression ({impl})")
+        drawn[f"{run}-predictions"] = plots.prediction_grid(read_json(folders[run] / layout.PREDICTIONS), names)
+        drawn[f"{run}-confusion"] = plots.confusion_matrix(read_json(folders[run] / layout.METRICS), names,
+                                                           f"Softmax regression ({impl})")
+    drawn["softmax-comparison"] = plots.compare_curves(
+        {impl: history[layout.run_key("softmax", impl)] for impl in layout.IMPLS},
+        "Softmax regression: from scratch vs concise")
+    linreg = {impl: history[layout.run_key("linreg", impl)] for impl in layout.IMPLS}
     truth = linreg["scratch"]["settings"]["data"]
-    save(plots.linreg_trajectory(linreg, truth["true_w"], truth["true_b"]), "linreg-trajectory")
-    return written
+    drawn["linreg-loss"] = plots.linreg_losses(linreg)
+    drawn["linreg-trajectory"] = plots.linreg_trajectory(linreg, truth["true_w"], truth["true_b"])
+    figures = {stem: {"files": [str(path) for path in plots.save(drawn[stem], out_folder / stem, formats)],
+                      "runs": list(owners)}
+               for stem, owners in layout.SEED_FIGURES.items()}
+    return {"figures": figures, "run_folders": {run: str(folder) for run, folder in folders.items()},
+            "seconds": time.perf_counter() - started}

@@ -13,7 +13,6 @@ from torch import nn
 
 from nndl import scratch
 
-NUM_PIXELS = 28 * 28
 NUM_CLASSES = 10
 
 
@@ -52,9 +51,7 @@ class Learner:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """A copy of the weights on the CPU: a model trained on a GPU loads anywhere."""
         raise NotImplementedError
 
     def weight_and_bias(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,7 +60,7 @@ class Learner:
 
 
 class ScratchLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, trainable: bool = True):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
         self.task = task
         self.W = W.requires_grad_(True)
         self.b = b.requires_grad_(True)
@@ -84,19 +81,14 @@ class ScratchLearner(Learner):
         scratch.sgd([self.W, self.b], self.learning_rate, batch_size=len(losses))
 
     def state_dict(self):
-        return {"W": self.W.detach().clone(), "b": self.b.detach().clone()}
-
-    def load_state_dict(self, state):
-        with torch.no_grad():
-            self.W.copy_(state["W"])
-            self.b.copy_(state["b"])
+        return {"W": self.W.detach().cpu().clone(), "b": self.b.detach().cpu().clone()}
 
     def weight_and_bias(self):
         return self.W.detach(), self.b.detach()
 
 
 class ConciseLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, trainable: bool = True):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
         self.task = task
         n_in, n_out = W.shape
         layers = [nn.Linear(n_in, n_out)] if task == "linreg" else [nn.Flatten(), nn.Linear(n_in, n_out)]
@@ -106,9 +98,7 @@ class ConciseLearner(Learner):
             linear.weight.copy_(W.T)
             linear.bias.copy_(b)
         self.criterion = nn.MSELoss(reduction="none") if task == "linreg" else nn.CrossEntropyLoss(reduction="none")
-        # Evaluation never steps, so it makes no optimizer: creating any torch.optim optimizer
-        # imports torch._dynamo, about 4 s of a job's start-up.
-        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=learning_rate) if trainable else None
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=learning_rate)
 
     def forward(self, X):
         return self.net(X)
@@ -122,10 +112,7 @@ class ConciseLearner(Learner):
         self.optimizer.step()
 
     def state_dict(self):
-        return {key: value.detach().clone() for key, value in self.net.state_dict().items()}
-
-    def load_state_dict(self, state):
-        self.net.load_state_dict(state)
+        return {key: value.detach().cpu().clone() for key, value in self.net.state_dict().items()}
 
     def weight_and_bias(self):
         linear = self.net[-1]
@@ -133,16 +120,12 @@ class ConciseLearner(Learner):
 
 
 def build_learner(task: str, impl: str, n_inputs: int, n_outputs: int, learning_rate: float,
-                  init_std: float, generator: torch.Generator, device: torch.device,
-                  trainable: bool = True) -> Learner:
-    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), bias 0.
-
-    `trainable=False` builds a learner only to load weights into and evaluate.
-    """
+                  init_std: float, generator: torch.Generator, device: torch.device) -> Learner:
+    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), bias 0."""
     W = torch.normal(0.0, init_std, (n_inputs, n_outputs), generator=generator).to(device)
     b = torch.zeros(n_outputs, device=device)
     learner_class = {"scratch": ScratchLearner, "concise": ConciseLearner}[impl]
-    return learner_class(task, W, b, learning_rate, trainable)
+    return learner_class(task, W, b, learning_rate)
 
 
 def n_outputs(task: str) -> int:

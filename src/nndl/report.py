@@ -10,7 +10,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nndl.files import atomic_path, read_json
+from nndl import layout, results
+from nndl.files import atomic_path
 
 KERNEL_NAME = "nndl-python"
 
@@ -89,20 +90,13 @@ def environment_table(env: dict) -> str:
     return markdown_table(["", "value"], rows)
 
 
-def load_runs(runs_root: str | Path, seed: int) -> dict[str, dict]:
-    """{'linreg-scratch': {'history': ..., 'metrics': ..., 'run_id': ...}, ...} for one seed."""
-    runs = {}
-    for task in ("linreg", "softmax"):
-        for impl in ("scratch", "concise"):
-            folder = Path(runs_root) / f"{task}-{impl}" / f"seed-{seed}"
-            runs[f"{task}-{impl}"] = {"history": read_json(folder / "history.json"),
-                                      "metrics": read_json(folder / "metrics.json"),
-                                      "run_id": (folder / "run_id.txt").read_text().strip()}
-    return runs
+def load_runs(run_folders: dict[str, str]) -> dict[str, dict]:
+    """{'linreg-scratch': {'history': ..., 'metrics': ..., 'run_id': ...}, ...} for one seed's folders."""
+    return {run: results.load_run(folder) for run, folder in run_folders.items()}
 
 
 def linreg_epoch_table(runs: dict) -> str:
-    scratch, concise = (runs[f"linreg-{impl}"]["history"]["epochs"] for impl in ("scratch", "concise"))
+    scratch, concise = (runs[f"linreg-{impl}"]["history"]["epochs"] for impl in layout.IMPLS)
     rows = [[a["epoch"], f"{a['train/loss']:.6f}", f"{b['train/loss']:.6f}"] for a, b in zip(scratch, concise)]
     return markdown_table(["epoch", "scratch loss (with 1/2)", "concise loss (MSE, no 1/2)"], rows)
 
@@ -113,7 +107,7 @@ def _vector(values: list[float]) -> str:
 
 def linreg_error_table(runs: dict) -> str:
     rows = []
-    for impl in ("scratch", "concise"):
+    for impl in layout.IMPLS:
         metrics = runs[f"linreg-{impl}"]["metrics"]
         rows.append([impl, _vector(metrics["learned"]["w"]), _vector(metrics["learned"]["b"]),
                      _vector(metrics["vs_truth"]["w_error"]), _vector(metrics["vs_truth"]["b_error"]),
@@ -128,7 +122,7 @@ def linreg_error_table(runs: dict) -> str:
 
 def softmax_table(runs: dict) -> str:
     rows = []
-    for impl in ("scratch", "concise"):
+    for impl in layout.IMPLS:
         run = runs[f"softmax-{impl}"]
         final = run["history"]["epochs"][-1]
         rows.append([impl, f"{final['train/loss']:.4f}", f"{final['train/accuracy']:.4f}",
@@ -139,7 +133,7 @@ def softmax_table(runs: dict) -> str:
 
 
 def per_class_table(runs: dict, class_names_zh: list[str]) -> str:
-    scratch, concise = (runs[f"softmax-{impl}"]["metrics"]["per_class_accuracy"] for impl in ("scratch", "concise"))
+    scratch, concise = (runs[f"softmax-{impl}"]["metrics"]["per_class_accuracy"] for impl in layout.IMPLS)
     rows = [[f"{name} ({zh})", f"{scratch[name]:.3f}", f"{concise[name]:.3f}"]
             for name, zh in zip(scratch, class_names_zh)]
     return markdown_table(["class", "scratch", "concise"], rows)
@@ -168,14 +162,3 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
         rows.append([summary["run_name"], f"`{run_id}`", summary["status"], key,
                      f"{seconds:.1f} s" if seconds is not None else "-", _timestamp(summary["start_time_ms"])])
     return markdown_table(["run", "run id", "status", "key metrics", "training job time", "started"], rows)
-
-
-def figure_owners(figure: str | Path, run_names: list[str]) -> list[str]:
-    """The runs a figure belongs to: 'softmax-scratch-curves.png' -> ['softmax-scratch'];
-    figures about both implementations of a task (and the data samples) go to both its runs."""
-    name = Path(figure).name
-    owners = [run for run in run_names if name.startswith(f"{run}-")]
-    if owners:
-        return owners
-    task = "softmax" if name.startswith(("softmax", "fashion-mnist")) else "linreg"
-    return [run for run in run_names if run.startswith(f"{task}-")]

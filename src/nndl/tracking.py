@@ -1,16 +1,16 @@
 """The one module that talks to MLflow. Nothing else in nndl imports mlflow.
 
-A run is opened in one place (`tracked_run`). It always ends in a final state: FINISHED when the
-block completes, FAILED on an exception, KILLED on SIGTERM or Ctrl-C, so no run stays RUNNING
-because its job was interrupted.
+A run is opened in one place (`tracked_run`). It always ends in a final state: FINISHED once its
+outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM or Ctrl-C, so no run
+stays RUNNING because its job was interrupted. The store's URI comes from the environment
+(MLFLOW_TRACKING_URI, which the workflow sets), never from a rule's params.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,12 +72,14 @@ class Run:
 
     def __init__(self, run_id: str):
         self.run_id = run_id
+        self.ended = False
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         mlflow.log_metrics({key: float(value) for key, value in metrics.items()}, step=step)
 
-    def log_artifact(self, path: str | Path, folder: str | None = None) -> None:
-        mlflow.log_artifact(str(path), artifact_path=folder)
+    def log_artifacts(self, paths: list[str | Path], folder: str | None = None) -> None:
+        for path in paths:
+            mlflow.log_artifact(str(path), artifact_path=folder)
 
     def log_torch_model(self, model, input_example) -> None:
         """Log an nn.Module with an input example and a signature (numpy in, numpy out)."""
@@ -94,34 +96,67 @@ class Run:
             serialization_format="pickle",
         )
 
+    def finish(self, commit: Callable[[], None]) -> None:
+        """Run `commit` (which makes the run's outputs final), then end the run FINISHED.
+
+        SIGINT and SIGTERM are held back between the two, so a run never ends FINISHED without its
+        outputs, nor has final outputs while it ends KILLED. A signal that arrived meanwhile is
+        delivered right after.
+        """
+        held = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            commit()
+            mlflow.end_run(status="FINISHED")
+            self.ended = True
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
 
 @contextmanager
-def tracked_run(uri: str, experiment: str, run_name: str | None = None, params: dict | None = None,
-                tags: dict | None = None, run_id: str | None = None) -> Iterator[Run]:
-    """Open a new run (or resume `run_id`) and always close it in a final state."""
+def tracked_run(uri: str, experiment: str, run_name: str, params: dict, tags: dict) -> Iterator[Run]:
+    """Open a new run and always close it in a final state.
+
+    The block ends the run FINISHED through `Run.finish`; a block that returns without doing so
+    leaves it FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED.
+    """
     mlflow.set_tracking_uri(uri)
-    if run_id is None:
-        mlflow.set_experiment(experiment)
+    mlflow.set_experiment(experiment)
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        active = mlflow.start_run(run_id=run_id, run_name=run_name)
+        active = mlflow.start_run(run_name=run_name)
+        run = Run(active.info.run_id)
         try:
-            if tags or run_id is None:
-                mlflow.set_tags({**(tags or {}), **{HOST_TAG: process_identity()["host"],
-                                                    PID_TAG: process_identity()["pid"]}})
-            if params:
-                mlflow.log_params(flatten_params(params))
-            yield Run(active.info.run_id)
+            identity = process_identity()
+            mlflow.set_tags({**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]})
+            mlflow.log_params(flatten_params(params))
+            yield run
         except (Terminated, KeyboardInterrupt):
-            mlflow.end_run(status="KILLED")
+            if not run.ended:
+                mlflow.end_run(status="KILLED")
             raise
         except BaseException:
-            mlflow.end_run(status="FAILED")
+            if not run.ended:
+                mlflow.end_run(status="FAILED")
             raise
         else:
-            mlflow.end_run(status="FINISHED")
+            if not run.ended:
+                mlflow.end_run(status="FAILED")
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def finish_runs(uri: str, run_ids: list[str]) -> list[str]:
+    """End FINISHED the runs in `run_ids` that are not: runs whose outputs are known to be complete
+    (their completion marker exists) but whose process was killed before it could say so.
+    Returns the ids it changed."""
+    client = MlflowClient(tracking_uri=uri)
+    changed = []
+    for run_id in run_ids:
+        if client.get_run(run_id).info.status != "FINISHED":
+            client.set_terminated(run_id, status="FINISHED")
+            changed.append(run_id)
+    return changed
 
 
 def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:
@@ -155,21 +190,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def log_results(uri: str, run_ids: dict[str, str], metrics: dict[str, dict],
-                artifacts: dict[str, list[tuple[str, str | None]]]) -> None:
-    """Add evaluation metrics and files to finished runs, without reopening them.
-
-    `metrics` maps a run name to {metric: value}; `artifacts` to [(path, folder or None)].
-    """
-    from mlflow.entities import Metric
-
+def log_files(uri: str, files_by_run: dict[str, list[tuple[str | Path, str | None]]]) -> int:
+    """Add files to finished runs without reopening them: {run id: [(path, artifact folder)]}.
+    Returns how many files it logged."""
     client = MlflowClient(tracking_uri=uri)
-    now = int(time.time() * 1000)
-    for run_name, run_id in run_ids.items():
-        client.log_batch(run_id, metrics=[Metric(key, float(value), now, 0)
-                                          for key, value in metrics.get(run_name, {}).items()])
-        for path, folder in artifacts.get(run_name, []):
+    for run_id, files in files_by_run.items():
+        for path, folder in files:
             client.log_artifact(run_id, str(path), artifact_path=folder)
+    return sum(map(len, files_by_run.values()))
 
 
 def run_summaries(uri: str, experiment: str, run_ids: list[str] | None = None) -> list[dict]:

@@ -58,19 +58,25 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
 
 
 @torch.no_grad()
-def evaluate(learner: Learner, data: Split, classify: bool) -> dict[str, float]:
-    """Mean per-example loss (and accuracy) over `data`, without changing the learner."""
-    loss_sum, correct = 0.0, 0
+def predict(learner: Learner, data: Split, classify: bool) -> tuple[torch.Tensor, dict[str, float]]:
+    """One forward pass over `data` in batches: (outputs (n, q), mean loss and accuracy)."""
+    outputs, loss_sum, correct = [], 0.0, 0
     for start in range(0, len(data), EVAL_BATCH):
         X, y = data.X[start:start + EVAL_BATCH], data.y[start:start + EVAL_BATCH]
         output = learner.forward(X)
+        outputs.append(output)
         loss_sum += learner.loss(output, y).sum().item()
         if classify:
             correct += (output.argmax(dim=1) == y).sum().item()
     metrics = {"loss": loss_sum / len(data)}
     if classify:
         metrics["accuracy"] = correct / len(data)
-    return metrics
+    return torch.cat(outputs), metrics
+
+
+def evaluate(learner: Learner, data: Split, classify: bool) -> dict[str, float]:
+    """Mean per-example loss (and accuracy) over `data`, without changing the learner."""
+    return predict(learner, data, classify)[1]
 
 
 def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: int,

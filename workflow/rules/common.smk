@@ -2,7 +2,8 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from nndl.config import validate
+from nndl import codedeps, layout, specs
+from nndl.config import export_tracking_uri, validate
 from nndl.fashion_mnist import FILE_NAMES
 
 min_version("9.0")
@@ -10,31 +11,28 @@ min_version("9.0")
 
 # Checks every key against workflow/schemas/config.schema.yaml and fills in defaults; a typo or a
 # bad value stops here, before any job, with a message naming the key.
-config.update(validate(config))
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+config.update(validate(config, SCHEMA))
+
+# MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
+# read it from the environment, so switching stores reruns no job.
+export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
 
 FASHION = config["data"]["fashion_mnist"]
-FASHION_FILES = FILE_NAMES
-TASKS = ["linreg", "softmax"]
-IMPLS = ["scratch", "concise"]
+FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
 SEEDS = config["seeds"]
-RUN_DIR = "results/runs/{task}-{impl}/seed-{seed}"
-# The project's own package; listing its modules as inputs reruns a rule when they change.
+# Every run of the config as a resolved spec (nndl.specs); the rules hand them to the jobs.
+RUNS = specs.resolve_runs(config)
+# One training job per core (per cluster job with an executor), split between the tasks.
+PARALLELISM = (
+    workflow.cores if workflow.local_exec else (workflow.nodes or workflow.cores)
+)
+CHUNKS = specs.chunk_ids(RUNS, PARALLELISM)
+FIGURE_DIR = layout.figure_dir("{seed}")
+EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
+# The project's own package; a rule lists the modules its code imports, so editing one reruns it.
 PACKAGE = Path(workflow.basedir) / "src" / "nndl"
 ENVIRONMENT = "../../environment.yml"
-FIGURE_DIR = "results/figures/seed-{seed}"
-# The figures of one seed (nndl.figures.draw_seed writes them); PNG always, other formats on request.
-SEED_FIGURE_STEMS = [
-    *(
-        f"softmax-{impl}-{kind}"
-        for kind in ("curves", "predictions", "confusion")
-        for impl in IMPLS
-    ),
-    "softmax-comparison",
-    "linreg-loss",
-    "linreg-trajectory",
-]
-EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
-RUN_FILES = ["history.json", "metrics.json", "predictions.json", "run_id.txt"]
 
 
 # On a cluster these run where Snakemake runs: they are light, and the data copy may need the network.
@@ -45,22 +43,56 @@ localrules:
     tracking_store,
     figure_samples,
     figures,
-    log_results,
+    log_figures,
     summary_report,
 
 
 wildcard_constraints:
-    task="|".join(TASKS),
-    impl="|".join(IMPLS),
+    task="|".join(layout.TASKS),
+    part=r"\d+",
+    parts=r"\d+",
     seed=r"\d+",
 
 
-def package_modules(*names):
-    return [str(PACKAGE / f"{name}.py") for name in names]
+def package_code(*modules):
+    """The files of `modules` and of every nndl module they import."""
+    return [str(path) for path in codedeps.closure(PACKAGE, *modules)]
 
 
-def run_outputs(name):
-    return expand(f"{RUN_DIR}/{name}", task=TASKS, impl=IMPLS, seed=SEEDS)
+def chunk_manifests(chunks=CHUNKS):
+    return [layout.CHUNK_MANIFEST.format(**chunk) for chunk in chunks]
+
+
+def chunk_runs(wildcards):
+    """The specs of the runs one chunk job trains."""
+    return specs.chunk_members(
+        RUNS, wildcards.task, int(wildcards.part), int(wildcards.parts)
+    )
+
+
+def task_data(wildcards):
+    """The data a task trains on: synthetic tensors, or the Fashion-MNIST files."""
+    if wildcards.task == "linreg":
+        return [layout.SYNTHETIC_DATA]
+    return FASHION_FILES
+
+
+def seed_chunk_manifests(wildcards):
+    """The manifests of the chunks that train one seed's runs."""
+    names = [
+        layout.run_name(task, impl, int(wildcards.seed))
+        for task in layout.TASKS
+        for impl in layout.IMPLS
+    ]
+    chunks = {
+        layout.CHUNK_MANIFEST.format(**specs.chunk_of_run(CHUNKS, RUNS, name))
+        for name in names
+    }
+    return sorted(chunks)
+
+
+def seed_run_folders(wildcards):
+    return layout.seed_runs(int(wildcards.seed))
 
 
 def figure_files(stem, extra=False):
@@ -71,34 +103,22 @@ def seed_figures(extra=False):
     """Figure paths of one seed, with {seed} left as a wildcard."""
     return [
         path
-        for stem in SEED_FIGURE_STEMS
+        for stem in layout.SEED_FIGURES
         for path in figure_files(f"{FIGURE_DIR}/{stem}", extra)
     ]
 
 
-def seed_run_outputs(name):
-    """One file of every run of a seed ({seed} left as a wildcard)."""
-    return expand(f"{RUN_DIR}/{name}", task=TASKS, impl=IMPLS, allow_missing=True)
+def seed_figure(stem):
+    return f"{FIGURE_DIR}/{stem}.png"
 
 
-def task_data(wildcards):
-    """The data a task trains on: synthetic tensors, or the Fashion-MNIST files."""
-    if wildcards.task == "linreg":
-        return ["resources/synthetic/linreg.npz"]
-    return [f"{FASHION['dir']}/{name}" for name in FASHION_FILES]
+def report_run_folders():
+    """{seed: {'linreg-scratch': folder, ...}} for the report (JSON keys are strings)."""
+    return {str(seed): layout.seed_runs(seed) for seed in SEEDS}
 
 
-def task_data_path(wildcards):
-    if wildcards.task == "linreg":
-        return "resources/synthetic/linreg.npz"
-    return FASHION["dir"]
-
-
-def run_settings(wildcards):
-    """The resolved settings of one run: changing them reruns that run only."""
-    from nndl.config import run_config
-
-    return run_config(config, wildcards.task, wildcards.impl, int(wildcards.seed))
+def report_figure_folders():
+    return {str(seed): layout.figure_dir(seed) for seed in SEEDS}
 
 
 def mlflow_hint():
@@ -118,7 +138,7 @@ def mlflow_hint():
 def final_outputs():
     return [
         "results/env.json",
-        *run_outputs("metrics.json"),
+        *chunk_manifests(),
         "results/report/summary.html",
     ]
 

@@ -1,23 +1,8 @@
-rule env_check:
-    output:
-        "results/env.json",
-    log:
-        "logs/env_check.log",
-    benchmark:
-        "results/benchmarks/jobs/env_check/env_check.tsv"
-    conda:
-        ENVIRONMENT
-    params:
-        device=config["device"],
-    script:
-        "../scripts/env_check.py"
-
-
 rule fashion_mnist:
     input:
-        package_modules("fashion_mnist", "idx", "download"),
+        package_code("fashion_mnist"),
     output:
-        files=expand("{folder}/{name}", folder=FASHION["dir"], name=FASHION_FILES),
+        files=FASHION_FILES,
         manifest=f"{FASHION['dir']}/manifest.json",
     log:
         "logs/data/fashion_mnist.log",
@@ -33,10 +18,10 @@ rule fashion_mnist:
 
 rule synthetic_data:
     input:
-        package_modules("synthetic"),
+        package_code("synthetic"),
     output:
-        arrays="resources/synthetic/linreg.npz",
-        description="resources/synthetic/linreg.json",
+        arrays=layout.SYNTHETIC_DATA,
+        description=layout.SYNTHETIC_DATA.replace(".npz", ".json"),
     log:
         "logs/data/synthetic_data.log",
     benchmark:

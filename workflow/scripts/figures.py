@@ -1,12 +1,13 @@
-"""Snakemake adapter: every figure of one seed, from the saved histories, metrics and predictions."""
+"""Snakemake adapter: every figure of one seed, from its runs' histories, metrics and predictions."""
 
 from pathlib import Path
 
 from nndl import figures
+from nndl.files import write_json
 from nndl.joblog import job_log
 
 with job_log(snakemake.log[0]) as log:
-    run_folders = {Path(path).parent.parent.name: Path(path).parent for path in snakemake.input.runs}
-    written = figures.draw_seed(run_folders, Path(snakemake.output.comparison).parent,
-                                snakemake.params.labels, snakemake.params.formats)
-    print("\n".join(map(str, written)), file=log)
+    manifest = figures.draw_seed(snakemake.params.runs, Path(snakemake.output.manifest).parent,
+                                 snakemake.params.labels, snakemake.params.formats)
+    write_json(manifest, snakemake.output.manifest)
+    print(f"{len(manifest['figures'])} figures in {manifest['seconds']:.1f} s", file=log)

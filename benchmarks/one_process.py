@@ -1,0 +1,85 @@
+"""The floor of the cold pipeline: the same work in one Python process, with no Snakemake.
+
+    .venv/bin/python benchmarks/one_process.py FOLDER
+
+FOLDER is a copy of the workflow whose data is already acquired (benchmarks/run.py makes one). Imports
+once, then: env check, synthetic data, the MLflow store, the four runs trained, evaluated and logged
+(nndl.chunks, as the chunk jobs do), every figure, the figures logged into the runs, and the summary
+report. Prints the wall time of each step and writes FOLDER/one-process.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+started = time.perf_counter()
+
+from nndl import chunks, config, envinfo, figures, layout, report, results, specs, synthetic, tracking  # noqa: E402
+from nndl.files import write_json  # noqa: E402
+
+
+def main(folder: Path) -> dict:
+    os.chdir(folder)
+    steps = {"imports": time.perf_counter() - started}
+
+    def step(name, function, *args, **kwargs):
+        begun = time.perf_counter()
+        value = function(*args, **kwargs)
+        steps[name] = time.perf_counter() - begun
+        return value
+
+    cfg = config.load("config/config.yaml", "workflow/schemas/config.schema.yaml")
+    os.environ["MLFLOW_TRACKING_URI"] = config.tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
+    step("env_check", lambda: write_json(envinfo.collect(cfg["device"]), "results/env.json"))
+    data = cfg["synthetic"]
+    dataset = step("synthetic_data", synthetic.make_dataset, data["true_w"], data["true_b"], data["n_train"],
+                   data["n_test"], data["noise_std"], data["seed"])
+    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA, layout.SYNTHETIC_DATA.replace(".npz", ".json"), data)
+    experiment = cfg["mlflow"]["experiment"]
+    step("tracking_store", tracking.ensure_experiment, config.tracking_uri(), experiment)
+    runs = specs.resolve_runs(cfg)
+    for task in layout.TASKS:
+        step(f"train_{task}", chunks.run_chunk, [spec for spec in runs if spec["task"] == task],
+             f"results/chunks/{task}.json", experiment, folder, cfg["train_threads"], sys.stderr, sys.stderr)
+    labels, formats = cfg["figures"]["labels"], cfg["figures"]["formats"]
+    step("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"], layout.SAMPLES_STEM,
+         labels, formats)
+    manifests = []
+    for seed in cfg["seeds"]:
+        manifest = step(f"figures_seed{seed}", figures.draw_seed, layout.seed_runs(seed), layout.figure_dir(seed),
+                        labels, formats)
+        manifests.append(Path(layout.figure_dir(seed)) / layout.FIGURES_MANIFEST)
+        write_json(manifest, manifests[-1])
+    samples = [f"{layout.SAMPLES_STEM}.{fmt}" for fmt in formats]
+    files = results.figure_files_by_run(manifests, samples)
+    uri = config.tracking_uri()
+    step("log_figures", tracking.log_files, uri, {run_id: [(path, "figures") for path in paths]
+                                                  for run_id, paths in files.items()})
+    run_ids = [results.run_id(spec["dir"]) for spec in runs]
+    experiment_id, total = tracking.experiment_run_count(uri, experiment)
+    write_json({"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
+                "experiment_runs": total, "runs": tracking.run_summaries(uri, experiment, run_ids)},
+               layout.TRACKED_RUNS)
+    parameters = {
+        "env_json": str(Path("results/env.json").resolve()), "seeds": cfg["seeds"],
+        "run_folders": {str(seed): {run: str(Path(path).resolve()) for run, path in layout.seed_runs(seed).items()}
+                        for seed in cfg["seeds"]},
+        "figure_folders": {str(seed): str(Path(layout.figure_dir(seed)).resolve()) for seed in cfg["seeds"]},
+        "samples_figure": str(Path(f"{layout.SAMPLES_STEM}.png").resolve()),
+        "tracked_runs": str(Path(layout.TRACKED_RUNS).resolve()),
+    }
+    step("summary_report", report.render, "reports/summary.ipynb", "results/report/summary.ipynb",
+         "results/report/summary.html", parameters)
+    steps["total"] = time.perf_counter() - started
+    return steps
+
+
+if __name__ == "__main__":
+    measured = main(Path(sys.argv[1]).resolve())
+    for name, seconds in measured.items():
+        print(f"{name:<22}{seconds:8.2f} s")
+    (Path(sys.argv[1]) / "one-process.json").write_text(json.dumps(measured, indent=2) + "\n")

@@ -1,0 +1,165 @@
+"""A chunk: several runs of one task, trained and evaluated one after another in one process.
+
+The process pays its imports (torch, MLflow, torch._dynamo through the first optimizer) once, loads
+each data set once, then for each run: trains, evaluates, writes the run's files and ends its own
+MLflow run. Each run keeps its own folder, MLflow run and section of the job's log.
+
+When a run is complete: its folder holds all its files and `complete.json`, which holds the spec it
+was trained from and the hash of the training code (every nndl module this one imports); the spec
+must equal today's except for the gates, which are checks, not training: a complete run is checked
+against today's gates from its saved history, never retrained for them. The marker is written last,
+and the MLflow run ends FINISHED right after it with Ctrl-C and SIGTERM held back in between
+(`tracking.Run.finish`), so a run that finished keeps its files and its FINISHED run whatever stops
+the job later, and a rerun of the chunk trains only the runs that are not complete. A SIGKILL
+between the marker and the end of the run leaves the run RUNNING (then KILLED by the orphan sweep);
+the next chunk job that finds the marker ends it FINISHED, since its outputs are known to be whole.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import torch
+
+from nndl import codedeps, layout, runs, tracking
+from nndl.config import tracking_uri
+from nndl.datasets import TaskData, load_task_data
+from nndl.device import device_name, resolve_device
+from nndl.envinfo import package_versions
+from nndl.files import read_json, write_json
+from nndl.models import LOSS_NAMES
+from nndl.provenance import git_state
+from nndl.specs import spec_hash
+
+
+def code_hash() -> str:
+    """The hash of the training code: this module and every nndl module it imports."""
+    return codedeps.fingerprint(Path(__file__).parent, __name__.rsplit(".", 1)[-1])
+
+
+def _without_gates(spec: dict) -> dict:
+    return {key: value for key, value in spec.items() if key != "gates"}
+
+
+def is_complete(spec: dict, code: str) -> dict | None:
+    """The run's completion marker if the run was trained from this spec (gates aside) by this
+    code and every file of the run is there; None otherwise."""
+    folder = Path(spec["dir"])
+    marker_path = folder / layout.COMPLETE
+    if not marker_path.is_file():
+        return None
+    marker = read_json(marker_path)
+    if marker.get("code_hash") != code or _without_gates(marker.get("spec", {})) != _without_gates(spec):
+        return None
+    if not all((folder / name).is_file() for name in layout.RUN_FILES):
+        return None
+    return marker
+
+
+def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
+              threads: int, log: TextIO = sys.stderr, console: TextIO = sys.stdout) -> dict:
+    """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
+
+    A run that diverges or misses its gates ends FAILED and stops the chunk with its error; the
+    runs before it stay complete.
+    """
+    started = time.perf_counter()
+    torch.set_num_threads(threads)
+    uri, code = tracking_uri(), code_hash()
+    tracking.mark_orphaned_runs_killed(uri, experiment)
+    markers = {spec["name"]: is_complete(spec, code) for spec in specs}
+    done = [marker["run_id"] for marker in markers.values() if marker]
+    for run_id in tracking.finish_runs(uri, done):
+        print(f"run {run_id}: its files are complete; ended it FINISHED (its job was killed before)", file=log)
+    context = RunContext(uri, experiment, code, threads, git_state(project_root), log, console)
+    rows = []
+    for position, spec in enumerate(specs, 1):
+        label = f"[{position}/{len(specs)}] {spec['name']}"
+        marker = markers[spec["name"]]
+        if marker:
+            runs.check_gates(spec, read_json(Path(spec["dir"]) / layout.HISTORY))
+            print(f"{label}: complete (spec {marker['spec_hash']}), not trained again", file=log, flush=True)
+            print(f"{label}: complete, skipped", file=console, flush=True)
+            rows.append({"name": spec["name"], "dir": spec["dir"], "spec_hash": marker["spec_hash"],
+                         "run_id": marker["run_id"], "trained": False})
+            continue
+        rows.append(context.train(spec, label))
+    trained = [row for row in rows if row["trained"]]
+    manifest = {"task": specs[0]["task"], "code_hash": code, "runs": rows,
+                "seconds": {"in_job": time.perf_counter() - started,
+                            "training": sum(row["train_seconds"] for row in trained),
+                            "evaluation": sum(row["evaluate_seconds"] for row in trained)}}
+    write_json(manifest, manifest_path)
+    print(f"chunk done: {len(trained)} trained, {len(rows) - len(trained)} already complete, "
+          f"{manifest['seconds']['in_job']:.1f} s", file=log)
+    return manifest
+
+
+class RunContext:
+    """What every run of a chunk shares: the store, the code, the data and devices already loaded."""
+
+    def __init__(self, uri: str, experiment: str, code: str, threads: int, git: dict, log: TextIO,
+                 console: TextIO):
+        self.uri, self.experiment, self.code, self.threads = uri, experiment, code, threads
+        self.git, self.log, self.console = git, log, console
+        self.data: dict[tuple[str, str], TaskData] = {}
+
+    def load(self, spec: dict, device: torch.device) -> TaskData:
+        key = (spec["data"]["path"], str(device))
+        if key not in self.data:
+            loading = time.perf_counter()
+            self.data[key] = load_task_data(spec["task"], spec["data"]["path"], device)
+            print(f"loaded {spec['data']['path']}: {len(self.data[key].train)} train / "
+                  f"{len(self.data[key].test)} test examples on {device} in {time.perf_counter() - loading:.1f} s",
+                  file=self.log, flush=True)
+        return self.data[key]
+
+    def tags(self, spec: dict, device: torch.device) -> dict:
+        return {"task": spec["task"], "impl": spec["impl"], "seed": str(spec["seed"]), "device": str(device),
+                "device_name": device_name(device), "torch_version": torch.__version__,
+                "torch_threads": str(self.threads), "git_commit": self.git["commit"] or "unknown",
+                "git_dirty": str(self.git["dirty"]), "config_hash": spec_hash(spec), "code_hash": self.code,
+                "loss": LOSS_NAMES[(spec["task"], spec["impl"])], "python_version": platform.python_version(),
+                **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
+
+    def train(self, spec: dict, label: str) -> dict:
+        """Train, evaluate and record one run; return its row of the chunk manifest."""
+        started = time.perf_counter()
+        folder = Path(spec["dir"])
+        (folder / layout.COMPLETE).unlink(missing_ok=True)  # a stale marker of an older spec or code
+        device = resolve_device(spec["device"])
+        data = self.load(spec, device)
+        print(f"{label}: training on {device} ({device_name(device)}), spec {spec_hash(spec)}",
+              file=self.log, flush=True)
+        with tracking.tracked_run(self.uri, self.experiment, spec["name"], spec, self.tags(spec, device)) as run:
+            def report_epoch(record: dict) -> None:
+                run.log_metrics({k: v for k, v in record.items() if k != "epoch"}, step=record["epoch"])
+                numbers = "  ".join(f"{k} {v:.6f}" for k, v in record.items() if k != "epoch")
+                print(f"  epoch {record['epoch']}/{spec['epochs']}  {numbers}", file=self.log, flush=True)
+
+            result = runs.train_and_evaluate(spec, data, device, on_epoch=report_epoch)
+            run.log_metrics({**result.history["untrained"], **result.metrics["summary"],
+                             "train_seconds": result.train_seconds, "evaluate_seconds": result.evaluate_seconds})
+            for key, value in result.metrics["summary"].items():
+                print(f"  {key}: {value:.6g}", file=self.log)
+            runs.check_gates(spec, result.history)
+            result.history.update({"run_id": run.run_id, "device": str(device), "device_name": device_name(device)})
+            result.metrics["run_id"] = run.run_id
+            run.log_artifacts(runs.write_outputs(folder, result))
+            if spec["impl"] == "concise":
+                run.log_torch_model(result.learner.net.cpu(), data.train.X[:4].cpu().numpy())
+            marker = {"name": spec["name"], "run_id": run.run_id, "spec_hash": spec_hash(spec),
+                      "code_hash": self.code, "spec": spec}
+            run.finish(lambda: write_json(marker, folder / layout.COMPLETE))
+        seconds = time.perf_counter() - started
+        summary = ", ".join(f"{key.removeprefix('final/')} {value:.4g}"
+                            for key, value in list(result.metrics["summary"].items())[:2])
+        print(f"{label}: finished in {seconds:.1f} s, MLflow run {run.run_id}", file=self.log, flush=True)
+        print(f"{label}: done in {seconds:.1f} s ({summary})", file=self.console, flush=True)
+        return {"name": spec["name"], "dir": spec["dir"], "spec_hash": spec_hash(spec), "run_id": run.run_id,
+                "trained": True, "train_seconds": result.train_seconds,
+                "evaluate_seconds": result.evaluate_seconds, "seconds": seconds}

@@ -1,0 +1,12 @@
+"""Snakemake adapter: train and evaluate the runs of one chunk in this process, each its own MLflow run."""
+
+from pathlib import Path
+
+from nndl.chunks import run_chunk
+from nndl.joblog import job_log
+
+with job_log(snakemake.log[0]) as log:
+    run_chunk(
+        snakemake.params.runs, snakemake.output[0], experiment=snakemake.params.experiment,
+        project_root=Path.cwd(), threads=snakemake.threads, log=log,
+    )
