@@ -49,7 +49,8 @@ def check(config_name: str, device: str, data_folder: Path | None, report) -> li
                 "config": config_name, "run": history["run_name"], "device_name": history.get("device_name", "?"),
                 "first_epoch_s": epochs[0], "median_epoch_s": statistics.median(epochs[1:] or epochs),
                 "test_accuracy": metrics.get("test/accuracy"), "test_loss": metrics["test/loss"],
-                "mlflow_device": tags.get("device", "(no tag)"), "mlflow_device_name": tags.get("device_name", "(no tag)"),
+                "mlflow_device": tags.get("device", "(no tag)"),
+                "mlflow_device_name": tags.get("device_name", "(no tag)"),
                 "pipeline_s": seconds,
             }
             rows.append(row)

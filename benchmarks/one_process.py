@@ -33,18 +33,20 @@ def main(folder: Path) -> dict:
         return value
 
     cfg = config.load("config/config.yaml", "workflow/schemas/config.schema.yaml")
-    os.environ["MLFLOW_TRACKING_URI"] = config.tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
-    step("env_check", lambda: write_json(envinfo.collect(cfg["device"]), "results/env.json"))
+    uri = config.export_tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
+    step("env_check", lambda: write_json(envinfo.collect(cfg["device"]), layout.ENV_JSON))
     data = cfg["synthetic"]
     dataset = step("synthetic_data", synthetic.make_dataset, data["true_w"], data["true_b"], data["n_train"],
                    data["n_test"], data["noise_std"], data["seed"])
-    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA, layout.SYNTHETIC_DATA.replace(".npz", ".json"), data)
+    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA, layout.SYNTHETIC_DESCRIPTION, data)
     experiment = cfg["mlflow"]["experiment"]
-    step("tracking_store", tracking.ensure_experiment, config.tracking_uri(), experiment)
+    step("tracking_store", tracking.ensure_experiment, uri, experiment)
     runs = specs.resolve_runs(cfg)
+    chunk_manifests = []
     for task in layout.TASKS:
+        chunk_manifests.append(f"results/chunks/{task}.json")
         step(f"train_{task}", chunks.run_chunk, [spec for spec in runs if spec["task"] == task],
-             f"results/chunks/{task}.json", experiment, folder, cfg["train_threads"], sys.stderr, sys.stderr)
+             chunk_manifests[-1], experiment, folder, cfg["train_threads"], sys.stderr, sys.stderr)
     labels, formats = cfg["figures"]["labels"], cfg["figures"]["formats"]
     step("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"], layout.SAMPLES_STEM,
          labels, formats)
@@ -54,24 +56,14 @@ def main(folder: Path) -> dict:
                         labels, formats)
         manifests.append(Path(layout.figure_dir(seed)) / layout.FIGURES_MANIFEST)
         write_json(manifest, manifests[-1])
-    samples = [f"{layout.SAMPLES_STEM}.{fmt}" for fmt in formats]
-    files = results.figure_files_by_run(manifests, samples)
-    uri = config.tracking_uri()
-    step("log_figures", tracking.log_files, uri, {run_id: [(path, "figures") for path in paths]
-                                                  for run_id, paths in files.items()})
-    run_ids = [results.run_id(spec["dir"]) for spec in runs]
-    experiment_id, total = tracking.experiment_run_count(uri, experiment)
-    write_json({"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
-                "experiment_runs": total, "runs": tracking.run_summaries(uri, experiment, run_ids)},
-               layout.TRACKED_RUNS)
-    parameters = {
-        "env_json": str(Path("results/env.json").resolve()), "seeds": cfg["seeds"],
-        "run_folders": {str(seed): {run: str(Path(path).resolve()) for run, path in layout.seed_runs(seed).items()}
-                        for seed in cfg["seeds"]},
-        "figure_folders": {str(seed): str(Path(layout.figure_dir(seed)).resolve()) for seed in cfg["seeds"]},
-        "samples_figure": str(Path(f"{layout.SAMPLES_STEM}.png").resolve()),
-        "tracked_runs": str(Path(layout.TRACKED_RUNS).resolve()),
-    }
+    files = results.figure_files_by_run(manifests, [f"{layout.SAMPLES_STEM}.{fmt}" for fmt in formats])
+    step("log_figures", tracking.log_files, uri, experiment,
+         {run_id: [(path, "figures") for path in paths] for run_id, paths in files.items()})
+    write_json(tracking.store_summary(uri, experiment, results.chunk_run_ids(chunk_manifests)), layout.TRACKED_RUNS)
+    parameters = report.parameters(layout.ENV_JSON, cfg["seeds"],
+                                   {str(seed): layout.seed_runs(seed) for seed in cfg["seeds"]},
+                                   {str(seed): layout.figure_dir(seed) for seed in cfg["seeds"]},
+                                   f"{layout.SAMPLES_STEM}.png", layout.TRACKED_RUNS)
     step("summary_report", report.render, "reports/summary.ipynb", "results/report/summary.ipynb",
          "results/report/summary.html", parameters)
     steps["total"] = time.perf_counter() - started

@@ -266,13 +266,15 @@ def print_report(results: dict) -> None:
         print(f"  no-op rerun {noop:.2f} s / Snakemake's no-op on a one-rule workflow {snake:.2f} s = "
               f"{noop / snake:.2f}x (target <= {TARGETS['noop_over_snakemake']}: "
               f"{verdict(noop / snake <= TARGETS['noop_over_snakemake'])})")
+        default = pipeline["default"]
         print(f"  chunk overhead per run (in the job, beyond training and evaluation): "
-              f"{pipeline['default']['chunk_overhead_per_run_s']:.2f} s over {pipeline['default']['runs_trained']} runs")
+              f"{default['chunk_overhead_per_run_s']:.2f} s over {default['runs_trained']} runs")
         print(f"  {'job kind':<26}{'jobs':>5}{'median s':>10}{'total s':>9}")
         for rule, row in pipeline["default"]["job_seconds"].items():
             print(f"  {rule:<26}{row['jobs']:>5}{row['median_s']:>10.1f}{row['total_s']:>9.1f}")
-        print(f"  one process, step by step: " + ", ".join(f"{name} {seconds:.1f}"
-                                                            for name, seconds in pipeline["one_process"]["steps"].items()))
+        steps = pipeline["one_process"]["steps"]
+        print("  one process, step by step (s): "
+              + ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps.items()))
         print(f"\n  {'job kind':<26}{'imports s':>10}  heavy modules imported")
         for rule, row in pipeline["imports"].items():
             print(f"  {rule:<26}{row['import_s']:>10.2f}  {', '.join(row['heavy_modules']) or '-'}")
@@ -282,7 +284,8 @@ def print_report(results: dict) -> None:
         for row in scaling["runs"]:
             print(f"  {len(row['seeds']):>3} seeds: {row['cold_s']:7.1f} s, {row['runs_trained']} runs in "
                   f"{sum(r['jobs'] for r in row['job_seconds'].values())} jobs; arithmetic per seed "
-                  f"{row['arithmetic_per_seed_s']:.2f} s; chunk overhead per run {row['chunk_overhead_per_run_s']:.2f} s")
+                  f"{row['arithmetic_per_seed_s']:.2f} s; chunk overhead per run "
+                  f"{row['chunk_overhead_per_run_s']:.2f} s")
         ratio = scaling["marginal_seed_s"] / scaling["arithmetic_per_seed_s"]
         overhead = scaling["runs"][-1]["chunk_overhead_per_run_s"]
         print(f"  marginal cost of a seed {scaling['marginal_seed_s']:.2f} s / its arithmetic "

@@ -4,6 +4,7 @@ trained again, changed specs and code are, and a marker always matches a FINISHE
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -152,3 +153,31 @@ def test_training_code_list_is_what_training_imports():
                                   check=True).stdout.split())
     assert imported and imported <= listed
     assert {"runs", "scratch", "training", "models", "tracking", "evaluation", "datasets"} <= listed
+
+
+def test_import_reader_agrees_with_the_python_parser():
+    """codedeps reads imports with a regular expression (fast at every Snakemake start); on every
+    module of the package and every workflow script it finds what Python's own parser (ast) finds."""
+    import ast
+
+    for path in [*sorted((ROOT / "src" / "nndl").glob("*.py")), *sorted((ROOT / "workflow" / "scripts").glob("*.py"))]:
+        parsed = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                parsed |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("nndl.")}
+            elif isinstance(node, ast.ImportFrom) and node.module == "nndl":
+                parsed |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nndl."):
+                parsed.add(node.module.split(".")[1])
+        assert set(codedeps._imported(path)) == parsed, path.name
+
+
+def test_editing_a_module_training_imports_changes_the_code_hash(tmp_path):
+    package = tmp_path / "nndl"
+    shutil.copytree(ROOT / "src" / "nndl", package)
+    before = codedeps.fingerprint(package, "chunks")
+    (package / "scratch.py").write_text((package / "scratch.py").read_text() + "\n# edited\n")
+    edited = codedeps.fingerprint(package, "chunks")
+    assert edited != before
+    (package / "plots.py").write_text((package / "plots.py").read_text() + "\n# edited\n")  # figures only
+    assert codedeps.fingerprint(package, "chunks") == edited

@@ -71,8 +71,8 @@ def test_pipeline_runs_through_slurm(workflow, tmp_path):
         submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/", snakemake_log)
         rules = [rule for _, rule in submitted]
         assert sorted(set(rules)) == ["env_check", "train_chunk"]  # the light rules stay local
-        # One chunk job per task (a chunk trains and evaluates its runs in one process).
-        assert rules.count("train_chunk") == 2
+        # The profile's 64 jobs allow a chunk per run: 4 jobs, each training and evaluating in one process.
+        assert rules.count("train_chunk") == 4
         completed = (state / "log" / "jobcomp.log").read_text()
         for job_id, rule in submitted:
             assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule

@@ -127,3 +127,24 @@ def test_snakemake_stops_before_any_job(workflow, dotted, value, key):
     output = result.stdout + result.stderr
     assert "invalid config" in output and key in output
     assert "Job stats" not in output and not workflow.path("results").exists()
+
+
+def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = config_module.validate(DEFAULT, SCHEMA, cache_dir=cache)
+    assert first == config_module.validate(DEFAULT, SCHEMA) and len(list(cache.iterdir())) == 1
+
+    def no_validation(schema):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(config_module, "_validator", no_validation)
+    assert config_module.validate(DEFAULT, SCHEMA, cache_dir=cache) == first  # read back
+    monkeypatch.undo()
+    with pytest.raises(ConfigError, match="config key 'device'"):
+        config_module.validate(with_value("device", "tpu"), SCHEMA, cache_dir=cache)
+    assert len(list(cache.iterdir())) == 1
+    other_schema = tmp_path / "schema.yaml"
+    other_schema.write_text(SCHEMA.read_text().replace("learning_rate: 0.03", "learning_rate: 0.05"))
+    changed = copy.deepcopy(DEFAULT)
+    del changed["linreg"]
+    assert config_module.validate(changed, other_schema, cache_dir=cache)["linreg"]["learning_rate"] == 0.05

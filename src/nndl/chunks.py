@@ -72,9 +72,13 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     uri, code = tracking_uri(), code_hash()
     tracking.mark_orphaned_runs_killed(uri, experiment)
     markers = {spec["name"]: is_complete(spec, code) for spec in specs}
-    done = [marker["run_id"] for marker in markers.values() if marker]
-    for run_id in tracking.finish_runs(uri, done):
+    present, repaired = tracking.finish_runs(uri, experiment, [marker["run_id"] for marker in markers.values()
+                                                               if marker])
+    for run_id in repaired:
         print(f"run {run_id}: its files are complete; ended it FINISHED (its job was killed before)", file=log)
+    # A complete run's MLflow run must be in this store and experiment; one that is not (another
+    # MLFLOW_TRACKING_URI, a renamed experiment, a deleted run) is trained again, here.
+    markers = {name: marker if marker and marker["run_id"] in present else None for name, marker in markers.items()}
     context = RunContext(uri, experiment, code, threads, git_state(project_root), log, console)
     rows = []
     for position, spec in enumerate(specs, 1):
@@ -107,6 +111,7 @@ class RunContext:
         self.uri, self.experiment, self.code, self.threads = uri, experiment, code, threads
         self.git, self.log, self.console = git, log, console
         self.data: dict[tuple[str, str], TaskData] = {}
+        self.versions: dict[str, str] | None = None
 
     def load(self, spec: dict, device: torch.device) -> TaskData:
         key = (spec["data"]["path"], str(device))
@@ -119,12 +124,15 @@ class RunContext:
         return self.data[key]
 
     def tags(self, spec: dict, device: torch.device) -> dict:
+        if self.versions is None:
+            self.versions = {f"version.{name}": version or "not installed"
+                             for name, version in package_versions().items()}
         return {"task": spec["task"], "impl": spec["impl"], "seed": str(spec["seed"]), "device": str(device),
                 "device_name": device_name(device), "torch_version": torch.__version__,
                 "torch_threads": str(self.threads), "git_commit": self.git["commit"] or "unknown",
                 "git_dirty": str(self.git["dirty"]), "config_hash": spec_hash(spec), "code_hash": self.code,
                 "loss": LOSS_NAMES[(spec["task"], spec["impl"])], "python_version": platform.python_version(),
-                **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
+                **self.versions}
 
     def train(self, spec: dict, label: str) -> dict:
         """Train, evaluate and record one run; return its row of the chunk manifest."""

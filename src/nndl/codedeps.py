@@ -7,35 +7,52 @@ hashed, tells a chunk job whether a finished run was trained by today's code.
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
+import json
+import re
 from pathlib import Path
 
 PACKAGE = "nndl"
 
 
-@functools.cache  # the workflow asks once per rule; each file is parsed once
+# `import nndl.x`, `from nndl.x import ...`, `from nndl import x, y` (parenthesised lists too), at
+# any indentation. A regular expression, not ast: Snakemake runs this on every start.
+_IMPORT = re.compile(rf"^[ \t]*(?:import {PACKAGE}\.(\w+)|from {PACKAGE}\.(\w+) import"
+                     rf"|from {PACKAGE} import (\([^)]*\)|[^\n]*))", re.MULTILINE)
+
+
+def _source(path: Path) -> str:
+    """A module's or script's text; a notebook's code cells."""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache  # the workflow asks once per rule; each file is read once
 def _imported(path: Path) -> frozenset[str]:
     """Names of the package's modules that `path` imports anywhere (top level or inside functions)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith(f"{PACKAGE}.")}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == PACKAGE:
-                names |= {alias.name for alias in node.names}
-            elif node.module.startswith(f"{PACKAGE}."):
-                names.add(node.module.split(".")[1])
-    return frozenset(names)
+    for module, from_module, listed in _IMPORT.findall(_source(path)):
+        if module or from_module:
+            names.add(module or from_module)
+        else:
+            names |= {name.split(" as ")[0].strip() for name in listed.strip("()").split("#")[0].split(",")}
+    return frozenset(name for name in names if name)
 
 
-def closure(package_dir: str | Path, *entries: str) -> list[Path]:
-    """The files of `entries` (module names such as 'chunks') and of every package module they
-    import, directly or not, sorted."""
+def closure(package_dir: str | Path, *entries: str | Path) -> list[Path]:
+    """The package modules that `entries` import, directly or not, sorted. An entry is a module of
+    the package by name ('chunks', included itself) or a file outside it (a script, a notebook)."""
     package_dir = Path(package_dir)
     seen: set[str] = set()
-    pending = [*entries, "__init__"]
+    pending = ["__init__"]
+    for entry in entries:
+        if isinstance(entry, Path):
+            pending.extend(_imported(entry))
+        else:
+            pending.append(entry)
     while pending:
         name = pending.pop()
         path = package_dir / f"{name}.py"
@@ -46,7 +63,7 @@ def closure(package_dir: str | Path, *entries: str) -> list[Path]:
     return sorted(package_dir / f"{name}.py" for name in seen)
 
 
-def fingerprint(package_dir: str | Path, *entries: str) -> str:
+def fingerprint(package_dir: str | Path, *entries: str | Path) -> str:
     """A short hash of the contents of `closure(package_dir, *entries)`."""
     digest = hashlib.sha256()
     for path in closure(package_dir, *entries):

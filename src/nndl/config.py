@@ -8,12 +8,15 @@ installed.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 from pathlib import Path
 
 import yaml
 
 from nndl.errors import ConfigError
+from nndl.files import read_json, write_json
 
 
 def _validator(schema: dict):
@@ -39,14 +42,29 @@ def _describe(error) -> str:
     return f"config key {key!r}: {error.message}" + (f" ({hint})" if hint else "")
 
 
-def validate(config: dict, schema_path: str | Path) -> dict:
-    """Return a validated copy of `config` with defaults filled in; raise ConfigError naming the key."""
-    with open(schema_path, encoding="utf-8") as handle:
-        schema = yaml.safe_load(handle)
+def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None = None) -> dict:
+    """Return a validated copy of `config` with defaults filled in; raise ConfigError naming the key.
+
+    With `cache_dir`, a config that passed before with the same schema is read back from there
+    instead of validated again: Snakemake validates on every start, and jsonschema's import and
+    checks are most of what a no-op run adds to Snakemake's own start-up. Only valid configs are
+    cached; the key is the hash of the config and of the schema file's bytes.
+    """
+    schema_bytes = Path(schema_path).read_bytes()
+    cached = None
+    if cache_dir is not None:
+        key = hashlib.sha256(json.dumps(config, sort_keys=True).encode() + b"\0" + schema_bytes).hexdigest()[:16]
+        cached = Path(cache_dir) / f"validated-config-{key}.json"
+        if cached.is_file():
+            return read_json(cached)
     config = copy.deepcopy(config)
-    errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(yaml.safe_load(schema_bytes)).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
+    if cached is not None:
+        for stale in cached.parent.glob("validated-config-*.json"):
+            stale.unlink(missing_ok=True)
+        write_json(config, cached)
     return config
 
 

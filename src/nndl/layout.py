@@ -10,11 +10,14 @@ from __future__ import annotations
 TASKS = ("linreg", "softmax")
 IMPLS = ("scratch", "concise")
 
+ENV_JSON = "results/env.json"
+EXPERIMENT_JSON = "results/tracking/experiment.json"  # the store and experiment, created once
 RUNS_ROOT = "results/runs"
 CHUNK_MANIFEST = "results/chunks/{task}-{part}-of-{parts}.json"
 FIGURES_ROOT = "results/figures"
 SAMPLES_STEM = f"{FIGURES_ROOT}/fashion-mnist-samples"
 SYNTHETIC_DATA = "resources/synthetic/linreg.npz"
+SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg.json"
 TRACKED_RUNS = "results/tracking/runs.json"
 FIGURES_MANIFEST = "figures.json"  # in each seed's figure folder: files, owners, drawing time
 

@@ -90,13 +90,26 @@ def environment_table(env: dict) -> str:
     return markdown_table(["", "value"], rows)
 
 
+def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str, str]],
+               figure_folders: dict[str, str], samples_figure: str, tracked_runs: str) -> dict:
+    """The summary notebook's parameters, every path absolute (papermill runs it elsewhere)."""
+    def absolute(path: str) -> str:
+        return str(Path(path).resolve())
+
+    return {"env_json": absolute(env_json), "seeds": list(seeds),
+            "run_folders": {str(seed): {run: absolute(folder) for run, folder in folders.items()}
+                            for seed, folders in run_folders.items()},
+            "figure_folders": {str(seed): absolute(folder) for seed, folder in figure_folders.items()},
+            "samples_figure": absolute(samples_figure), "tracked_runs": absolute(tracked_runs)}
+
+
 def load_runs(run_folders: dict[str, str]) -> dict[str, dict]:
     """{'linreg-scratch': {'history': ..., 'metrics': ..., 'run_id': ...}, ...} for one seed's folders."""
     return {run: results.load_run(folder) for run, folder in run_folders.items()}
 
 
 def linreg_epoch_table(runs: dict) -> str:
-    scratch, concise = (runs[f"linreg-{impl}"]["history"]["epochs"] for impl in layout.IMPLS)
+    scratch, concise = (runs[layout.run_key("linreg", impl)]["history"]["epochs"] for impl in layout.IMPLS)
     rows = [[a["epoch"], f"{a['train/loss']:.6f}", f"{b['train/loss']:.6f}"] for a, b in zip(scratch, concise)]
     return markdown_table(["epoch", "scratch loss (with 1/2)", "concise loss (MSE, no 1/2)"], rows)
 
@@ -108,11 +121,11 @@ def _vector(values: list[float]) -> str:
 def linreg_error_table(runs: dict) -> str:
     rows = []
     for impl in layout.IMPLS:
-        metrics = runs[f"linreg-{impl}"]["metrics"]
+        metrics = runs[layout.run_key("linreg", impl)]["metrics"]
         rows.append([impl, _vector(metrics["learned"]["w"]), _vector(metrics["learned"]["b"]),
                      _vector(metrics["vs_truth"]["w_error"]), _vector(metrics["vs_truth"]["b_error"]),
                      _vector(metrics["vs_closed_form"]["w_error"]), _vector(metrics["vs_closed_form"]["b_error"])])
-    closed = runs["linreg-scratch"]["metrics"]
+    closed = runs[layout.run_key("linreg", "scratch")]["metrics"]
     rows.append(["closed form (least squares)", _vector(closed["closed_form"]["w"]),
                  _vector(closed["closed_form"]["b"]), _vector(closed["closed_form_vs_truth"]["w_error"]),
                  _vector(closed["closed_form_vs_truth"]["b_error"]), "-", "-"])
@@ -123,7 +136,7 @@ def linreg_error_table(runs: dict) -> str:
 def softmax_table(runs: dict) -> str:
     rows = []
     for impl in layout.IMPLS:
-        run = runs[f"softmax-{impl}"]
+        run = runs[layout.run_key("softmax", impl)]
         final = run["history"]["epochs"][-1]
         rows.append([impl, f"{final['train/loss']:.4f}", f"{final['train/accuracy']:.4f}",
                      f"{run['metrics']['test/loss']:.4f}", f"{run['metrics']['test/accuracy']:.4f}",
@@ -133,7 +146,8 @@ def softmax_table(runs: dict) -> str:
 
 
 def per_class_table(runs: dict, class_names_zh: list[str]) -> str:
-    scratch, concise = (runs[f"softmax-{impl}"]["metrics"]["per_class_accuracy"] for impl in layout.IMPLS)
+    scratch, concise = (runs[layout.run_key("softmax", impl)]["metrics"]["per_class_accuracy"]
+                        for impl in layout.IMPLS)
     rows = [[f"{name} ({zh})", f"{scratch[name]:.3f}", f"{concise[name]:.3f}"]
             for name, zh in zip(scratch, class_names_zh)]
     return markdown_table(["class", "scratch", "concise"], rows)
@@ -161,4 +175,4 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
         seconds = metrics.get("train_seconds")
         rows.append([summary["run_name"], f"`{run_id}`", summary["status"], key,
                      f"{seconds:.1f} s" if seconds is not None else "-", _timestamp(summary["start_time_ms"])])
-    return markdown_table(["run", "run id", "status", "key metrics", "training job time", "started"], rows)
+    return markdown_table(["run", "run id", "status", "key metrics", "training time", "started"], rows)

@@ -16,6 +16,11 @@ def run_id(run_folder: str | Path) -> str:
     return read_json(Path(run_folder) / layout.COMPLETE)["run_id"]
 
 
+def chunk_run_ids(chunk_manifests: list[str | Path]) -> dict[str, str]:
+    """{run name: MLflow run id} of every run of the given chunks, in training order."""
+    return {row["name"]: row["run_id"] for path in chunk_manifests for row in read_json(path)["runs"]}
+
+
 def load_run(run_folder: str | Path) -> dict:
     """{'history': ..., 'metrics': ..., 'run_id': ...} of one complete run."""
     folder = Path(run_folder)
@@ -36,3 +41,12 @@ def figure_files_by_run(figure_manifests: list[str | Path], samples: list[str | 
         for run in layout.SAMPLES_OWNERS:
             files.setdefault(run_id(folders[run]), []).extend(str(path) for path in samples)
     return files
+
+
+def mlflow_hint(experiment_json: str | Path = layout.EXPERIMENT_JSON) -> str:
+    """Where to look at the runs (the UI opens on a GenAI overview page, not on the runs)."""
+    path = Path(experiment_json)
+    if not path.exists():
+        return ""
+    return ("Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\n"
+            f"then open http://127.0.0.1:5000/#/experiments/{read_json(path)['experiment_id']}/runs")

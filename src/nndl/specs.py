@@ -67,11 +67,16 @@ def chunk_ids(specs: list[dict], parallelism: int) -> list[dict]:
 
 
 def chunk_members(specs: list[dict], task: str, part: int, parts: int) -> list[dict]:
-    """The runs of chunk `part` of `parts` for `task`: a contiguous slice of that task's runs, so
-    a seed's runs sit in as few chunks as possible (its figures can start early). The number of
-    parts is in the chunk's name, so a job rebuilt elsewhere (a cluster node) gets the same runs."""
+    """The runs of chunk `part` of `parts` for `task`: a contiguous slice of that task's runs, in
+    seed order, so each seed's figures can start once the chunks holding its runs are done. The
+    number of parts is in the chunk's name, so a job rebuilt elsewhere (a cluster node) gets the
+    same runs."""
     runs = [spec for spec in specs if spec["task"] == task]
-    return runs[part * len(runs) // parts:(part + 1) * len(runs) // parts]
+    members = runs[part * len(runs) // parts:(part + 1) * len(runs) // parts]
+    if not members:
+        raise ValueError(f"chunk {task}-{part}-of-{parts} holds no runs: the config has {len(runs)} {task} "
+                         f"run(s); ask for the pipeline's own targets (snakemake -n lists them)")
+    return members
 
 
 def chunk_of_run(chunks: list[dict], specs: list[dict], name: str) -> dict:

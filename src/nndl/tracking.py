@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nndl.provenance import process_identity
@@ -99,18 +100,23 @@ class Run:
     def finish(self, commit: Callable[[], None]) -> None:
         """Run `commit` (which makes the run's outputs final), then end the run FINISHED.
 
-        SIGINT and SIGTERM are held back between the two, so a run never ends FINISHED without its
-        outputs, nor has final outputs while it ends KILLED. A signal that arrived meanwhile is
-        delivered right after.
+        Ctrl-C and SIGTERM that arrive in between are held back (Python-level handlers that only
+        take note: a signal mask would not do, since the kernel may deliver the signal to one of
+        torch's or MLflow's threads) and acted on right after, so a run never ends FINISHED
+        without its outputs, nor has final outputs while it ends KILLED.
         """
-        held = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        held: list[int] = []
+        previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             commit()
             mlflow.end_run(status="FINISHED")
             self.ended = True
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if held:
+            os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
 
 
 @contextmanager
@@ -146,17 +152,33 @@ def tracked_run(uri: str, experiment: str, run_name: str, params: dict, tags: di
         signal.signal(signal.SIGTERM, previous_handler)
 
 
-def finish_runs(uri: str, run_ids: list[str]) -> list[str]:
-    """End FINISHED the runs in `run_ids` that are not: runs whose outputs are known to be complete
-    (their completion marker exists) but whose process was killed before it could say so.
-    Returns the ids it changed."""
-    client = MlflowClient(tracking_uri=uri)
-    changed = []
+def _runs_in(client: MlflowClient, experiment: str, run_ids: list[str]) -> dict[str, Any]:
+    """{run id: run} for the ids that are live runs of `experiment` in this store (an id from
+    another store or experiment, or a deleted run, is left out)."""
+    found = client.get_experiment_by_name(experiment)
+    runs = {}
     for run_id in run_ids:
-        if client.get_run(run_id).info.status != "FINISHED":
-            client.set_terminated(run_id, status="FINISHED")
-            changed.append(run_id)
-    return changed
+        try:
+            run = client.get_run(run_id)
+        except MlflowException as error:
+            if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            continue
+        if found is not None and run.info.experiment_id == found.experiment_id \
+                and run.info.lifecycle_stage == "active":
+            runs[run_id] = run
+    return runs
+
+
+def finish_runs(uri: str, experiment: str, run_ids: list[str]) -> tuple[set[str], list[str]]:
+    """For runs whose outputs are complete: (the ids that are runs of `experiment` in this store,
+    the ids among them it ended FINISHED because their job was killed before it could)."""
+    client = MlflowClient(tracking_uri=uri)
+    runs = _runs_in(client, experiment, run_ids)
+    repaired = [run_id for run_id, run in runs.items() if run.info.status != "FINISHED"]
+    for run_id in repaired:
+        client.set_terminated(run_id, status="FINISHED")
+    return set(runs), repaired
 
 
 def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:
@@ -190,34 +212,35 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def log_files(uri: str, files_by_run: dict[str, list[tuple[str | Path, str | None]]]) -> int:
+def log_files(uri: str, experiment: str, files_by_run: dict[str, list[tuple[str | Path, str | None]]]) -> int:
     """Add files to finished runs without reopening them: {run id: [(path, artifact folder)]}.
-    Returns how many files it logged."""
+    Runs that are not in `experiment` of this store are skipped. Returns how many files it logged."""
     client = MlflowClient(tracking_uri=uri)
-    for run_id, files in files_by_run.items():
-        for path, folder in files:
+    present = _runs_in(client, experiment, list(files_by_run))
+    for run_id in present:
+        for path, folder in files_by_run[run_id]:
             client.log_artifact(run_id, str(path), artifact_path=folder)
-    return sum(map(len, files_by_run.values()))
+    return sum(len(files_by_run[run_id]) for run_id in present)
 
 
-def run_summaries(uri: str, experiment: str, run_ids: list[str] | None = None) -> list[dict]:
-    """Runs of `experiment` (all, or those in `run_ids`), newest first: id, name, status, times,
-    tags, latest metrics."""
+def run_summaries(uri: str, experiment: str, run_ids: list[str]) -> list[dict]:
+    """The runs of `run_ids` that are in `experiment` of this store: id, name, status, times, tags,
+    latest metrics."""
     client = MlflowClient(tracking_uri=uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return []
-    runs = (client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
-            if run_ids is None else [client.get_run(run_id) for run_id in run_ids])
-    summaries = []
-    for run in runs:
-        summaries.append({
-            "run_id": run.info.run_id, "run_name": run.info.run_name, "status": run.info.status,
-            "start_time_ms": run.info.start_time, "end_time_ms": run.info.end_time,
-            "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
-            "metrics": dict(run.data.metrics), "experiment_id": found.experiment_id,
-        })
-    return summaries
+    return [{"run_id": run.info.run_id, "run_name": run.info.run_name, "status": run.info.status,
+             "start_time_ms": run.info.start_time, "end_time_ms": run.info.end_time,
+             "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+             "metrics": dict(run.data.metrics), "experiment_id": run.info.experiment_id}
+            for run in _runs_in(client, experiment, run_ids).values()]
+
+
+def store_summary(uri: str, experiment: str, run_ids: dict[str, str]) -> dict:
+    """What the report shows of the store: the pipeline's runs ({name: id}) as MLflow has them,
+    and how many runs the experiment holds in all."""
+    experiment_id, total = experiment_run_count(uri, experiment)
+    return {"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
+            "experiment_runs": total, "pipeline_runs": run_ids,
+            "runs": run_summaries(uri, experiment, list(run_ids.values()))}
 
 
 def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from nndl import codedeps, layout, specs
+from nndl import codedeps, layout, results, specs
 from nndl.config import export_tracking_uri, validate
 from nndl.fashion_mnist import FILE_NAMES
 
@@ -10,9 +10,10 @@ min_version("9.0")
 
 
 # Checks every key against workflow/schemas/config.schema.yaml and fills in defaults; a typo or a
-# bad value stops here, before any job, with a message naming the key.
+# bad value stops here, before any job, with a message naming the key. A config that passed before
+# is read back from .snakemake/nndl/ (validation is most of a no-op run's own cost).
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-config.update(validate(config, SCHEMA))
+config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment, so switching stores reruns no job.
@@ -23,15 +24,16 @@ FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
 SEEDS = config["seeds"]
 # Every run of the config as a resolved spec (nndl.specs); the rules hand them to the jobs.
 RUNS = specs.resolve_runs(config)
-# One training job per core (per cluster job with an executor), split between the tasks.
-PARALLELISM = (
-    workflow.cores if workflow.local_exec else (workflow.nodes or workflow.cores)
-)
+# As many training jobs as can run at once, split between the tasks: --jobs with a cluster
+# executor, else the cores divided by the threads of each job.
+PARALLELISM = workflow.nodes or max(1, workflow.cores // config["train_threads"])
 CHUNKS = specs.chunk_ids(RUNS, PARALLELISM)
+CHUNK_MANIFESTS = [layout.CHUNK_MANIFEST.format(**chunk) for chunk in CHUNKS]
 FIGURE_DIR = layout.figure_dir("{seed}")
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
-# The project's own package; a rule lists the modules its code imports, so editing one reruns it.
+# The project's own package; a rule lists the modules its script imports, so editing one reruns it.
 PACKAGE = Path(workflow.basedir) / "src" / "nndl"
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 
 
@@ -54,13 +56,14 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def package_code(*modules):
-    """The files of `modules` and of every nndl module they import."""
-    return [str(path) for path in codedeps.closure(PACKAGE, *modules)]
-
-
-def chunk_manifests(chunks=CHUNKS):
-    return [layout.CHUNK_MANIFEST.format(**chunk) for chunk in chunks]
+def script_code(script, *more):
+    """The nndl modules a rule's script (and `more` files, such as a notebook) import, directly
+    or not: the code that decides the rule's outputs besides the script itself."""
+    sources = [
+        SCRIPTS / f"{script}.py",
+        *(Path(workflow.basedir) / path for path in more),
+    ]
+    return [str(path) for path in codedeps.closure(PACKAGE, *sources)]
 
 
 def chunk_runs(wildcards):
@@ -79,16 +82,13 @@ def task_data(wildcards):
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
-    names = [
-        layout.run_name(task, impl, int(wildcards.seed))
-        for task in layout.TASKS
-        for impl in layout.IMPLS
-    ]
-    chunks = {
-        layout.CHUNK_MANIFEST.format(**specs.chunk_of_run(CHUNKS, RUNS, name))
-        for name in names
-    }
-    return sorted(chunks)
+    names = [spec["name"] for spec in RUNS if spec["seed"] == int(wildcards.seed)]
+    return sorted(
+        {
+            layout.CHUNK_MANIFEST.format(**specs.chunk_of_run(CHUNKS, RUNS, name))
+            for name in names
+        }
+    )
 
 
 def seed_run_folders(wildcards):
@@ -109,6 +109,7 @@ def seed_figures(extra=False):
 
 
 def seed_figure(stem):
+    assert stem in layout.SEED_FIGURES, f"{stem}: not a figure nndl.layout names"
     return f"{FIGURE_DIR}/{stem}.png"
 
 
@@ -121,27 +122,9 @@ def report_figure_folders():
     return {str(seed): layout.figure_dir(seed) for seed in SEEDS}
 
 
-def mlflow_hint():
-    """Where to look at the runs (the UI opens on a GenAI overview page, not on the runs)."""
-    import json
-
-    experiment = Path("results/tracking/experiment.json")
-    if not experiment.exists():
-        return ""
-    experiment_id = json.loads(experiment.read_text())["experiment_id"]
-    return (
-        "Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\n"
-        f"then open http://127.0.0.1:5000/#/experiments/{experiment_id}/runs"
-    )
-
-
 def final_outputs():
-    return [
-        "results/env.json",
-        *chunk_manifests(),
-        "results/report/summary.html",
-    ]
+    return [layout.ENV_JSON, *CHUNK_MANIFESTS, "results/report/summary.html"]
 
 
 onsuccess:
-    print(mlflow_hint())
+    print(results.mlflow_hint())

@@ -1,6 +1,6 @@
 rule fashion_mnist:
     input:
-        package_code("fashion_mnist"),
+        script_code("fashion_mnist"),
     output:
         files=FASHION_FILES,
         manifest=f"{FASHION['dir']}/manifest.json",
@@ -18,10 +18,10 @@ rule fashion_mnist:
 
 rule synthetic_data:
     input:
-        package_code("synthetic"),
+        script_code("synthetic_data"),
     output:
         arrays=layout.SYNTHETIC_DATA,
-        description=layout.SYNTHETIC_DATA.replace(".npz", ".json"),
+        description=layout.SYNTHETIC_DESCRIPTION,
     log:
         "logs/data/synthetic_data.log",
     benchmark:

@@ -1,8 +1,8 @@
 rule env_check:
     input:
-        package_code("envinfo"),
+        script_code("env_check"),
     output:
-        "results/env.json",
+        layout.ENV_JSON,
     log:
         "logs/env_check.log",
     benchmark:

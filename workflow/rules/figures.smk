@@ -1,7 +1,7 @@
 rule figure_samples:
     input:
         data=FASHION_FILES,
-        code=package_code("figures"),
+        code=script_code("figure_samples"),
     output:
         png=report(
             f"{layout.SAMPLES_STEM}.png",
@@ -25,7 +25,7 @@ rule figure_samples:
 rule figures:
     input:
         chunks=seed_chunk_manifests,
-        code=package_code("figures"),
+        code=script_code("figures"),
     output:
         manifest=f"{FIGURE_DIR}/{layout.FIGURES_MANIFEST}",
         curves=report(

@@ -1,12 +1,12 @@
 rule summary_report:
     input:
         template="reports/summary.ipynb",
-        env="results/env.json",
-        chunks=chunk_manifests(),
+        env=layout.ENV_JSON,
+        chunks=CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         samples=f"{layout.SAMPLES_STEM}.png",
         tracked=layout.TRACKED_RUNS,
-        code=package_code("report"),
+        code=script_code("summary_report", "reports/summary.ipynb"),
     output:
         notebook="results/report/summary.ipynb",
         html=report(

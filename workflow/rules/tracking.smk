@@ -1,6 +1,8 @@
 rule tracking_store:
+    input:
+        script_code("tracking_store"),
     output:
-        "results/tracking/experiment.json",
+        layout.EXPERIMENT_JSON,
     log:
         "logs/tracking/store.log",
     benchmark:
@@ -15,13 +17,13 @@ rule tracking_store:
 
 rule log_figures:
     input:
-        chunks=chunk_manifests(),
+        chunks=CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         extra=expand(seed_figures(extra=True), seed=SEEDS),
         manifests=expand(f"{FIGURE_DIR}/{layout.FIGURES_MANIFEST}", seed=SEEDS),
         samples=figure_files(layout.SAMPLES_STEM),
         samples_extra=figure_files(layout.SAMPLES_STEM, extra=True),
-        code=package_code("results", "tracking"),
+        code=script_code("log_figures"),
     output:
         layout.TRACKED_RUNS,
     log:

@@ -1,8 +1,8 @@
 rule train_chunk:
     input:
         data=task_data,
-        store="results/tracking/experiment.json",
-        code=package_code("chunks"),
+        store=layout.EXPERIMENT_JSON,
+        code=script_code("train_chunk"),
     output:
         layout.CHUNK_MANIFEST,
     log:

@@ -3,17 +3,15 @@ for the report (which then needs no MLflow)."""
 
 from nndl import results, tracking
 from nndl.config import tracking_uri
-from nndl.files import read_json, write_json
+from nndl.files import write_json
 from nndl.joblog import job_log
 
 with job_log(snakemake.log[0]) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
     files = results.figure_files_by_run(snakemake.input.manifests,
                                         [*snakemake.input.samples, *snakemake.input.samples_extra])
-    count = tracking.log_files(uri, {run_id: [(path, "figures") for path in paths] for run_id, paths in files.items()})
-    run_ids = [run["run_id"] for path in snakemake.input.chunks for run in read_json(path)["runs"]]
-    experiment_id, total = tracking.experiment_run_count(uri, experiment)
-    print(f"logged {count} figure files into {len(files)} runs", file=log)
-    write_json({"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
-                "experiment_runs": total, "runs": tracking.run_summaries(uri, experiment, run_ids)},
+    logged = tracking.log_files(uri, experiment, {run_id: [(path, "figures") for path in paths]
+                                                  for run_id, paths in files.items()})
+    print(f"logged {logged} figure files into the runs of {experiment!r} at {uri}", file=log)
+    write_json(tracking.store_summary(uri, experiment, results.chunk_run_ids(snakemake.input.chunks)),
                snakemake.output[0])

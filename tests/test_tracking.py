@@ -1,0 +1,61 @@
+"""The one MLflow module: a run ends FINISHED only with its outputs, whatever signal arrives."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from nndl import tracking
+
+
+@pytest.fixture
+def store(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracking.ensure_experiment(uri, "finish")
+    return uri
+
+
+@pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, tracking.Terminated),
+                                            (signal.SIGINT, KeyboardInterrupt)])
+def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, signum, raised):
+    # A live helper thread, as torch and MLflow start: the kernel may hand the signal to it.
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    committed = []
+
+    def commit():
+        os.kill(os.getpid(), signum)
+        time.sleep(0.2)  # the signal is pending now; the outputs must still be made final
+        committed.append("outputs final")
+
+    try:
+        with pytest.raises(raised):
+            with tracking.tracked_run(store, "finish", "run", {"lr": 0.1}, {}) as run:
+                run.finish(commit)
+    finally:
+        stop.set()
+        helper.join()
+    assert committed == ["outputs final"]
+    assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "FINISHED"
+
+
+def test_a_signal_before_finish_leaves_the_run_killed(store):
+    with pytest.raises(tracking.Terminated):
+        with tracking.tracked_run(store, "finish", "run", {}, {}) as run:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+    assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"
+
+
+def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    tracking.ensure_experiment(other, "finish")
+    with tracking.tracked_run(other, "finish", "elsewhere", {}, {}) as run:
+        run.finish(lambda: None)
+    present, repaired = tracking.finish_runs(store, "finish", [run.run_id])
+    assert present == set() and repaired == []
+    assert tracking.run_summaries(store, "finish", [run.run_id]) == []
