@@ -40,7 +40,7 @@ def finished(tmp_path_factory) -> Workflow:
 def test_dry_run_lists_the_pipeline_rules(workflow):
     workflow.write_config(small_config())
     output = workflow.run("--dry-run").stdout
-    for rule in ["env_check", "fashion_mnist", "synthetic_data", "tracking_store", "train_chunk", "figures",
+    for rule in ["env_check", "fashion_mnist", "synthetic_data", "train_chunk", "track_runs", "figures",
                  "log_figures", "summary_report"]:
         assert f"rule {rule}:" in output
     # --cores 2: one training job per task, each training that task's runs in one process.
@@ -220,7 +220,8 @@ def test_changing_one_task_reruns_only_that_task(finished):
         finished.write_config(small_config(seeds=SEEDS))
     training = [wildcards for rule, wildcards in jobs if rule == "train_chunk"]
     assert len(training) == 1 and "task=softmax" in training[0]
-    assert {rule for rule, _ in jobs} == {"train_chunk", "figures", "log_figures", "summary_report", "all"}
+    assert {rule for rule, _ in jobs} == {"train_chunk", "track_runs", "figures", "log_figures", "summary_report",
+                                          "all"}
 
 
 def test_changing_the_tracking_uri_reruns_nothing(finished):

@@ -133,10 +133,11 @@ def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed
     process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=start_new_session)
+    log = workflow.path(f"logs/train/{target.split('/')[-1].removesuffix('.json')}.log")
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:
-        # Read the store only once the pipeline has created it (two first users of sqlite race).
-        if workflow.path("results/tracking/experiment.json").exists():
+        # Read the store only once the chunk job has created it (two first users of sqlite race).
+        if log.exists() and f"{run_name}: training on" in log.read_text():
             run = runs_by_name(workflow.tracking_uri, "nndl-small").get(run_name)
             if run is not None and run.info.status == "RUNNING" and "nndl.pid" in run.data.tags:
                 time.sleep(1)  # into its epochs

@@ -59,3 +59,29 @@ def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     present, repaired = tracking.finish_runs(store, "finish", [run.run_id])
     assert present == set() and repaired == []
     assert tracking.run_summaries(store, "finish", [run.run_id]) == []
+
+
+def _create(uri, queue):
+    from nndl import tracking
+
+    try:
+        queue.put(tracking.ensure_experiment(uri, "together"))
+    except Exception as error:  # reported to the test, which fails on it
+        queue.put(repr(error))
+
+
+def test_jobs_creating_a_fresh_store_at_once_all_get_the_experiment(tmp_path):
+    """Chunk jobs start together and each makes sure the store exists: the first creates it, under
+    a lock, and the others wait (unlocked, processes creating a fresh sqlite store at once crash)."""
+    import multiprocessing
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_create, args=(uri, queue)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    answers = [queue.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join()
+    assert len(set(answers)) == 1 and answers[0].isdigit(), answers

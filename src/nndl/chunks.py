@@ -70,6 +70,7 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     started = time.perf_counter()
     torch.set_num_threads(threads)
     uri, code = tracking_uri(), code_hash()
+    tracking.ensure_experiment(uri, experiment)
     tracking.mark_orphaned_runs_killed(uri, experiment)
     markers = {spec["name"]: is_complete(spec, code) for spec in specs}
     present, repaired = tracking.finish_runs(uri, experiment, [marker["run_id"] for marker in markers.values()

@@ -11,14 +11,14 @@ TASKS = ("linreg", "softmax")
 IMPLS = ("scratch", "concise")
 
 ENV_JSON = "results/env.json"
-EXPERIMENT_JSON = "results/tracking/experiment.json"  # the store and experiment, created once
 RUNS_ROOT = "results/runs"
 CHUNK_MANIFEST = "results/chunks/{task}-{part}-of-{parts}.json"
 FIGURES_ROOT = "results/figures"
 SAMPLES_STEM = f"{FIGURES_ROOT}/fashion-mnist-samples"
 SYNTHETIC_DATA = "resources/synthetic/linreg.npz"
 SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg.json"
-TRACKED_RUNS = "results/tracking/runs.json"
+TRACKED_RUNS = "results/tracking/runs.json"  # the pipeline's runs as MLflow has them
+LOGGED_FIGURES = "results/tracking/figures.json"  # which figure went into which run
 FIGURES_MANIFEST = "figures.json"  # in each seed's figure folder: files, owners, drawing time
 
 # The files of one run folder. COMPLETE is written last: a run is complete when it holds the hash

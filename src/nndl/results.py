@@ -43,9 +43,9 @@ def figure_files_by_run(figure_manifests: list[str | Path], samples: list[str | 
     return files
 
 
-def mlflow_hint(experiment_json: str | Path = layout.EXPERIMENT_JSON) -> str:
+def mlflow_hint(tracked_runs: str | Path = layout.TRACKED_RUNS) -> str:
     """Where to look at the runs (the UI opens on a GenAI overview page, not on the runs)."""
-    path = Path(experiment_json)
+    path = Path(tracked_runs)
     if not path.exists():
         return ""
     return ("Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\n"

@@ -8,6 +8,7 @@ stays RUNNING because its job was interrupted. The store's URI comes from the en
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -36,21 +37,46 @@ def _is_local_sqlite(uri: str) -> bool:
     return uri.startswith("sqlite:///")
 
 
+@contextmanager
+def _creating_store(uri: str) -> Iterator[None]:
+    """Hold a lock on the folder of a local sqlite store while the store may be created: several
+    processes creating a fresh sqlite store at once crash on its schema. A server store creates
+    its schema when it starts."""
+    if not _is_local_sqlite(uri):
+        yield
+        return
+    folder = Path(uri.removeprefix("sqlite:///")).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
 def ensure_experiment(uri: str, name: str) -> str:
-    """Create the store and the experiment once, before jobs fan out; return the experiment id.
+    """Create the store and the experiment unless they exist; return the experiment id. Safe to
+    call from several jobs at once.
 
     For the default sqlite store, artifacts go to `mlartifacts/` beside `mlflow.db`, as an absolute
     path, so `mlflow ui` started in the project root finds them.
     """
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    artifact_location = None
-    if _is_local_sqlite(uri):
-        database = Path(uri.removeprefix("sqlite:///"))
-        artifact_location = (database.parent / "mlartifacts").resolve().as_uri()
-    return client.create_experiment(name, artifact_location=artifact_location)
+    with _creating_store(uri):
+        client = MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        artifact_location = None
+        if _is_local_sqlite(uri):
+            database = Path(uri.removeprefix("sqlite:///"))
+            artifact_location = (database.parent / "mlartifacts").resolve().as_uri()
+        try:
+            return client.create_experiment(name, artifact_location=artifact_location)
+        except MlflowException as error:  # another job (on another host) created it meanwhile
+            if error.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            return client.get_experiment_by_name(name).experiment_id
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ localrules:
     all,
     fashion_mnist,
     synthetic_data,
-    tracking_store,
+    track_runs,
     figure_samples,
     figures,
     log_figures,
@@ -123,7 +123,12 @@ def report_figure_folders():
 
 
 def final_outputs():
-    return [layout.ENV_JSON, *CHUNK_MANIFESTS, "results/report/summary.html"]
+    return [
+        layout.ENV_JSON,
+        *CHUNK_MANIFESTS,
+        layout.LOGGED_FIGURES,
+        "results/report/summary.html",
+    ]
 
 
 onsuccess:

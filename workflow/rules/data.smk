@@ -8,6 +8,8 @@ rule fashion_mnist:
         "logs/data/fashion_mnist.log",
     benchmark:
         "results/benchmarks/jobs/fashion_mnist/fashion_mnist.tsv"
+    # Training is the critical path: it and the data it needs go before the side jobs.
+    priority: 10
     conda:
         ENVIRONMENT
     params:
@@ -26,6 +28,8 @@ rule synthetic_data:
         "logs/data/synthetic_data.log",
     benchmark:
         "results/benchmarks/jobs/synthetic_data/synthetic_data.tsv"
+    # Training is the critical path: it and the data it needs go before the side jobs.
+    priority: 10
     conda:
         ENVIRONMENT
     params:

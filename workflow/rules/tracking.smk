@@ -1,18 +1,19 @@
-rule tracking_store:
+rule track_runs:
     input:
-        script_code("tracking_store"),
+        chunks=CHUNK_MANIFESTS,
+        code=script_code("track_runs"),
     output:
-        layout.EXPERIMENT_JSON,
+        layout.TRACKED_RUNS,
     log:
-        "logs/tracking/store.log",
+        "logs/tracking/track_runs.log",
     benchmark:
-        "results/benchmarks/jobs/tracking_store/tracking_store.tsv"
+        "results/benchmarks/jobs/track_runs/track_runs.tsv"
     conda:
         ENVIRONMENT
     params:
         experiment=config["mlflow"]["experiment"],
     script:
-        "../scripts/tracking_store.py"
+        "../scripts/track_runs.py"
 
 
 rule log_figures:
@@ -25,7 +26,7 @@ rule log_figures:
         samples_extra=figure_files(layout.SAMPLES_STEM, extra=True),
         code=script_code("log_figures"),
     output:
-        layout.TRACKED_RUNS,
+        layout.LOGGED_FIGURES,
     log:
         "logs/tracking/log_figures.log",
     benchmark:

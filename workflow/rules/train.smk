@@ -1,7 +1,6 @@
 rule train_chunk:
     input:
         data=task_data,
-        store=layout.EXPERIMENT_JSON,
         code=script_code("train_chunk"),
     output:
         layout.CHUNK_MANIFEST,
@@ -9,6 +8,8 @@ rule train_chunk:
         "logs/train/{task}-{part}-of-{parts}.log",
     benchmark:
         "results/benchmarks/jobs/train_chunk/{task}-{part}-of-{parts}.tsv"
+    # Training is the critical path: it and the data it needs go before the side jobs.
+    priority: 10
     conda:
         ENVIRONMENT
     threads: config["train_threads"]

@@ -1,5 +1,4 @@
-"""Snakemake adapter: put every seed's figures into the MLflow runs they show, and read the runs back
-for the report (which then needs no MLflow)."""
+"""Snakemake adapter: put every seed's figures into the MLflow runs they show."""
 
 from nndl import results, tracking
 from nndl.config import tracking_uri
@@ -13,5 +12,5 @@ with job_log(snakemake.log[0]) as log:
     logged = tracking.log_files(uri, experiment, {run_id: [(path, "figures") for path in paths]
                                                   for run_id, paths in files.items()})
     print(f"logged {logged} figure files into the runs of {experiment!r} at {uri}", file=log)
-    write_json(tracking.store_summary(uri, experiment, results.chunk_run_ids(snakemake.input.chunks)),
+    write_json({"tracking_uri": uri, "experiment": experiment, "files": logged, "by_run": files},
                snakemake.output[0])
