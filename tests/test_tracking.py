@@ -85,3 +85,14 @@ def test_jobs_creating_a_fresh_store_at_once_all_get_the_experiment(tmp_path):
     for process in processes:
         process.join()
     assert len(set(answers)) == 1 and answers[0].isdigit(), answers
+
+
+def test_a_signal_held_while_the_commit_fails_still_stops_the_job(store):
+    def commit():
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise OSError("disk full")
+
+    with pytest.raises(tracking.Terminated):
+        with tracking.tracked_run(store, "finish", "run", {}, {}) as run:
+            run.finish(commit)
+    assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"

@@ -38,7 +38,8 @@ def _imported(path: Path) -> frozenset[str]:
         if module or from_module:
             names.add(module or from_module)
         else:
-            names |= {name.split(" as ")[0].strip() for name in listed.strip("()").split("#")[0].split(",")}
+            listed = re.sub(r"#[^\n]*", "", listed).strip("()")  # comments inside a parenthesised list
+            names |= {name.split(" as ")[0].strip() for name in listed.split(",")}
     return frozenset(name for name in names if name)
 
 

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -48,22 +49,27 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     With `cache_dir`, a config that passed before with the same schema is read back from there
     instead of validated again: Snakemake validates on every start, and jsonschema's import and
     checks are most of what a no-op run adds to Snakemake's own start-up. Only valid configs are
-    cached; the key is the hash of the config and of the schema file's bytes.
+    cached; the key hashes the config, the schema file, this module and jsonschema's version.
     """
     schema_bytes = Path(schema_path).read_bytes()
     cached = None
     if cache_dir is not None:
-        key = hashlib.sha256(json.dumps(config, sort_keys=True).encode() + b"\0" + schema_bytes).hexdigest()[:16]
-        cached = Path(cache_dir) / f"validated-config-{key}.json"
-        if cached.is_file():
+        # Everything the result depends on: the config, the schema, this code, jsonschema's version.
+        key = hashlib.sha256(b"\0".join([json.dumps(config, sort_keys=True).encode(), schema_bytes,
+                                         Path(__file__).read_bytes(), metadata.version("jsonschema").encode()]))
+        cached = Path(cache_dir) / f"validated-config-{key.hexdigest()[:16]}.json"
+        try:
             return read_json(cached)
+        except FileNotFoundError:  # not validated yet (or another process just replaced it)
+            pass
     config = copy.deepcopy(config)
     errors = sorted(_validator(yaml.safe_load(schema_bytes)).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
     if cached is not None:
         for stale in cached.parent.glob("validated-config-*.json"):
-            stale.unlink(missing_ok=True)
+            if stale != cached:
+                stale.unlink(missing_ok=True)
         write_json(config, cached)
     return config
 

@@ -39,15 +39,16 @@ def _is_local_sqlite(uri: str) -> bool:
 
 @contextmanager
 def _creating_store(uri: str) -> Iterator[None]:
-    """Hold a lock on the folder of a local sqlite store while the store may be created: several
+    """Hold a lock (a file beside a local sqlite store) while the store may be created: several
     processes creating a fresh sqlite store at once crash on its schema. A server store creates
     its schema when it starts."""
     if not _is_local_sqlite(uri):
         yield
         return
-    folder = Path(uri.removeprefix("sqlite:///")).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(folder, os.O_RDONLY)
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    # A file opened for writing: on NFS, flock becomes a byte-range lock, which needs one.
+    descriptor = os.open(database.with_name(f".{database.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
@@ -141,8 +142,8 @@ class Run:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        if held:
-            os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
+            if held:  # even if the commit failed: the signal still stops the job
+                os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
 
 
 @contextmanager
