@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import Workflow, small_config
+from conftest import small_config
 from http_mirrors import dead_url
 from mlflow_store import metric_steps, runs_by_name, statuses_by_name
 
