@@ -14,6 +14,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/studies.smk"
 include: "workflow/rules/report.smk"
 
 

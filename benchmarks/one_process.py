@@ -35,18 +35,19 @@ def main(folder: Path) -> dict:
     cfg = config.load("config/config.yaml", "workflow/schemas/config.schema.yaml")
     uri = config.export_tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
     step("env_check", lambda: write_json(envinfo.collect(cfg["device"]), layout.ENV_JSON))
-    data = cfg["synthetic"]
-    dataset = step("synthetic_data", synthetic.make_dataset, data["true_w"], data["true_b"], data["n_train"],
-                   data["n_test"], data["noise_std"], data["seed"])
-    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA, layout.SYNTHETIC_DESCRIPTION, data)
+    runs = specs.resolve_runs(cfg)
+    [(digest, data)] = specs.synthetic_datasets(runs).items()  # the default config has one data set
+    dataset = step("synthetic_data", synthetic.dataset_from, data)
+    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA.format(digest=digest),
+                           layout.SYNTHETIC_DESCRIPTION.format(digest=digest), data)
     experiment = cfg["mlflow"]["experiment"]
     step("tracking_store", tracking.ensure_experiment, uri, experiment)
-    runs = specs.resolve_runs(cfg)
     chunk_manifests = []
     for task in layout.TASKS:
         chunk_manifests.append(f"results/chunks/{task}.json")
         step(f"train_{task}", chunks.run_chunk, [spec for spec in runs if spec["task"] == task],
-             chunk_manifests[-1], experiment, folder, cfg["train_threads"], sys.stderr, sys.stderr)
+             chunk_manifests[-1], experiment, folder, cfg["train_threads"], source="benchmarks/one_process.py",
+             log=sys.stderr, console=sys.stderr)
     labels, formats = cfg["figures"]["labels"], cfg["figures"]["formats"]
     step("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"], layout.SAMPLES_STEM,
          labels, formats)

@@ -1,13 +1,15 @@
 """Benchmark nndl: training speed against the notes' data path, the pipeline against its floors, scaling.
 
-    .venv/bin/python benchmarks/run.py            # everything (about 20 minutes on 2 cores)
+    .venv/bin/python benchmarks/run.py            # everything (about 30 minutes on 2 cores)
     .venv/bin/python benchmarks/run.py --quick    # fewer epochs and seeds (about 8 minutes)
     .venv/bin/python benchmarks/run.py --only training --device cuda   # on a GPU machine
+    .venv/bin/python benchmarks/run.py --only exercises   # config/exercises.yaml, cold (about 10 minutes)
 
 This machine is shared and noisy, so every target is a ratio to a floor measured in the same run:
 the cold pipeline against the same work in one Python process (benchmarks/one_process.py), the
 no-op rerun against Snakemake's own no-op on a one-rule workflow, the marginal cost of a seed against
-that seed's own arithmetic (timed inside the jobs). Prints a table and writes
+that seed's own arithmetic (timed inside the jobs), the exercises' cold run against its runs' own
+arithmetic divided by the cores plus the other jobs. Prints a table and writes
 results/benchmarks/benchmark-<time>.json and latest.json.
 """
 
@@ -44,7 +46,7 @@ RULE_IMPORTS = {
 HEAVY = ["torch", "torchvision", "mlflow", "matplotlib", "papermill"]
 TARGETS = {"speedup_vs_notes": 25.0, "ratio_to_floor": 1.5, "pipeline_over_one_process": 1.5,
            "noop_over_snakemake": 1.25, "seed_cost_over_arithmetic": 1.5, "chunk_overhead_per_run_s": 0.5,
-           "gpu_epoch_s": 0.1}
+           "gpu_epoch_s": 0.1, "exercises_over_floor": 1.3}
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -186,6 +188,34 @@ def time_pipeline(base_config: str, seeds: list[int], noop_repeats: int = 0) -> 
                             for rule, v in sorted(per_rule.items())}}
 
 
+def time_exercises() -> dict:
+    """Cold run of config/exercises.yaml (the default config plus its studies), data acquired
+    untimed; what the jobs measured inside themselves; every job's wall time."""
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = prepared_project(scratch, "config.yaml", [0])
+        (folder / "config" / "config.yaml").write_text((ROOT / "config" / "config.yaml").read_text())
+        cold = snakemake(folder, "--configfile", "config/exercises.yaml")
+        arithmetic, overhead, trained, chunks = 0.0, 0.0, 0, 0
+        for path in (folder / "results" / "chunks").glob("*.json"):
+            chunk = json.loads(path.read_text())
+            rows = [row for row in chunk["runs"] if row["trained"]]
+            trained, chunks = trained + len(rows), chunks + 1
+            arithmetic += sum(row["train_seconds"] + row["evaluate_seconds"] for row in rows)
+            overhead += chunk["seconds"]["in_job"] - chunk["seconds"]["training"] - chunk["seconds"]["evaluation"]
+        jobs_folder = folder / "results" / "benchmarks" / "jobs"
+        jobs = {"train_chunk": 0.0, "other": 0.0}
+        for path in jobs_folder.rglob("*.tsv"):
+            seconds = float(path.read_text().splitlines()[1].split("\t")[0])
+            jobs["train_chunk" if path.relative_to(jobs_folder).parts[0] == "train_chunk" else "other"] += seconds
+    cores = multiprocessing.cpu_count()
+    floor = arithmetic / cores + jobs["other"] / cores
+    return {"cold_s": cold, "runs_trained": trained, "chunks": chunks, "cores": cores, "arithmetic_s": arithmetic,
+            "overhead_per_run_s": overhead / trained, "chunk_jobs_s": jobs["train_chunk"], "other_jobs_s": jobs["other"],
+            "floor_s": floor, "ratio": cold / floor,
+            "bound_s": TARGETS["exercises_over_floor"] * arithmetic / cores + jobs["other"] / cores}
+
+
 def time_one_process(base_config: str, seeds: list[int]) -> dict:
     """The same work as the cold pipeline, in one Python process (benchmarks/one_process.py)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -294,6 +324,21 @@ def print_report(results: dict) -> None:
               f"{TARGETS['seed_cost_over_arithmetic']}: {verdict(ratio <= TARGETS['seed_cost_over_arithmetic'])})")
         print(f"  chunk overhead per run at {len(scaling['runs'][-1]['seeds'])} seeds: {overhead:.2f} s (target <= "
               f"{TARGETS['chunk_overhead_per_run_s']}: {verdict(overhead <= TARGETS['chunk_overhead_per_run_s'])})")
+    exercises = results.get("exercises")
+    if exercises:
+        e = exercises
+        print(f"\nExercises (config/exercises.yaml), cold, {e['cores']} cores: {e['runs_trained']} runs in "
+              f"{e['chunks']} chunk jobs")
+        print(f"  wall {e['cold_s']:.1f} s; the runs' own arithmetic (training + evaluation) {e['arithmetic_s']:.1f} s, "
+              f"/ {e['cores']} cores = {e['arithmetic_s'] / e['cores']:.1f} s; the other jobs {e['other_jobs_s']:.1f} s, "
+              f"/ {e['cores']} cores = {e['other_jobs_s'] / e['cores']:.1f} s")
+        print(f"  wall {e['cold_s']:.1f} s against the bound {TARGETS['exercises_over_floor']} x arithmetic / cores "
+              f"+ other jobs / cores = "
+              f"{e['bound_s']:.1f} s: {verdict(e['cold_s'] <= e['bound_s'])} (wall / (arithmetic + other) / cores "
+              f"= {e['ratio']:.2f}x)")
+        print(f"  overhead per run inside the chunk jobs (beyond training and evaluation): "
+              f"{e['overhead_per_run_s']:.2f} s (target <= {TARGETS['chunk_overhead_per_run_s']}: "
+              f"{verdict(e['overhead_per_run_s'] <= TARGETS['chunk_overhead_per_run_s'])})")
     print("=" * 78)
 
 
@@ -329,7 +374,7 @@ def dataset_folder() -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 epochs for the notes' path, seeds 1 and 4")
-    parser.add_argument("--only", choices=["training", "pipeline", "scaling"], action="append",
+    parser.add_argument("--only", choices=["training", "pipeline", "scaling", "exercises"], action="append",
                         help="run only these parts (repeatable)")
     parser.add_argument("--device", default="cpu", help="device of the in-memory variants (cpu, cuda)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the pipeline's default is 1)")
@@ -340,7 +385,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", help="sweep sizes (default 1 4 16; --quick 1 4)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks")
     args = parser.parse_args()
-    parts = set(args.only or ["training", "pipeline", "scaling"])
+    parts = set(args.only or ["training", "pipeline", "scaling", "exercises"])
     sweep = args.seeds or ([1, 4] if args.quick else [1, 4, 16])
 
     results: dict = {"timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -374,6 +419,9 @@ def main() -> None:
             "marginal_seed_s": (last["cold_s"] - first["cold_s"]) / (len(last["seeds"]) - len(first["seeds"])),
             "arithmetic_per_seed_s": last["arithmetic_per_seed_s"],
         }
+    if "exercises" in parts:
+        print("Exercises: config/exercises.yaml, cold", flush=True)
+        results["exercises"] = time_exercises()
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     for name in (f"benchmark-{stamp}.json", "latest.json"):

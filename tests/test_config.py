@@ -25,7 +25,7 @@ def with_value(dotted: str, value):
     return config
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "small.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "small.yaml", "exercises.yaml"])
 def test_shipped_configs_are_valid(name):
     config = config_module.load(ROOT / "config" / name, SCHEMA)
     assert config["softmax"]["epochs"] >= 1
@@ -33,7 +33,10 @@ def test_shipped_configs_are_valid(name):
 
 def test_defaults_fill_missing_keys():
     config = config_module.validate({}, SCHEMA)
-    assert config["softmax"] == {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01}
+    assert config["softmax"] == {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01,
+                                 "init": "normal", "reduction": "mean", "shuffle": True, "softmax": "stable",
+                                 "pixel_scale": "1/255"}
+    assert config["studies"] == [] and config["synthetic"]["noise"] == "gaussian"
     assert config["linreg"]["learning_rate"] == 0.03
     assert config["synthetic"]["true_w"] == [2.0, -3.4] and config["synthetic"]["true_b"] == 4.2
     assert config["device"] == "auto" and config["seeds"] == [0]
@@ -73,9 +76,13 @@ def test_run_specs_carry_everything_a_run_depends_on():
     softmax = runs[4]
     assert softmax["dir"] == "results/runs/softmax-scratch/seed-3"
     assert {key: softmax[key] for key in ("batch_size", "learning_rate", "epochs", "init_std")} == DEFAULT["softmax"]
-    assert softmax["data"] == {"path": "resources/fashion-mnist", "generate": None}
+    assert softmax["softmax"] == "stable" and softmax["shuffle"] is True and softmax["init"] == "normal"
+    assert softmax["data"] == {"path": "resources/fashion-mnist", "manifest": "resources/fashion-mnist/manifest.json",
+                               "generate": None}
     assert softmax["gates"] == DEFAULT["gates"]["softmax"] and softmax["device"] == "auto"
-    assert runs[0]["data"]["path"] == "resources/synthetic/linreg.npz" and runs[0]["data"]["noise_std"] == 0.01
+    data = runs[0]["data"]
+    assert data["path"] == f"resources/synthetic/linreg-{data['digest']}.npz" and data["noise_std"] == 0.01
+    assert runs[0]["loss"] == "squared" and runs[0]["reduction"] == "mean"
     json.dumps(runs)  # plain data: it travels through Snakemake params and into MLflow
 
 
@@ -101,8 +108,8 @@ def test_chunks_follow_the_cores_and_hold_one_task(seeds, parallelism, expected)
     members = {}
     for chunk in chunks:
         chunk_runs = specs.chunk_members(runs, **chunk)
-        assert {spec["task"] for spec in chunk_runs} == {chunk["task"]}
-        members.setdefault(chunk["task"], []).append(len(chunk_runs))
+        assert {spec["task"] for spec in chunk_runs} == {chunk["group"]}
+        members.setdefault(chunk["group"], []).append(len(chunk_runs))
     assert members == expected
     trained = [spec["name"] for chunk in chunks for spec in specs.chunk_members(runs, **chunk)]
     assert sorted(trained) == sorted(spec["name"] for spec in runs)  # every run exactly once

@@ -157,7 +157,7 @@ def test_editing_a_module_that_training_imports_reruns_training(finished, module
     finally:
         path.write_text(original)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    tasks = sorted(wildcards.split("task=")[1].split(",")[0] for rule, wildcards in jobs if rule == "train_chunk")
+    tasks = sorted(wildcards.split("group=")[1].split(",")[0] for rule, wildcards in jobs if rule == "train_chunk")
     assert tasks == ["linreg", "softmax"]
 
 
@@ -176,10 +176,12 @@ def test_runs_record_what_reproduces_them(finished):
     assert len(tags["config_hash"]) == 12 and tags["device"] in ("cpu", "cuda")
     assert tags["version.torch"] and tags["version.mlflow"] and tags["python_version"]
     assert run.data.params["seed"] == "1" and run.data.params["threads"] == "1"
-    # The run's params are its spec, and its config_hash is the spec's hash (not the whole config's).
+    # The run's params are its spec's settings, and its config_hash is the spec's hash (not the whole config's).
     marker = json.loads(finished.path("results/runs/softmax-concise/seed-1/complete.json").read_text())
     assert tags["config_hash"] == specs.spec_hash(marker["spec"]) == marker["spec_hash"]
-    assert run.data.params == {key: str(value) for key, value in tracking.flatten_params(marker["spec"]).items()}
+    settings = specs.run_params(marker["spec"])
+    assert run.data.params == {key: str(value) for key, value in tracking.flatten_params(settings).items()}
+    assert tags["nndl.run_dir"] == marker["spec"]["dir"] and tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py"
 
 
 def without_times(history):
@@ -219,7 +221,7 @@ def test_changing_one_task_reruns_only_that_task(finished):
     finally:
         finished.write_config(small_config(seeds=SEEDS))
     training = [wildcards for rule, wildcards in jobs if rule == "train_chunk"]
-    assert len(training) == 1 and "task=softmax" in training[0]
+    assert len(training) == 1 and "group=softmax" in training[0]
     assert {rule for rule, _ in jobs} == {"train_chunk", "track_runs", "figures", "log_figures", "summary_report",
                                           "all"}
 

@@ -56,7 +56,7 @@ def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     tracking.ensure_experiment(other, "finish")
     with tracking.tracked_run(other, "finish", "elsewhere", {}, {}) as run:
         run.finish(lambda: None)
-    present, repaired = tracking.finish_runs(store, "finish", [run.run_id])
+    present, repaired = tracking.reconcile_runs(store, "finish", {run.run_id: {"status": "FINISHED", "tags": {}}})
     assert present == set() and repaired == []
     assert tracking.run_summaries(store, "finish", [run.run_id]) == []
 

@@ -1,14 +1,16 @@
 """Training loops: scratch and concise agree, runs are reproducible, divergence and gates are caught."""
 
+import math
+import re
+
 import pytest
 import torch
 
 from nndl import fashion_mnist, runs
 from nndl.datasets import fashion_mnist_split
-from nndl.errors import DivergenceError
 from nndl.models import build_learner
 from nndl.synthetic import make_dataset as make_arrays
-from nndl.training import Split, fit
+from nndl.training import Split, describe_divergence, fit
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +63,14 @@ def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
     data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
     generator = torch.Generator().manual_seed(0)
     learner = build_learner("linreg", impl, 2, 1, 1000.0, 0.01, generator, torch.device("cpu"))
-    with pytest.raises(DivergenceError, match=r"diverged at epoch 1: train/loss = (nan|inf)"):
-        fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
-            10, 3, generator, classify=False, on_epoch=seen.append)
-    assert len(seen) == 1
+    history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
+                  10, 3, generator, classify=False, on_epoch=seen.append)
+    assert len(seen) == 1 and len(history["epochs"]) == 1
+    diverged = history["diverged"]
+    assert diverged["epoch"] == 1 and 1 <= diverged["step"] <= 100  # the first bad minibatch of 100
+    assert not math.isfinite(diverged["step_loss"])
+    assert re.fullmatch(r"diverged at epoch 1, step \d+ \(minibatch loss (nan|inf); train/loss = (nan|inf).*\)",
+                        describe_divergence(diverged))
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise"])

@@ -11,11 +11,13 @@ import copy
 import hashlib
 import json
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 
 import yaml
 
+from nndl import layout, specs
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
 
@@ -35,8 +37,24 @@ def _validator(schema: dict):
     return jsonschema.validators.extend(base, {"properties": fill_defaults})(schema)
 
 
-def _describe(error) -> str:
-    key = ".".join(str(part) for part in error.absolute_path) or "<top level>"
+def _study_label(config: dict, path: list) -> str | None:
+    """"study 'lr' (studies[2])" for a path under studies.2, so a message names the study."""
+    if len(path) < 2 or path[0] != "studies" or not isinstance(path[1], int):
+        return None
+    studies = config.get("studies")
+    name = studies[path[1]].get("name") if isinstance(studies, list) and isinstance(studies[path[1]], dict) else None
+    return f"study {name!r} (studies[{path[1]}])" if name else f"studies[{path[1]}]"
+
+
+def _describe(error, config: dict) -> str:
+    path = list(error.absolute_path)
+    study = _study_label(config, path)
+    if study:
+        key = ".".join(str(part) for part in path[2:]) or "<the study>"
+        if error.validator == "additionalProperties":
+            return f"{study}: key {error.message.split(chr(39))[1]!r} is not a study key ({error.message})"
+        return f"{study}: key {key!r}: {error.message}"
+    key = ".".join(str(part) for part in path) or "<top level>"
     if error.validator == "additionalProperties":
         return f"config key {error.message.split(chr(39))[1]!r} under {key} is not a known key ({error.message})"
     hint = error.schema.get("description") if isinstance(error.schema, dict) else None
@@ -54,9 +72,11 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     schema_bytes = Path(schema_path).read_bytes()
     cached = None
     if cache_dir is not None:
-        # Everything the result depends on: the config, the schema, this code, jsonschema's version.
-        key = hashlib.sha256(b"\0".join([json.dumps(config, sort_keys=True).encode(), schema_bytes,
-                                         Path(__file__).read_bytes(), metadata.version("jsonschema").encode()]))
+        # Everything the result depends on: the config, the schema, this code and the study checks'
+        # (settings and metrics), jsonschema's version.
+        code = b"".join(Path(module.__file__).read_bytes() for module in (sys.modules[__name__], specs, layout))
+        key = hashlib.sha256(b"\0".join([json.dumps(config, sort_keys=True).encode(), schema_bytes, code,
+                                         metadata.version("jsonschema").encode()]))
         cached = Path(cache_dir) / f"validated-config-{key.hexdigest()[:16]}.json"
         try:
             return read_json(cached)
@@ -65,13 +85,74 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     config = copy.deepcopy(config)
     errors = sorted(_validator(yaml.safe_load(schema_bytes)).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
+        raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e, config) for e in errors))
+    problems = _study_problems(config, yaml.safe_load(schema_bytes))
+    if problems:
+        raise ConfigError("invalid study:\n  " + "\n  ".join(problems))
     if cached is not None:
         for stale in cached.parent.glob("validated-config-*.json"):
             if stale != cached:
                 stale.unlink(missing_ok=True)
         write_json(config, cached)
     return config
+
+
+def _setting_schemas(schema: dict, block: str) -> dict[str, dict]:
+    """{key: schema} of the keys of one config block (following a $ref to $defs)."""
+    node = schema["properties"][block]
+    if "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node["properties"]
+
+
+def _study_problems(config: dict, schema: dict) -> list[str]:
+    """What the schema cannot say about the studies: unique names; every setting of `vary` and
+    `set` known, meant for the study's task, not empty, each value valid for that setting; the
+    metric one the task has. Each problem names the study and the key."""
+    import jsonschema
+
+    settings = {task: {key: node for block in blocks for key, node in _setting_schemas(schema, block).items()}
+                for task, blocks in specs.SETTING_BLOCKS.items()}
+    problems, seen = [], set()
+    for study in config["studies"]:
+        name, task = study["name"], study["task"]
+        where = f"study {name!r}"
+        if name in seen:
+            problems.append(f"{where}: the name is used by another study; give each study its own name")
+        seen.add(name)
+        values = [(f"vary.{key}", key, items) for key, items in study["vary"].items()]
+        values += [(f"set.{key}", key, [value]) for key, value in study["set"].items()]
+        for path, key, items in values:
+            if key not in settings[task]:
+                owners = [other for other, known in settings.items() if key in known]
+                problems.append(
+                    f"{where}: {path} does not apply to {task}: it is a {owners[0]} setting" if owners else
+                    f"{where}: {path} is not a setting; {task} settings: {', '.join(sorted(settings[task]))}")
+                continue
+            if not items:
+                problems.append(f"{where}: {path} is empty: list at least one value")
+            if path.startswith("vary.") and key in study["set"]:
+                problems.append(f"{where}: {key} is both varied and set; keep one")
+            if len({json.dumps(item, sort_keys=True) for item in items}) < len(items):
+                problems.append(f"{where}: {path} lists a value twice")
+            check = jsonschema.validators.validator_for(schema)(settings[task][key])
+            for index, item in enumerate(items):
+                for error in check.iter_errors(item):
+                    at = path if path.startswith("set.") else f"{path}[{index}]"
+                    hint = settings[task][key].get("description")
+                    problems.append(f"{where}: {at} = {item!r}: {error.message}" + (f" ({hint})" if hint else ""))
+        if task == "linreg":  # a combination the data cannot have
+            for point in specs.grid(study):
+                data = {**config[specs.DATA_BLOCK], **study["set"], **point}
+                if isinstance(data.get("outliers"), int) and isinstance(data.get("n_train"), int) \
+                        and data["outliers"] > data["n_train"]:
+                    problems.append(f"{where}: outliers = {data['outliers']} is more than n_train = "
+                                    f"{data['n_train']} at {specs.point_label(point)}")
+        metrics = layout.STUDY_METRICS[task]
+        if study["metric"] is not None and study["metric"] not in metrics:
+            problems.append(f"{where}: metric {study['metric']!r} is not one of the {task} metrics: "
+                            f"{', '.join(metrics)}")
+    return problems
 
 
 def load(path: str | Path, schema_path: str | Path) -> dict:

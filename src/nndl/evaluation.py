@@ -99,7 +99,7 @@ def evaluate_learner(task: str, learner: Learner, train: Split, test: Split, ext
                 "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
                 "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
     else:
-        images = (test.X[:n_predictions] * 255).round().to(torch.uint8)
+        images = (test.X[:n_predictions] * extras["pixels_per_unit"]).round().clamp(0, 255).to(torch.uint8)
         metrics, predictions = classification_report(learner, test, fashion_mnist.CLASS_NAMES["en"],
                                                       n_predictions, images)
         flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],

@@ -6,7 +6,8 @@ per-example losses of a minibatch. The training loop (nndl.training) needs nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import torch
 from torch import nn
@@ -29,12 +30,38 @@ TASKS = {
     "softmax": Task("softmax", classify=True,
                     train_loss_kind="mean over the epoch's minibatches, as the notes' chart shows it"),
 }
-LOSS_NAMES = {
-    ("linreg", "scratch"): "squared loss (y_hat - y)^2 / 2",
-    ("linreg", "concise"): "nn.MSELoss: (y_hat - y)^2, no 1/2 (twice the scratch loss at the same fit)",
-    ("softmax", "scratch"): "cross-entropy (own, from logits)",
-    ("softmax", "concise"): "nn.CrossEntropyLoss",
-}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a learner minimises and how a minibatch's losses become one update. The defaults are the notes'."""
+
+    loss: str = "squared"  # linreg: squared | absolute | huber
+    huber_delta: float = 1.0  # where huber turns from squared to absolute
+    softmax: str = "stable"  # softmax: stable (max shift, from logits) | naive (the notes' exp(o) / sum)
+    reduction: str = "mean"  # mean | sum of the per-example losses of a minibatch
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Objective":
+        """The objective of a run spec: its keys that name one, the defaults for the rest."""
+        return cls(**{field.name: spec[field.name] for field in fields(cls) if field.name in spec})
+
+    def describe(self, task: str, impl: str) -> str:
+        """The loss in words, as the report and the MLflow `loss` tag show it."""
+        if task == "softmax":
+            if self.softmax == "naive":
+                name = "cross-entropy on the naive softmax exp(o) / sum exp(o) (no max shift)"
+            else:
+                name = "cross-entropy (own, from logits)" if impl == "scratch" else "nn.CrossEntropyLoss"
+        elif self.loss == "squared":
+            name = ("squared loss (y_hat - y)^2 / 2" if impl == "scratch"
+                    else "nn.MSELoss: (y_hat - y)^2, no 1/2 (twice the scratch loss at the same fit)")
+        elif self.loss == "absolute":
+            name = "absolute loss |y_hat - y|" if impl == "scratch" else "nn.L1Loss: |y_hat - y|"
+        else:
+            name = (f"Huber loss, delta {self.huber_delta}" if impl == "scratch"
+                    else f"nn.HuberLoss(delta={self.huber_delta})")
+        return name + (", summed over the minibatch" if self.reduction == "sum" else "")
 
 
 class Learner:
@@ -59,12 +86,24 @@ class Learner:
         raise NotImplementedError
 
 
+def _classification_loss(objective: Objective, builtin) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The naive cross-entropy when the objective asks for it (either implementation), else `builtin`."""
+    return scratch.naive_cross_entropy if objective.softmax == "naive" else builtin
+
+
 class ScratchLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, objective: Objective):
         self.task = task
         self.W = W.requires_grad_(True)
         self.b = b.requires_grad_(True)
         self.learning_rate = learning_rate
+        self.objective = objective
+        if task == "softmax":
+            self.per_example = _classification_loss(objective, scratch.cross_entropy)
+        else:
+            self.per_example = {"squared": scratch.squared_loss, "absolute": scratch.absolute_loss,
+                                "huber": lambda y_hat, y: scratch.huber_loss(y_hat, y, objective.huber_delta),
+                                }[objective.loss]
 
     def forward(self, X):
         if self.task == "linreg":
@@ -72,13 +111,13 @@ class ScratchLearner(Learner):
         return scratch.softmax_regression(X, self.W, self.b)
 
     def loss(self, output, y):
-        if self.task == "linreg":
-            return scratch.squared_loss(output, y).reshape(-1)
-        return scratch.cross_entropy(output, y)
+        return self.per_example(output, y).reshape(-1)
 
     def step(self, losses):
         losses.sum().backward()
-        scratch.sgd([self.W, self.b], self.learning_rate, batch_size=len(losses))
+        # sgd divides the summed gradient by this: the batch's size for a mean loss, 1 for a sum.
+        divisor = len(losses) if self.objective.reduction == "mean" else 1
+        scratch.sgd([self.W, self.b], self.learning_rate, batch_size=divisor)
 
     def state_dict(self):
         return {"W": self.W.detach().cpu().clone(), "b": self.b.detach().cpu().clone()}
@@ -88,8 +127,9 @@ class ScratchLearner(Learner):
 
 
 class ConciseLearner(Learner):
-    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float):
+    def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, objective: Objective):
         self.task = task
+        self.objective = objective
         n_in, n_out = W.shape
         layers = [nn.Linear(n_in, n_out)] if task == "linreg" else [nn.Flatten(), nn.Linear(n_in, n_out)]
         self.net = nn.Sequential(*layers).to(W.device)
@@ -97,7 +137,14 @@ class ConciseLearner(Learner):
         with torch.no_grad():  # nn.Linear stores (out, in): same initial function as scratch
             linear.weight.copy_(W.T)
             linear.bias.copy_(b)
-        self.criterion = nn.MSELoss(reduction="none") if task == "linreg" else nn.CrossEntropyLoss(reduction="none")
+        # Per-example losses (reduction="none"); `step` reduces them as the objective says, which
+        # gives the gradients of reduction="mean" or "sum".
+        if task == "softmax":
+            self.criterion = _classification_loss(objective, nn.CrossEntropyLoss(reduction="none"))
+        else:
+            self.criterion = {"squared": nn.MSELoss, "absolute": nn.L1Loss,
+                              "huber": lambda reduction: nn.HuberLoss(reduction=reduction, delta=objective.huber_delta),
+                              }[objective.loss](reduction="none")
         self.optimizer = torch.optim.SGD(self.net.parameters(), lr=learning_rate)
 
     def forward(self, X):
@@ -108,7 +155,7 @@ class ConciseLearner(Learner):
 
     def step(self, losses):
         self.optimizer.zero_grad()
-        losses.mean().backward()
+        (losses.mean() if self.objective.reduction == "mean" else losses.sum()).backward()
         self.optimizer.step()
 
     def state_dict(self):
@@ -120,12 +167,18 @@ class ConciseLearner(Learner):
 
 
 def build_learner(task: str, impl: str, n_inputs: int, n_outputs: int, learning_rate: float,
-                  init_std: float, generator: torch.Generator, device: torch.device) -> Learner:
-    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), bias 0."""
-    W = torch.normal(0.0, init_std, (n_inputs, n_outputs), generator=generator).to(device)
+                  init_std: float, generator: torch.Generator, device: torch.device, init: str = "normal",
+                  objective: Objective = Objective()) -> Learner:
+    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (same on any device), or zeros
+    (`init="zeros"`: drawn all the same, so the generator, and with it the minibatch order, is
+    where it would be: zero init changes the start and nothing else); bias 0."""
+    W = torch.normal(0.0, init_std, (n_inputs, n_outputs), generator=generator)
+    if init == "zeros":
+        W.zero_()
+    W = W.to(device)
     b = torch.zeros(n_outputs, device=device)
     learner_class = {"scratch": ScratchLearner, "concise": ConciseLearner}[impl]
-    return learner_class(task, W, b, learning_rate)
+    return learner_class(task, W, b, learning_rate, objective)
 
 
 def n_outputs(task: str) -> int:

@@ -32,7 +32,7 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
            cwd: str | Path = ".") -> None:
     """Execute `template` with papermill into `notebook_path`; write it as HTML without code cells.
 
-    If a cell raises, the executed notebook is kept as summary.failed.ipynb beside `notebook_path`
+    If a cell raises, the executed notebook is kept as <name>.failed.ipynb beside `notebook_path`
     (its traceback shows which cell and why) and the error propagates.
     """
     import nbformat
@@ -41,7 +41,7 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
 
     notebook_path, html_path = Path(notebook_path), Path(html_path)
     with tempfile.TemporaryDirectory() as scratch:
-        executed = Path(scratch) / "summary.ipynb"
+        executed = Path(scratch) / notebook_path.name
         previous = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(Path(scratch) / "jupyter"))
         try:
@@ -50,7 +50,7 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
         except Exception:
             if executed.exists():
                 notebook_path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(executed, notebook_path.with_name("summary.failed.ipynb"))
+                shutil.copyfile(executed, notebook_path.with_suffix(".failed.ipynb"))
             raise
         finally:
             if previous is None:
@@ -91,8 +91,10 @@ def environment_table(env: dict) -> str:
 
 
 def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str, str]],
-               figure_folders: dict[str, str], samples_figure: str, tracked_runs: str) -> dict:
-    """The summary notebook's parameters, every path absolute (papermill runs it elsewhere)."""
+               figure_folders: dict[str, str], samples_figure: str, tracked_runs: str,
+               studies_report: str | None = None) -> dict:
+    """The summary notebook's parameters, every path absolute (papermill runs it elsewhere) but
+    `studies_report`, a link relative to the report (None: the config has no studies)."""
     def absolute(path: str) -> str:
         return str(Path(path).resolve())
 
@@ -100,7 +102,8 @@ def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str,
             "run_folders": {str(seed): {run: absolute(folder) for run, folder in folders.items()}
                             for seed, folders in run_folders.items()},
             "figure_folders": {str(seed): absolute(folder) for seed, folder in figure_folders.items()},
-            "samples_figure": absolute(samples_figure), "tracked_runs": absolute(tracked_runs)}
+            "samples_figure": absolute(samples_figure), "tracked_runs": absolute(tracked_runs),
+            "studies_report": studies_report}
 
 
 def load_runs(run_folders: dict[str, str]) -> dict[str, dict]:
@@ -176,3 +179,20 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
         rows.append([summary["run_name"], f"`{run_id}`", summary["status"], key,
                      f"{seconds:.1f} s" if seconds is not None else "-", _timestamp(summary["start_time_ms"])])
     return markdown_table(["run", "run id", "status", "key metrics", "training time", "started"], rows)
+
+
+def seed_statistics_table(run_folders: dict[str, dict[str, str]]) -> str:
+    """Every final metric of the four runs over the seeds: mean ± standard deviation (n - 1), min, max."""
+    import statistics
+
+    by_run: dict[str, dict[str, list[float]]] = {}
+    for folders in run_folders.values():
+        for run, folder in folders.items():
+            summary = results.load_run(folder)["metrics"]["summary"]
+            for metric, value in summary.items():
+                if "/class_accuracy/" not in metric:
+                    by_run.setdefault(run, {}).setdefault(metric, []).append(value)
+    rows = [[run, metric.removeprefix("final/"), f"{statistics.fmean(values):.6g} ± {statistics.stdev(values):.2g}",
+             f"{min(values):.6g}", f"{max(values):.6g}"]
+            for run, metrics in by_run.items() for metric, values in metrics.items()]
+    return markdown_table(["run", "final metric", f"mean ± std over {len(run_folders)} seeds", "min", "max"], rows)

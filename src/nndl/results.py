@@ -49,4 +49,4 @@ def mlflow_hint(tracked_runs: str | Path = layout.TRACKED_RUNS) -> str:
     if not path.exists():
         return ""
     return ("Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\n"
-            f"then open http://127.0.0.1:5000/#/experiments/{read_json(path)['experiment_id']}/runs")
+            f"then open {layout.MLFLOW_UI}/#/experiments/{read_json(path)['experiment_id']}/runs")

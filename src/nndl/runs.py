@@ -15,10 +15,10 @@ import torch
 
 from nndl import evaluation, layout
 from nndl.datasets import TaskData
-from nndl.errors import GateError
+from nndl.errors import DivergenceError, GateError
 from nndl.files import torch_save, write_json
-from nndl.models import LOSS_NAMES, TASKS, Learner, build_learner, n_outputs
-from nndl.training import fit
+from nndl.models import TASKS, Learner, Objective, build_learner, n_outputs
+from nndl.training import describe_divergence, fit
 
 
 @dataclass
@@ -33,25 +33,29 @@ class RunResult:
 
 def train_and_evaluate(spec: dict, data: TaskData, device: torch.device,
                        on_epoch: Callable[[dict], None] | None = None) -> RunResult:
-    """Train the run described by `spec` on `data` and evaluate it. Raises DivergenceError at the
-    first epoch whose loss is not finite."""
+    """Train the run described by `spec` on `data` and evaluate it. Training stops after an epoch
+    whose loss is not finite (the history's `diverged` says where); the learner is evaluated as it
+    is then. `outcome` says whether the run is a success."""
     task = spec["task"]
     started = time.perf_counter()
     generator = torch.Generator().manual_seed(spec["seed"])
+    objective = Objective.from_spec(spec)
     learner = build_learner(task, spec["impl"], data.train.X[0].numel(), n_outputs(task),
-                            spec["learning_rate"], spec["init_std"], generator, device)
+                            spec["learning_rate"], spec["init_std"], generator, device, spec["init"], objective)
     history = fit(learner, data.train, data.test, spec["batch_size"], spec["epochs"], generator,
-                  classify=TASKS[task].classify, record_trajectory=task == "linreg", on_epoch=on_epoch)
+                  classify=TASKS[task].classify, record_trajectory=task == "linreg", on_epoch=on_epoch,
+                  shuffle=spec["shuffle"])
     trained = time.perf_counter()
     metrics, predictions = evaluation.evaluate_learner(task, learner, data.train, data.test, data.extras,
                                                        spec["n_predictions"])
+    evaluated = time.perf_counter()
     history.update({"run_name": spec["name"], "task": task, "impl": spec["impl"], "seed": spec["seed"],
-                    "loss": LOSS_NAMES[(task, spec["impl"])], "train_loss_kind": TASKS[task].train_loss_kind,
-                    "settings": spec})
+                    "loss": objective.describe(task, spec["impl"]), "train_loss_kind": TASKS[task].train_loss_kind,
+                    "settings": spec, "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if task == "linreg":
         history["param_errors"] = metrics["vs_truth"]
     return RunResult(learner, history, metrics, predictions, train_seconds=trained - started,
-                     evaluate_seconds=time.perf_counter() - trained)
+                     evaluate_seconds=evaluated - trained)
 
 
 def gate_failures(task: str, gates: dict, final: dict, errors: dict | None = None) -> list[str]:
@@ -72,12 +76,24 @@ def gate_failures(task: str, gates: dict, final: dict, errors: dict | None = Non
     return failures
 
 
-def check_gates(spec: dict, history: dict) -> None:
-    """Raise GateError naming every gate the run missed, and by how much."""
+def outcome(spec: dict, history: dict) -> str | None:
+    """Why the run is not a success, in a line ('diverged at epoch 1, step 3 (...)', 'missed its
+    gates: ...'); None when it trained to the end and passed its gates."""
+    if history.get("diverged"):
+        return describe_divergence(history["diverged"])
     failures = gate_failures(spec["task"], spec["gates"], history["epochs"][-1], history.get("param_errors"))
-    if failures:
-        raise GateError(f"{spec['name']} missed its quality gate(s): " + "; ".join(failures)
-                        + f". Check the hyperparameters, or relax gates.{spec['task']} in the config.")
+    return "missed its gates: " + "; ".join(failures) if failures else None
+
+
+def check_outcome(spec: dict, history: dict) -> None:
+    """Raise DivergenceError or GateError when the run is not a success: a default run must be."""
+    failed = outcome(spec, history)
+    if failed is None:
+        return
+    if history.get("diverged"):
+        raise DivergenceError(f"{spec['name']} {failed}. The learning rate is probably too large for this task.")
+    raise GateError(f"{spec['name']} {failed.replace('its gates', 'its quality gate(s)')}. "
+                    f"Check the hyperparameters, or relax gates.{spec['task']} in the config.")
 
 
 def write_outputs(folder: str | Path, result: RunResult) -> list[Path]:

@@ -14,6 +14,29 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
+def absolute_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-example |y_hat - y|: grows linearly, so an outlier pulls no harder than any other point."""
+    return (y_hat - y.reshape(y_hat.shape)).abs()
+
+
+def huber_loss(y_hat: torch.Tensor, y: torch.Tensor, delta: float) -> torch.Tensor:
+    """Per-example Huber loss: r^2 / 2 for |r| <= delta, delta * (|r| - delta / 2) beyond (as nn.HuberLoss)."""
+    residual = (y_hat - y.reshape(y_hat.shape)).abs()
+    return torch.where(residual <= delta, residual ** 2 / 2, delta * (residual - delta / 2))
+
+
+def naive_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """The notes' softmax, exp(o) / sum exp(o), with no max shift: exp overflows to inf above about
+    88.7 in float32, and inf / inf is nan. Kept to show what the shift in `softmax` prevents."""
+    exp = torch.exp(logits)
+    return exp / exp.sum(dim=1, keepdim=True)
+
+
+def naive_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The notes' cross-entropy, -log(naive_softmax(o)[y]): log(0) = -inf once a probability underflows."""
+    return -torch.log(naive_softmax(logits).gather(1, y.reshape(-1, 1)).squeeze(1))
+
+
 def softmax(logits: torch.Tensor) -> torch.Tensor:
     """Row-wise softmax. Subtracting the row max first keeps exp() finite for any logits."""
     shifted = logits - logits.max(dim=1, keepdim=True).values
@@ -39,7 +62,7 @@ def softmax_regression(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> tor
 
 @torch.no_grad()
 def sgd(params: list[torch.Tensor], learning_rate: float, batch_size: int) -> None:
-    """Minibatch SGD on a loss *summed* over the batch: divide by the batch size here."""
+    """Minibatch SGD on a loss *summed* over the batch: divide by the batch size here (1 keeps the sum)."""
     for param in params:
         param -= learning_rate * param.grad / batch_size
         param.grad.zero_()

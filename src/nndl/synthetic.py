@@ -19,23 +19,46 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def synthetic_data(true_w: np.ndarray, true_b: float, num_examples: int, noise_std: float,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Return X (n, d) ~ N(0, 1) and y (n, 1) = X @ w + b + N(0, noise_std), as float32."""
+                   rng: np.random.Generator, noise: str = "gaussian") -> tuple[np.ndarray, np.ndarray]:
+    """Return X (n, d) ~ N(0, 1) and y (n, 1) = X @ w + b + noise, as float32. The noise has standard
+    deviation `noise_std`: gaussian, or laplace (same spread, heavier tails)."""
     X = rng.standard_normal((num_examples, len(true_w)), dtype=np.float32)
     y = X @ true_w + np.float32(true_b)  # (n, d) @ (d,) -> (n,)
-    y += rng.normal(0.0, noise_std, y.shape).astype(np.float32)
+    if noise == "laplace":
+        y += rng.laplace(0.0, noise_std / np.sqrt(2), y.shape).astype(np.float32)  # var = 2 scale^2
+    else:
+        y += rng.normal(0.0, noise_std, y.shape).astype(np.float32)
     return X, y.reshape(-1, 1)
 
 
-def make_dataset(true_w: list[float], true_b: float, n_train: int, n_test: int,
-                 noise_std: float, seed: int) -> dict[str, np.ndarray]:
-    """Train and test splits drawn from the same model, fully determined by `seed`."""
+def make_dataset(true_w: list[float], true_b: float, n_train: int, n_test: int, noise_std: float, seed: int,
+                 noise: str = "gaussian", outliers: int = 0, outlier_size: float = 10.0) -> dict[str, np.ndarray]:
+    """Train and test splits drawn from the same model, fully determined by `seed`.
+
+    `outliers` training targets (chosen at random, after both splits are drawn) are moved by
+    `outlier_size` up or down: the corrupted points a robust loss should shrug off. The test split
+    stays clean, so its loss measures the fit to the true model.
+    """
+    if outliers > n_train:
+        raise ValueError(f"outliers = {outliers} is more than the {n_train} training examples (n_train)")
     rng = np.random.default_rng(seed)
     w = np.asarray(true_w, dtype=np.float32)
-    X_train, y_train = synthetic_data(w, true_b, n_train, noise_std, rng)
-    X_test, y_test = synthetic_data(w, true_b, n_test, noise_std, rng)
+    X_train, y_train = synthetic_data(w, true_b, n_train, noise_std, rng, noise)
+    X_test, y_test = synthetic_data(w, true_b, n_test, noise_std, rng, noise)
+    if outliers:
+        corrupted = rng.choice(n_train, size=outliers, replace=False)
+        y_train[corrupted, 0] += np.float32(outlier_size) * rng.choice(np.float32([-1, 1]), size=outliers)
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test,
             "true_w": w, "true_b": np.asarray([true_b], dtype=np.float32)}
+
+
+# The keys of the config's `synthetic:` block that decide the arrays (all of them): make_dataset's arguments.
+PARAMETERS = ("true_w", "true_b", "n_train", "n_test", "noise_std", "seed", "noise", "outliers", "outlier_size")
+
+
+def dataset_from(parameters: dict) -> dict[str, np.ndarray]:
+    """make_dataset from a run spec's data block (or the config's `synthetic:` block)."""
+    return make_dataset(**{key: parameters[key] for key in PARAMETERS})
 
 
 def save_dataset(dataset: dict[str, np.ndarray], arrays_path: str | Path,

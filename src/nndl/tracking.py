@@ -8,21 +8,32 @@ stays RUNNING because its job was interrupted. The store's URI comes from the en
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
+import math
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from nndl.errors import NndlError
 from nndl.provenance import process_identity
 
 HOST_TAG, PID_TAG = "nndl.host", "nndl.pid"
+# MLflow's own tags: the run's description (the UI's Description box), the code that made it, the
+# parent a run is folded under in the runs table.
+DESCRIPTION_TAG, SOURCE_TAG, PARENT_TAG = "mlflow.note.content", "mlflow.source.name", "mlflow.parentRunId"
+STUDY_TAG, ROLE_TAG, OUTCOME_TAG = "nndl.study", "nndl.role", "outcome"
+STUDY_ROLE, STUDY_RUN_ROLE = "study", "study run"  # values of ROLE_TAG: a study's parent, its runs
 
 
 class Terminated(BaseException):
@@ -96,14 +107,53 @@ def flatten_params(settings: dict) -> dict[str, Any]:
 
 
 class Run:
-    """Handle of an open run: everything a job logs goes through here."""
+    """Handle of an open run: everything a job logs goes through here.
+
+    Metrics are sent in batches, at most every FLUSH_SECONDS and when the run ends: one call to the
+    store per epoch costs about 10 ms on sqlite, as much as a short run's whole training.
+    """
+
+    FLUSH_SECONDS = 5.0
+    BATCH_LIMIT = 1000  # metrics per log_batch call, MLflow's own limit
 
     def __init__(self, run_id: str):
         self.run_id = run_id
         self.ended = False
+        self.pending: list[Metric] = []
+        self.flushed_at = time.monotonic()
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        mlflow.log_metrics({key: float(value) for key, value in metrics.items()}, step=step)
+        """Queue finite metrics. NaN and infinity are left out: MLflow would store infinity as
+        1.8e308, which flattens every chart it is in; the run's files and `outcome` tag say what
+        happened."""
+        stamp = int(time.time() * 1000)
+        self.pending.extend(Metric(key, float(value), stamp, step or 0) for key, value in metrics.items()
+                            if math.isfinite(value))
+        if time.monotonic() - self.flushed_at >= self.FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the metrics logged since the last flush."""
+        client = MlflowClient()
+        for start in range(0, len(self.pending), self.BATCH_LIMIT):
+            client.log_batch(self.run_id, metrics=self.pending[start:start + self.BATCH_LIMIT])
+        self.pending, self.flushed_at = [], time.monotonic()
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        mlflow.set_tags(tags)
+
+    def log_dataset(self, name: str, digest: str, source: str, context: str = "training") -> None:
+        """Record the data the run trains on (the runs table's Dataset column), by name, digest and
+        source, without handing MLflow the arrays."""
+        import warnings
+
+        from mlflow.data.dataset_source_registry import resolve_dataset_source
+        from mlflow.data.meta_dataset import MetaDataset
+
+        with warnings.catch_warnings():  # "can be interpreted in multiple ways": a local path it is
+            warnings.simplefilter("ignore", UserWarning)
+            dataset_source = resolve_dataset_source(source)
+        mlflow.log_input(MetaDataset(dataset_source, name=name, digest=digest), context=context)
 
     def log_artifacts(self, paths: list[str | Path], folder: str | None = None) -> None:
         for path in paths:
@@ -124,8 +174,9 @@ class Run:
             serialization_format="pickle",
         )
 
-    def finish(self, commit: Callable[[], None]) -> None:
-        """Run `commit` (which makes the run's outputs final), then end the run FINISHED.
+    def finish(self, commit: Callable[[], None], status: str = "FINISHED") -> None:
+        """Run `commit` (which makes the run's outputs final), then end the run in `status`
+        (FINISHED; FAILED for a study run whose outcome is a finding, such as a divergence).
 
         Ctrl-C and SIGTERM that arrive in between are held back (Python-level handlers that only
         take note: a signal mask would not do, since the kernel may deliver the signal to one of
@@ -136,8 +187,9 @@ class Run:
         previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
                     for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
+            self.flush()
             commit()
-            mlflow.end_run(status="FINISHED")
+            mlflow.end_run(status=status)
             self.ended = True
         finally:
             for signum, handler in previous.items():
@@ -150,33 +202,42 @@ class Run:
 def tracked_run(uri: str, experiment: str, run_name: str, params: dict, tags: dict) -> Iterator[Run]:
     """Open a new run and always close it in a final state.
 
-    The block ends the run FINISHED through `Run.finish`; a block that returns without doing so
-    leaves it FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED.
+    The block ends the run through `Run.finish`; a block that returns without doing so leaves it
+    FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED. `tags` go in when the run
+    starts, so they win over the ones MLflow guesses (`mlflow.source.name` would name Snakemake's
+    temporary copy of the script).
     """
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        active = mlflow.start_run(run_name=run_name)
+        identity = process_identity()
+        active = mlflow.start_run(run_name=run_name,
+                                  tags={**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]})
         run = Run(active.info.run_id)
         try:
-            identity = process_identity()
-            mlflow.set_tags({**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]})
             mlflow.log_params(flatten_params(params))
             yield run
         except (Terminated, KeyboardInterrupt):
             if not run.ended:
-                mlflow.end_run(status="KILLED")
+                _end_unfinished(run, "KILLED")
             raise
         except BaseException:
             if not run.ended:
-                mlflow.end_run(status="FAILED")
+                _end_unfinished(run, "FAILED")
             raise
         else:
             if not run.ended:
-                mlflow.end_run(status="FAILED")
+                _end_unfinished(run, "FAILED")
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _end_unfinished(run: Run, status: str) -> None:
+    """End a run that did not finish: its metrics so far are kept if the store takes them."""
+    with contextlib.suppress(MlflowException):  # the error that ended the run matters more
+        run.flush()
+    mlflow.end_run(status=status)
 
 
 def _runs_in(client: MlflowClient, experiment: str, run_ids: list[str]) -> dict[str, Any]:
@@ -197,15 +258,76 @@ def _runs_in(client: MlflowClient, experiment: str, run_ids: list[str]) -> dict[
     return runs
 
 
-def finish_runs(uri: str, experiment: str, run_ids: list[str]) -> tuple[set[str], list[str]]:
-    """For runs whose outputs are complete: (the ids that are runs of `experiment` in this store,
-    the ids among them it ended FINISHED because their job was killed before it could)."""
+def reconcile_runs(uri: str, experiment: str, expected: dict[str, dict]) -> tuple[set[str], list[str]]:
+    """For runs whose outputs are complete, {run id: {'status': ..., 'tags': {...}}}: end each in
+    its expected status (FINISHED, or FAILED for a study run whose outcome is a finding) if its job
+    was killed before it could, and set the tags that changed (a study's new parent run, an outcome
+    under changed gates). Returns (the ids that are runs of `experiment` in this store, the ids it
+    ended or changed)."""
     client = MlflowClient(tracking_uri=uri)
-    runs = _runs_in(client, experiment, run_ids)
-    repaired = [run_id for run_id, run in runs.items() if run.info.status != "FINISHED"]
-    for run_id in repaired:
-        client.set_terminated(run_id, status="FINISHED")
+    runs = _runs_in(client, experiment, list(expected))
+    repaired = []
+    for run_id, run in runs.items():
+        want = expected[run_id]
+        stale = {key: value for key, value in want.get("tags", {}).items() if run.data.tags.get(key) != value}
+        for key, value in stale.items():
+            client.set_tag(run_id, key, value)
+        if run.info.status != want["status"]:
+            client.set_terminated(run_id, status=want["status"])
+        if stale or run.info.status != want["status"]:
+            repaired.append(run_id)
     return set(runs), repaired
+
+
+def study_parent(uri: str, experiment: str, study: dict, source: str) -> tuple[str, str]:
+    """(run id, experiment id) of the study's parent run in `experiment`, created if there is none
+    (FINISHED, no metrics of its own; one a killed job left RUNNING is ended). Its tags are set
+    either way: the question as its description, the grid, `source` as the code that made it.
+    Children carry its id in `mlflow.parentRunId`, which folds them under it in the runs table."""
+    experiment_id = ensure_experiment(uri, experiment)
+    client = MlflowClient(tracking_uri=uri)
+    with _creating_store(uri):  # two jobs must not both create it
+        found = client.search_runs([experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{study['name']}' and "
+                                                                  f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'", max_results=1)
+        if found:
+            run_id = found[0].info.run_id
+        else:
+            run_id = client.create_run(experiment_id, run_name=f"study: {study['name']}",
+                                       tags={STUDY_TAG: study["name"], ROLE_TAG: STUDY_ROLE}).info.run_id
+        if not found or found[0].info.status != "FINISHED":
+            client.set_terminated(run_id, status="FINISHED")
+    tags = {DESCRIPTION_TAG: study["question"], SOURCE_TAG: source, "task": study["task"],
+            "study.metric": study["metric"],
+            **{f"study.vary.{key}": json.dumps(values) for key, values in study["vary"].items()},
+            **{f"study.set.{key}": json.dumps(value) for key, value in study["set"].items()}}
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+    return run_id, experiment_id
+
+
+def check_parents(uri: str, experiment: str, parents: dict[str, str]) -> None:
+    """Raise NndlError unless every study's parent run ({study: run id}) is a live run of `experiment`."""
+    present = _runs_in(MlflowClient(tracking_uri=uri), experiment, list(parents.values()))
+    missing = [study for study, run_id in parents.items() if run_id not in present]
+    if missing:
+        raise NndlError(f"the MLflow parent run of study {', '.join(map(repr, missing))} is not in experiment "
+                        f"{experiment!r} at {uri} (deleted in the UI?). Delete results/studies/<name>/parent.json "
+                        "and run the pipeline again: it finds or creates the parent.")
+
+
+def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -> int:
+    """Put each study's summary file and figures into its parent run ({summary path: summary}), and
+    the answer under the question in the parent's description. Returns how many files it logged."""
+    check_parents(uri, experiment, {summary["study"]["name"]: summary["parent_run_id"]
+                                    for summary in summaries.values()})
+    files = {summary["parent_run_id"]: [(path, "study")] + [(figure, "study") for paths in summary["figures"].values()
+                                                            for figure in paths]
+             for path, summary in summaries.items()}
+    logged = log_files(uri, experiment, files)
+    set_run_tags(uri, experiment, {summary["parent_run_id"]: {
+        DESCRIPTION_TAG: f"{summary['study']['question']}\n\n**Answer:** {summary['answer']}"}
+        for summary in summaries.values()})
+    return logged
 
 
 def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:
@@ -248,6 +370,16 @@ def log_files(uri: str, experiment: str, files_by_run: dict[str, list[tuple[str 
         for path, folder in files_by_run[run_id]:
             client.log_artifact(run_id, str(path), artifact_path=folder)
     return sum(len(files_by_run[run_id]) for run_id in present)
+
+
+def set_run_tags(uri: str, experiment: str, tags_by_run: dict[str, dict[str, str]]) -> int:
+    """Set tags on finished runs of `experiment` ({run id: {tag: value}}); returns how many runs."""
+    client = MlflowClient(tracking_uri=uri)
+    present = _runs_in(client, experiment, list(tags_by_run))
+    for run_id in present:
+        for key, value in tags_by_run[run_id].items():
+            client.set_tag(run_id, key, value)
+    return len(present)
 
 
 def run_summaries(uri: str, experiment: str, run_ids: list[str]) -> list[dict]:

@@ -1,7 +1,7 @@
 """Train and evaluate a learner on in-memory tensors, batched by index.
 
 `train_epoch` and `evaluate` return numbers; they never print, plot or log. `fit` runs the epochs,
-stops at the first non-finite loss, and hands each epoch's record to a callback.
+stops after the first epoch with a non-finite loss, and hands each epoch's record to a callback.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import torch
 
-from nndl.errors import DivergenceError
 from nndl.models import Learner
 
 EVAL_BATCH = 8192
@@ -29,23 +28,34 @@ class Split:
 
 
 def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch.Generator,
-                classify: bool, trajectory: list | None = None) -> dict[str, float]:
-    """One pass over `data` in a random order drawn from `generator`.
+                classify: bool, trajectory: list | None = None, shuffle: bool = True) -> dict[str, float]:
+    """One pass over `data`: in a random order drawn from `generator`, or in stored order every
+    epoch when not `shuffle`. The last minibatch holds the remainder when the batch size does not
+    divide the data.
 
-    Returns the mean per-example loss over the pass (and accuracy when `classify`). When
-    `trajectory` is a list, the flattened weights and bias are appended after every step.
+    Returns the mean per-example loss over the pass (and accuracy when `classify`), and
+    `first_nonfinite_step` (1-based) with its minibatch loss `first_nonfinite_loss` when a step's
+    loss was not finite. When `trajectory` is a list, the flattened weights and bias are appended
+    after every step.
     """
-    n = len(data)
-    order = torch.randperm(n, generator=generator).to(data.X.device)
-    loss_sum = torch.zeros((), device=data.X.device)
-    correct = torch.zeros((), device=data.X.device, dtype=torch.long)
-    for start in range(0, n, batch_size):
+    n, device = len(data), data.X.device
+    order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    # The first step whose loss is not finite and that loss, kept on the device: no sync per step.
+    first_bad_step = torch.zeros((), device=device, dtype=torch.long)
+    first_bad_loss = torch.zeros((), device=device)
+    for step, start in enumerate(range(0, n, batch_size), 1):
         batch = order[start:start + batch_size]
         X, y = data.X[batch], data.y[batch]
         output = learner.forward(X)
         losses = learner.loss(output, y)
         learner.step(losses)
-        loss_sum += losses.detach().sum()  # stays on the device: no sync per step
+        batch_loss = losses.detach().sum()
+        loss_sum += batch_loss
+        first_bad = (first_bad_step == 0) & ~torch.isfinite(batch_loss)
+        first_bad_step = torch.where(first_bad, step, first_bad_step)
+        first_bad_loss = torch.where(first_bad, batch_loss, first_bad_loss)
         if classify:
             correct += (output.detach().argmax(dim=1) == y).sum()
         if trajectory is not None:
@@ -54,6 +64,9 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
     metrics = {"loss": loss_sum.item() / n}
     if classify:
         metrics["accuracy"] = correct.item() / n
+    if first_bad_step.item():
+        metrics["first_nonfinite_step"] = first_bad_step.item()
+        metrics["first_nonfinite_loss"] = first_bad_loss.item()  # summed over that minibatch
     return metrics
 
 
@@ -81,19 +94,23 @@ def evaluate(learner: Learner, data: Split, classify: bool) -> dict[str, float]:
 
 def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: int,
         generator: torch.Generator, classify: bool, record_trajectory: bool = False,
-        on_epoch: Callable[[dict], None] | None = None) -> dict:
+        on_epoch: Callable[[dict], None] | None = None, shuffle: bool = True) -> dict:
     """Train for `epochs`; return the history (untrained baseline, per-epoch records, trajectory).
 
     For regression `train/loss` is measured over the whole training set after the epoch (as the
     notes print it); for classification it is the mean over the epoch's minibatches (as the notes'
-    chart shows it). Raises DivergenceError at the first epoch whose loss is not finite.
+    chart shows it). Training stops after the first epoch with a loss that is not finite; the
+    history then says where in `diverged`: {'epoch', 'step': the first minibatch whose loss was not
+    finite (None if only an evaluation's loss was), 'step_loss': that minibatch's summed loss,
+    'losses': the epoch's records that were not finite}. Whether that is an error is the caller's call.
     """
     untrained = evaluate(learner, test, classify)
     history: dict = {"untrained": {f"untrained/test_{key}": value for key, value in untrained.items()},
-                     "epochs": [], "trajectory": [] if record_trajectory else None}
+                     "epochs": [], "trajectory": [] if record_trajectory else None, "diverged": None}
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
-        train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"])
+        train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"], shuffle)
+        bad_step, bad_loss = train_metrics.pop("first_nonfinite_step", None), train_metrics.pop("first_nonfinite_loss", None)
         if not classify:
             train_metrics = evaluate(learner, train, classify)
         test_metrics = evaluate(learner, test, classify)
@@ -105,9 +122,15 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
         if on_epoch is not None:
             on_epoch(record)
         bad = {key: value for key, value in record.items() if key.endswith("loss") and not math.isfinite(value)}
-        if bad:
-            raise DivergenceError(
-                f"training diverged at epoch {epoch}: " + ", ".join(f"{k} = {v}" for k, v in bad.items())
-                + ". The learning rate is probably too large for this task."
-            )
+        if bad or bad_step:
+            history["diverged"] = {"epoch": epoch, "step": bad_step, "step_loss": bad_loss, "losses": bad}
+            break
     return history
+
+
+def describe_divergence(diverged: dict) -> str:
+    """'diverged at epoch 1, step 3 (minibatch loss inf; train/loss = nan)'."""
+    where = f"epoch {diverged['epoch']}" + (f", step {diverged['step']}" if diverged["step"] else "")
+    details = ([f"minibatch loss {diverged['step_loss']}"] if diverged["step"] else []) + \
+        [f"{key} = {value}" for key, value in diverged["losses"].items()]
+    return f"diverged at {where} ({'; '.join(details)})"

@@ -17,18 +17,30 @@ config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment, so switching stores reruns no job.
-export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
+TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
 
 FASHION = config["data"]["fashion_mnist"]
 FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
 SEEDS = config["seeds"]
-# Every run of the config as a resolved spec (nndl.specs); the rules hand them to the jobs.
+# Every run of the config as a resolved spec (nndl.specs): the default runs, then each study's. The
+# rules hand them to the jobs.
 RUNS = specs.resolve_runs(config)
-# As many training jobs as can run at once, split between the tasks: --jobs with a cluster
-# executor, else the cores divided by the threads of each job.
+DEFAULT_RUNS = [spec for spec in RUNS if "study" not in spec]
+# {study name: what its parent run, summary and report show of it}
+STUDIES = {study["name"]: specs.study_definition(study) for study in config["studies"]}
+# {digest: synthetic block} of every synthetic data set a run trains on (studies may vary it).
+SYNTHETIC_SETS = specs.synthetic_datasets(RUNS)
+# As many training jobs as can run at once: --jobs with a cluster executor, else the cores
+# divided by the threads of each job. The default runs' chunks share it between the tasks; each
+# study has chunks of its own (nndl.specs.chunks_per_group).
 PARALLELISM = workflow.nodes or max(1, workflow.cores // config["train_threads"])
 CHUNKS = specs.chunk_ids(RUNS, PARALLELISM)
 CHUNK_MANIFESTS = [layout.CHUNK_MANIFEST.format(**chunk) for chunk in CHUNKS]
+DEFAULT_CHUNK_MANIFESTS = [
+    layout.CHUNK_MANIFEST.format(**chunk)
+    for chunk in CHUNKS
+    if chunk["group"] in layout.TASKS
+]
 FIGURE_DIR = layout.figure_dir("{seed}")
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # The project's own package; a rule lists the modules its script imports, so editing one reruns it.
@@ -47,10 +59,18 @@ localrules:
     figures,
     log_figures,
     summary_report,
+    study_parent,
+    study_summary,
+    log_studies,
+    studies_report,
 
 
 wildcard_constraints:
-    task="|".join(layout.TASKS),
+    group="|".join(layout.TASKS)
+    + "|"
+    + layout.CHUNK_GROUP_STUDY.format(study="[a-z][a-z0-9-]*"),
+    study="[a-z][a-z0-9-]*",
+    digest="[0-9a-f]+",
     part=r"\d+",
     parts=r"\d+",
     seed=r"\d+",
@@ -66,23 +86,79 @@ def script_code(script, *more):
     return [str(path) for path in codedeps.closure(PACKAGE, *sources)]
 
 
+def script_path(script):
+    """A workflow script as the project names it (MLflow's mlflow.source.name)."""
+    return str((SCRIPTS / f"{script}.py").relative_to(workflow.basedir))
+
+
 def chunk_runs(wildcards):
     """The specs of the runs one chunk job trains."""
     return specs.chunk_members(
-        RUNS, wildcards.task, int(wildcards.part), int(wildcards.parts)
+        RUNS, wildcards.group, int(wildcards.part), int(wildcards.parts)
     )
 
 
-def task_data(wildcards):
-    """The data a task trains on: synthetic tensors, or the Fashion-MNIST files."""
-    if wildcards.task == "linreg":
-        return [layout.SYNTHETIC_DATA]
-    return FASHION_FILES
+def chunk_data(wildcards):
+    """The data a chunk's runs train on: synthetic arrays and their descriptions, or the
+    Fashion-MNIST files and their manifest."""
+    paths = set()
+    for spec in chunk_runs(wildcards):
+        if spec["task"] == "linreg":
+            paths.update([spec["data"]["path"], spec["data"]["description"]])
+        else:
+            paths.update([*FASHION_FILES, spec["data"]["manifest"]])
+    return sorted(paths)
+
+
+def chunk_parents(wildcards):
+    """A study's chunk needs its MLflow parent run; the default runs' chunks need nothing."""
+    studies = {
+        spec["study"]["name"] for spec in chunk_runs(wildcards) if "study" in spec
+    }
+    return [layout.STUDY_PARENT.format(study=study) for study in sorted(studies)]
+
+
+def synthetic_set(wildcards):
+    """The synthetic: block of one data set, by its digest."""
+    return SYNTHETIC_SETS[wildcards.digest]
+
+
+def study_definition(wildcards):
+    return STUDIES[wildcards.study]
+
+
+def study_chunk_manifests(wildcards):
+    group = layout.CHUNK_GROUP_STUDY.format(study=wildcards.study)
+    return [
+        layout.CHUNK_MANIFEST.format(**chunk)
+        for chunk in CHUNKS
+        if chunk["group"] == group
+    ]
+
+
+def study_runs(wildcards):
+    """[{'name', 'dir', 'impl', 'seed', 'point'}] of one study's runs, in grid order."""
+    return [
+        {key: spec[key] for key in ("name", "dir", "impl", "seed")}
+        | {"point": spec["study"]["point"]}
+        for spec in RUNS
+        if spec.get("study", {}).get("name") == wildcards.study
+    ]
+
+
+def study_figures(study="{study}", extra=False):
+    return [
+        path
+        for figure in layout.STUDY_FIGURES
+        for path in figure_files(layout.study_figure(study, figure), extra)
+    ]
 
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
-    names = [spec["name"] for spec in RUNS if spec["seed"] == int(wildcards.seed)]
+    names = [
+        spec["name"] for spec in DEFAULT_RUNS if spec["seed"] == int(wildcards.seed)
+    ]
     return sorted(
         {
             layout.CHUNK_MANIFEST.format(**specs.chunk_of_run(CHUNKS, RUNS, name))
@@ -123,11 +199,13 @@ def report_figure_folders():
 
 
 def final_outputs():
+    studies = [layout.LOGGED_STUDIES, layout.STUDIES_REPORT] if STUDIES else []
     return [
         layout.ENV_JSON,
         *CHUNK_MANIFESTS,
         layout.LOGGED_FIGURES,
         "results/report/summary.html",
+        *studies,
     ]
 
 

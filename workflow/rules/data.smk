@@ -3,7 +3,7 @@ rule fashion_mnist:
         script_code("fashion_mnist"),
     output:
         files=FASHION_FILES,
-        manifest=f"{FASHION['dir']}/manifest.json",
+        manifest=f"{FASHION['dir']}/{layout.DATA_MANIFEST}",
     log:
         "logs/data/fashion_mnist.log",
     benchmark:
@@ -25,14 +25,14 @@ rule synthetic_data:
         arrays=layout.SYNTHETIC_DATA,
         description=layout.SYNTHETIC_DESCRIPTION,
     log:
-        "logs/data/synthetic_data.log",
+        "logs/data/synthetic_data-{digest}.log",
     benchmark:
-        "results/benchmarks/jobs/synthetic_data/synthetic_data.tsv"
+        "results/benchmarks/jobs/synthetic_data/{digest}.tsv"
     # Training is the critical path: it and the data it needs go before the side jobs.
     priority: 10
     conda:
         ENVIRONMENT
     params:
-        synthetic=config["synthetic"],
+        synthetic=synthetic_set,
     script:
         "../scripts/synthetic_data.py"

@@ -2,7 +2,7 @@ rule summary_report:
     input:
         template="reports/summary.ipynb",
         env=layout.ENV_JSON,
-        chunks=CHUNK_MANIFESTS,
+        chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         samples=f"{layout.SAMPLES_STEM}.png",
         tracked=layout.TRACKED_RUNS,
@@ -24,5 +24,7 @@ rule summary_report:
         seeds=SEEDS,
         run_folders=report_run_folders(),
         figure_folders=report_figure_folders(),
+        # A link from the summary to the studies report, beside it.
+        studies_report=Path(layout.STUDIES_REPORT).name if STUDIES else None,
     script:
         "../scripts/summary_report.py"

@@ -1,6 +1,6 @@
 rule track_runs:
     input:
-        chunks=CHUNK_MANIFESTS,
+        chunks=DEFAULT_CHUNK_MANIFESTS,
         code=script_code("track_runs"),
     output:
         layout.TRACKED_RUNS,
@@ -18,7 +18,7 @@ rule track_runs:
 
 rule log_figures:
     input:
-        chunks=CHUNK_MANIFESTS,
+        chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         extra=expand(seed_figures(extra=True), seed=SEEDS),
         manifests=expand(f"{FIGURE_DIR}/{layout.FIGURES_MANIFEST}", seed=SEEDS),

@@ -1,13 +1,14 @@
 rule train_chunk:
     input:
-        data=task_data,
+        data=chunk_data,
+        parents=chunk_parents,
         code=script_code("train_chunk"),
     output:
         layout.CHUNK_MANIFEST,
     log:
-        "logs/train/{task}-{part}-of-{parts}.log",
+        "logs/train/{group}-{part}-of-{parts}.log",
     benchmark:
-        "results/benchmarks/jobs/train_chunk/{task}-{part}-of-{parts}.tsv"
+        "results/benchmarks/jobs/train_chunk/{group}-{part}-of-{parts}.tsv"
     # Training is the critical path: it and the data it needs go before the side jobs.
     priority: 10
     conda:
@@ -16,5 +17,6 @@ rule train_chunk:
     params:
         runs=chunk_runs,
         experiment=config["mlflow"]["experiment"],
+        source=script_path("train_chunk"),
     script:
         "../scripts/train_chunk.py"

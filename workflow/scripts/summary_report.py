@@ -7,5 +7,6 @@ with job_log(snakemake.log[0]):
     parameters = report.parameters(
         snakemake.input.env, snakemake.params.seeds, snakemake.params.run_folders,
         snakemake.params.figure_folders, snakemake.input.samples, snakemake.input.tracked,
+        snakemake.params.studies_report,
     )
     report.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)

@@ -1,0 +1,328 @@
+"""Studies: the settings they vary do what they say, bad study definitions stop before any job, a
+study run is a normal run (same numbers), its outcome is data, and the pipeline tracks, summarises
+and reports a study, rerunning only the study that changed."""
+
+import copy
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from mlflow.tracking import MlflowClient
+from torch import nn
+
+from conftest import ROOT, SCHEMA, small_config
+from nndl import config, layout, scratch, specs, studies, synthetic, tracking
+from nndl.datasets import fashion_mnist_split
+from nndl.errors import ConfigError, DivergenceError
+from nndl.fashion_mnist import generate_stand_in
+from nndl.models import Objective, build_learner
+from nndl.training import Split, fit, train_epoch
+from test_chunks import make_data, project, run  # noqa: F401 (project is a fixture)
+
+CPU = torch.device("cpu")
+
+
+def linreg_split(n=200, seed=0):
+    data = synthetic.make_dataset([2.0, -3.4], 4.2, n, 50, 0.01, seed)
+    return Split(torch.from_numpy(data["X_train"]), torch.from_numpy(data["y_train"]))
+
+
+# --- the settings ---------------------------------------------------------------------------------
+
+def test_naive_softmax_overflows_where_the_stable_one_does_not():
+    logits = torch.tensor([[100.0, 0.0, -5.0]])  # exp(100) overflows float32
+    assert torch.isnan(scratch.naive_softmax(logits)).any()
+    assert torch.allclose(scratch.softmax(logits).sum(), torch.tensor(1.0))
+    assert not math.isfinite(scratch.naive_cross_entropy(logits, torch.tensor([1])).item())
+    assert math.isfinite(scratch.cross_entropy(logits, torch.tensor([1])).item())
+    small = torch.randn(8, 10)
+    labels = torch.randint(0, 10, (8,))
+    assert torch.allclose(scratch.naive_cross_entropy(small, labels), scratch.cross_entropy(small, labels), atol=1e-6)
+
+
+def test_scratch_losses_match_torch():
+    y_hat, y = torch.randn(64, 1) * 3, torch.randn(64, 1)
+    assert torch.allclose(scratch.absolute_loss(y_hat, y), nn.L1Loss(reduction="none")(y_hat, y))
+    for delta in (0.5, 1.0, 2.0):
+        assert torch.allclose(scratch.huber_loss(y_hat, y, delta), nn.HuberLoss(reduction="none", delta=delta)(y_hat, y))
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_summed_loss_at_the_learning_rate_over_the_batch_size_is_the_mean_loss(impl):
+    train = linreg_split()
+    weights = {}
+    for reduction, learning_rate in (("mean", 0.03), ("sum", 0.003)):
+        generator = torch.Generator().manual_seed(0)
+        learner = build_learner("linreg", impl, 2, 1, learning_rate, 0.01, generator, CPU,
+                                objective=Objective(reduction=reduction))
+        train_epoch(learner, train, 10, generator, classify=False)
+        weights[reduction] = torch.cat([tensor.reshape(-1) for tensor in learner.weight_and_bias()])
+    assert torch.allclose(weights["mean"], weights["sum"], atol=1e-6)
+
+
+def test_without_shuffling_every_epoch_sees_the_same_minibatches():
+    train = linreg_split()
+    results = []
+    for seed in (0, 1):
+        generator = torch.Generator().manual_seed(seed)
+        learner = build_learner("linreg", "scratch", 2, 1, 0.03, 0.01, generator, CPU, init="zeros")
+        assert not learner.W.any()  # zeros: nothing drawn
+        train_epoch(learner, train, 10, generator, classify=False, shuffle=False)
+        results.append(learner.W.detach().clone())
+    assert torch.equal(results[0], results[1])  # the generator no longer decides the order
+
+
+def test_pixel_scale_gives_raw_or_unit_pixels(tmp_path):
+    generate_stand_in(tmp_path, 100, 20, seed=0)
+    unit = fashion_mnist_split(tmp_path, "train", CPU, "1/255")
+    raw = fashion_mnist_split(tmp_path, "train", CPU, 1)
+    assert unit.X.max() <= 1.0 and raw.X.max() > 1.0
+    assert torch.allclose(raw.X / 255, unit.X)
+
+
+def test_synthetic_noise_and_outliers():
+    clean = synthetic.make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
+    corrupted = synthetic.make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0, outliers=50, outlier_size=20.0)
+    moved = (abs(corrupted["y_train"] - clean["y_train"]) > 1).sum()
+    assert moved == 50 and (corrupted["X_test"] == clean["X_test"]).all()
+    laplace = synthetic.make_dataset([2.0, -3.4], 4.2, 20000, 10, 0.5, seed=0, noise="laplace")
+    residual = laplace["y_train"].reshape(-1) - laplace["X_train"] @ laplace["true_w"] - 4.2
+    assert residual.std() == pytest.approx(0.5, rel=0.05)
+
+
+def test_naive_softmax_on_raw_pixels_diverges_with_the_step_that_overflowed(tmp_path):
+    generate_stand_in(tmp_path, 600, 100, seed=0)
+    train, test = (fashion_mnist_split(tmp_path, split, CPU, 1) for split in ("train", "test"))
+    generator = torch.Generator().manual_seed(0)
+    learner = build_learner("softmax", "scratch", 784, 10, 0.1, 0.01, generator, CPU,
+                            objective=Objective(softmax="naive"))
+    history = fit(learner, train, test, 64, 3, generator, classify=True)
+    assert history["diverged"]["epoch"] == 1 and history["diverged"]["step"] >= 1
+
+
+# --- study definitions ----------------------------------------------------------------------------
+
+def study(**fields):
+    return {"name": "lr", "question": "Which learning rate?", "task": "linreg", "vary": {"learning_rate": [0.03]},
+            **fields}
+
+
+@pytest.mark.parametrize("definition, expected", [
+    (study(vary={"lerning_rate": [0.1]}), "study 'lr': vary.lerning_rate is not a setting"),
+    (study(vary={"learning_rate": []}), "study 'lr': vary.learning_rate is empty"),
+    (study(vary={"learning_rate": [0.1, "fast"]}), "study 'lr': vary.learning_rate[1] = 'fast'"),
+    (study(vary={"batch_size": [1.5]}), "study 'lr': vary.batch_size[0] = 1.5: 1.5 is not of type 'integer'"),
+    (study(vary={"pixel_scale": [1]}), "study 'lr': vary.pixel_scale does not apply to linreg: it is a softmax setting"),
+    (study(task="softmax", vary={"loss": ["huber"]}), "vary.loss does not apply to softmax: it is a linreg setting"),
+    (study(set={"shuffle": "no"}), "study 'lr': set.shuffle = 'no'"),
+    (study(metric="final/test_accuracy"), "metric 'final/test_accuracy' is not one of the linreg metrics"),
+    (study(vary={}), "study 'lr' (studies[0]): key 'vary'"),
+    (study(name="Bad Name"), "key 'name'"),
+    (study(colour="red"), "key 'colour' is not a study key"),
+])
+def test_bad_study_definitions_name_the_study_and_key(definition, expected):
+    with pytest.raises(ConfigError) as caught:
+        config.validate({"studies": [definition]}, SCHEMA)
+    assert expected in str(caught.value)
+
+
+def test_two_studies_with_one_name_are_refused():
+    with pytest.raises(ConfigError, match="the name is used by another study"):
+        config.validate({"studies": [study(), study()]}, SCHEMA)
+
+
+def test_a_study_is_its_grid_times_seeds_times_implementations():
+    cfg = config.validate({"studies": [study(vary={"learning_rate": [0.1, 1.0], "n_train": [10, 100]},
+                                             seeds=[0, 1], impls=["scratch"], set={"epochs": 5})]}, SCHEMA)
+    runs = [spec for spec in specs.resolve_runs(cfg) if "study" in spec]
+    assert len(runs) == 8 and all(spec["epochs"] == 5 for spec in runs)
+    assert runs[0]["name"] == "lr/linreg-scratch/learning_rate=0.1,n_train=10/seed0"
+    assert runs[0]["dir"] == "results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0"
+    assert {spec["data"]["n_train"] for spec in runs} == {10, 100}
+    assert len({spec["data"]["path"] for spec in runs}) == 2  # a data set per n_train
+    default = next(spec for spec in specs.resolve_runs(cfg) if spec["name"] == "linreg-scratch-seed0")
+    assert default["data"]["path"] != runs[0]["data"]["path"]
+
+
+# --- study runs, trained by chunks with a real MLflow store ----------------------------------------
+
+def study_config(**definition):
+    raw = small_config(seeds=[0])
+    raw["studies"] = [definition]
+    return raw
+
+
+def parents_for(raw):
+    """What the study_parent rule makes: {study: its MLflow parent run}."""
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    return {item["name"]: tracking.study_parent(uri, "chunks", specs.study_definition(item), "tests")[0]
+            for item in config.validate(raw, SCHEMA)["studies"]}
+
+
+@pytest.mark.parametrize("task, varied", [("linreg", {"learning_rate": [0.03]}), ("softmax", {"batch_size": [64]})])
+def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task, varied):
+    raw = study_config(name="same", question="Same numbers?", task=task, vary=varied, seeds=[0])
+    make_data(raw)
+    runs = specs.resolve_runs(config.validate(raw, SCHEMA))
+    default = [spec for spec in runs if spec["task"] == task and "study" not in spec]
+    studied = [spec for spec in runs if "study" in spec]
+    run(default, "default.json")
+    run(studied, "study.json", parents=parents_for(raw))
+    for plain, other in zip(default, studied):
+        a = json.loads((project / plain["dir"] / layout.METRICS).read_text())["summary"]
+        b = json.loads((project / other["dir"] / layout.METRICS).read_text())["summary"]
+        assert a.keys() == b.keys()
+        for key in a:
+            assert b[key] == pytest.approx(a[key], abs=1e-6), key
+
+
+def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
+    raw = study_config(name="lr", question="Which learning rate?", task="linreg", impls=["scratch"],
+                       vary={"learning_rate": [0.03, 30.0]}, seeds=[0])
+    make_data(raw)
+    runs = [spec for spec in specs.resolve_runs(config.validate(raw, SCHEMA)) if "study" in spec]
+    parents = parents_for(raw)
+    first = run(runs, parents=parents)
+    assert [row["outcome"] is None for row in first["runs"]] == [True, False]
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    ok, diverged = (client.get_run(row["run_id"]) for row in first["runs"])
+    assert ok.info.status == "FINISHED" and ok.data.tags["outcome"] == "ok"
+    assert diverged.info.status == "FAILED"
+    assert diverged.data.tags["outcome"].startswith("diverged at epoch 1, step ")
+    for mlflow_run in (ok, diverged):
+        assert mlflow_run.data.tags["mlflow.parentRunId"] == parents["lr"]
+        assert mlflow_run.data.params["learning_rate"] in ("0.03", "30.0")
+        assert mlflow_run.data.tags["mlflow.source.name"] == "tests"
+        assert mlflow_run.data.tags["mlflow.note.content"].startswith("Study lr: learning_rate=")
+        [dataset] = mlflow_run.inputs.dataset_inputs
+        assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
+    marker = json.loads((project / runs[1]["dir"] / layout.COMPLETE).read_text())
+    assert marker["status"] == "FAILED" and marker["outcome"] == diverged.data.tags["outcome"]
+    again = run(runs, parents=parents)
+    assert [row["trained"] for row in again["runs"]] == [False, False]  # a finding is complete
+    assert client.get_run(diverged.info.run_id).info.status == "FAILED"
+
+    default = copy.deepcopy(raw)
+    default["linreg"]["learning_rate"] = 30.0
+    plain = [spec for spec in specs.resolve_runs(config.validate(default, SCHEMA)) if spec["task"] == "linreg"
+             and "study" not in spec]
+    with pytest.raises(DivergenceError, match="linreg-scratch-seed0 diverged at epoch 1"):
+        run(plain, "default.json")
+
+
+def test_the_answer_is_computed_from_the_numbers():
+    definition = specs.study_definition(config.validate({"studies": [study(
+        vary={"learning_rate": [0.01, 0.1, 1.0, 3.0]}, impls=["scratch"], seeds=[0, 1])]}, SCHEMA)["studies"][0])
+    rows = []
+    for lr, value in ((0.01, 0.5), (0.1, 0.1), (1.0, None), (3.0, None)):
+        for seed in (0, 1):
+            outcome = None if value is not None else "diverged at epoch 1, step 4 (minibatch loss inf)"
+            rows.append({"impl": "scratch", "seed": seed, "point": {"learning_rate": lr}, "outcome": outcome,
+                         "kind": studies.outcome_kind(outcome), "value": None if value is None else value + seed / 100,
+                         "train_loss": [1.0, 0.5], "test_metric": [1.0, 0.5]})
+    answer = studies.summarise(definition, rows)["answer"]
+    assert answer.startswith("learning_rate >= 1.0 diverged in 4 of 4 runs")
+    assert "the lowest final/test_mse was 0.105 ± 0.0071 at learning_rate=0.1 (mean ± std over 2 seeds)" in answer
+
+
+def test_the_exercises_run_as_small_stand_ins(project):
+    """Every study of config/exercises.yaml, shrunk (two values per setting, one seed, two epochs) on
+    the small config's data: it resolves, trains, and gets a summary with an answer and figures."""
+    exercises = yaml.safe_load((ROOT / "config" / "exercises.yaml").read_text())
+    raw = small_config(seeds=[0])
+    raw["studies"] = []
+    for definition in exercises["studies"]:
+        small = {**definition, "seeds": [0], "vary": {key: values[:2] for key, values in definition["vary"].items()}}
+        if "epochs" in small["vary"]:
+            small["vary"]["epochs"] = [2]
+        else:
+            small["set"] = {**definition.get("set", {}), "epochs": 2}
+        raw["studies"].append(small)
+    make_data(raw)
+    cfg = config.validate(raw, SCHEMA)
+    runs = specs.resolve_runs(cfg)
+    parents = parents_for(raw)
+    for definition in cfg["studies"]:
+        study_specs = [spec for spec in runs if spec.get("study", {}).get("name") == definition["name"]]
+        run(study_specs, f"{definition['name']}.json", parents=parents)
+        members = [{key: spec[key] for key in ("name", "dir", "impl", "seed")} | {"point": spec["study"]["point"]}
+                   for spec in study_specs]
+        parent = {"run_id": parents[definition["name"]], "experiment_id": "0"}
+        summary = studies.summarise_study(specs.study_definition(definition), members, parent, ["png"])
+        assert summary["answer"] and len(summary["runs"]) == len(study_specs), definition["name"]
+        assert all(Path(path).is_file() for paths in summary["figures"].values() for path in paths)
+    json.dumps(summary)  # plain data
+
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+def pipeline_studies():
+    return [
+        {"name": "lr", "question": "3.2: Which learning rates diverge?", "task": "linreg", "impls": ["scratch"],
+         "vary": {"learning_rate": [0.03, 30.0]}, "seeds": [0, 1]},
+        {"name": "shuffle", "question": "3.7: Does reshuffling matter?", "task": "softmax", "impls": ["scratch"],
+         "vary": {"shuffle": [True, False]}, "seeds": [0]},
+    ]
+
+
+def markers(workflow, name):
+    return {path: json.loads(path.read_text())["run_id"]
+            for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(layout.COMPLETE))}
+
+
+@pytest.mark.e2e
+def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
+    raw = small_config()
+    raw["studies"] = pipeline_studies()
+    workflow.write_config(raw)
+    workflow.run()
+    client = MlflowClient(tracking_uri=workflow.tracking_uri)
+    experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
+    parent_id = json.loads(workflow.path(layout.STUDY_PARENT.format(study="lr")).read_text())["run_id"]
+    children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
+    assert len(children) == 4
+    assert sorted(child.data.params["learning_rate"] for child in children) == ["0.03", "0.03", "30.0", "30.0"]
+    failed = [child for child in children if child.info.status == "FAILED"]
+    assert len(failed) == 2 and all(child.data.params["learning_rate"] == "30.0" for child in failed)
+    assert all(child.data.tags["outcome"].startswith("diverged at epoch 1") for child in failed)
+    assert all(child.data.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py" for child in children)
+    parent = client.get_run(parent_id)
+    assert parent.data.tags["mlflow.note.content"].startswith("3.2: Which learning rates diverge?")
+    assert "**Answer:** learning_rate >= 30.0 diverged in 2 of 2 runs" in parent.data.tags["mlflow.note.content"]
+    artifacts = {item.path for item in client.list_artifacts(parent_id, "study")}
+    assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
+    default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
+    assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
+    html = workflow.path(layout.STUDIES_REPORT).read_text()
+    assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
+    assert "studies.html" in workflow.path("results/report/summary.html").read_text()
+
+    # Editing one study reruns that study's runs and report, nothing of the other study.
+    lr_before, shuffle_before = markers(workflow, "lr"), markers(workflow, "shuffle")
+    lr_summary = workflow.path(layout.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns
+    raw["studies"][1]["seeds"] = [0, 1]
+    workflow.write_config(raw)
+    planned = [line.split(":", 1)[1].strip() for line in workflow.run("--dry-run").stdout.splitlines()
+               if line.strip().startswith("output:")]
+    assert any(outputs.startswith("results/chunks/study-shuffle-0-of-1.json") for outputs in planned)
+    assert not [outputs for outputs in planned if "study-lr" in outputs or "studies/lr/" in outputs
+                or outputs.startswith(("results/chunks/linreg", "results/chunks/softmax"))]
+    workflow.run()
+    assert markers(workflow, "lr") == lr_before
+    assert workflow.path(layout.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns == lr_summary
+    shuffle_after = markers(workflow, "shuffle")
+    assert len(shuffle_after) == 4 and all(shuffle_after[path] == run_id for path, run_id in shuffle_before.items())
+
+
+def test_snakemake_stops_on_a_bad_study_before_any_job(workflow):
+    raw = small_config()
+    raw["studies"] = [{"name": "bad", "question": "?", "task": "linreg", "vary": {"pixel_scale": [1]}}]
+    workflow.write_config(raw)
+    result = workflow.run("--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "study 'bad': vary.pixel_scale does not apply to linreg" in output
+    assert "Job stats" not in output and not workflow.path("results").exists()

@@ -1,0 +1,10 @@
+"""Snakemake adapter: execute the studies notebook with papermill and render it to HTML."""
+
+from pathlib import Path
+
+from nndl import report
+from nndl.joblog import job_log
+
+with job_log(snakemake.log[0]):
+    parameters = {"summaries": [str(Path(path).resolve()) for path in snakemake.input.summaries]}
+    report.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)
