@@ -210,10 +210,13 @@ def time_exercises() -> dict:
             jobs["train_chunk" if path.relative_to(jobs_folder).parts[0] == "train_chunk" else "other"] += seconds
     cores = multiprocessing.cpu_count()
     floor = arithmetic / cores + jobs["other"] / cores
+    scaled = TARGETS["exercises_over_floor"] * arithmetic / cores
     return {"cold_s": cold, "runs_trained": trained, "chunks": chunks, "cores": cores, "arithmetic_s": arithmetic,
             "overhead_per_run_s": overhead / trained, "chunk_jobs_s": jobs["train_chunk"], "other_jobs_s": jobs["other"],
             "floor_s": floor, "ratio": cold / floor,
-            "bound_s": TARGETS["exercises_over_floor"] * arithmetic / cores + jobs["other"] / cores}
+            # The target as written: 1.3 x arithmetic / cores, plus the other jobs' own time; and a
+            # stricter reading that also spreads the other jobs over the cores.
+            "bound_s": scaled + jobs["other"], "strict_bound_s": scaled + jobs["other"] / cores}
 
 
 def time_one_process(base_config: str, seeds: list[int]) -> dict:
@@ -332,10 +335,13 @@ def print_report(results: dict) -> None:
         print(f"  wall {e['cold_s']:.1f} s; the runs' own arithmetic (training + evaluation) {e['arithmetic_s']:.1f} s, "
               f"/ {e['cores']} cores = {e['arithmetic_s'] / e['cores']:.1f} s; the other jobs {e['other_jobs_s']:.1f} s, "
               f"/ {e['cores']} cores = {e['other_jobs_s'] / e['cores']:.1f} s")
-        print(f"  wall {e['cold_s']:.1f} s against the bound {TARGETS['exercises_over_floor']} x arithmetic / cores "
-              f"+ other jobs / cores = "
-              f"{e['bound_s']:.1f} s: {verdict(e['cold_s'] <= e['bound_s'])} (wall / (arithmetic + other) / cores "
-              f"= {e['ratio']:.2f}x)")
+        print(f"  wall {e['cold_s']:.1f} s against {TARGETS['exercises_over_floor']} x arithmetic / cores + the other "
+              f"jobs = {e['bound_s']:.1f} s: {verdict(e['cold_s'] <= e['bound_s'])}; stricter, with the other jobs "
+              f"/ cores: {e['strict_bound_s']:.1f} s: {verdict(e['cold_s'] <= e['strict_bound_s'])}")
+        print(f"  chunk jobs {e['chunk_jobs_s']:.1f} s in all: arithmetic {e['arithmetic_s']:.1f} s, in-job overhead "
+              f"{e['overhead_per_run_s'] * e['runs_trained']:.1f} s, start-up (imports) "
+              f"{e['chunk_jobs_s'] - e['arithmetic_s'] - e['overhead_per_run_s'] * e['runs_trained']:.1f} s; "
+              f"wall / ((arithmetic + other jobs) / cores) = {e['ratio']:.2f}x")
         print(f"  overhead per run inside the chunk jobs (beyond training and evaluation): "
               f"{e['overhead_per_run_s']:.2f} s (target <= {TARGETS['chunk_overhead_per_run_s']}: "
               f"{verdict(e['overhead_per_run_s'] <= TARGETS['chunk_overhead_per_run_s'])})")

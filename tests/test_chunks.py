@@ -52,9 +52,8 @@ def make_data(raw_config: dict) -> None:
     fashion_mnist.write_manifest(manifest, f"{fashion['dir']}/manifest.json")
 
 
-def run(runs, name="chunk.json", parents=None):
-    return chunks.run_chunk(runs, name, experiment="chunks", project_root=ROOT, threads=1, source="tests",
-                            parents=parents)
+def run(runs, name="chunk.json"):
+    return chunks.run_chunk(runs, name, experiment="chunks", project_root=ROOT, threads=1, source="tests")
 
 
 def finished_runs(name):

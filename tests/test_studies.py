@@ -156,13 +156,6 @@ def study_config(**definition):
     return raw
 
 
-def parents_for(raw):
-    """What the study_parent rule makes: {study: its MLflow parent run}."""
-    uri = os.environ["MLFLOW_TRACKING_URI"]
-    return {item["name"]: tracking.study_parent(uri, "chunks", specs.study_definition(item), "tests")[0]
-            for item in config.validate(raw, SCHEMA)["studies"]}
-
-
 @pytest.mark.parametrize("task, varied", [("linreg", {"learning_rate": [0.03]}), ("softmax", {"batch_size": [64]})])
 def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task, varied):
     raw = study_config(name="same", question="Same numbers?", task=task, vary=varied, seeds=[0])
@@ -171,7 +164,7 @@ def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task
     default = [spec for spec in runs if spec["task"] == task and "study" not in spec]
     studied = [spec for spec in runs if "study" in spec]
     run(default, "default.json")
-    run(studied, "study.json", parents=parents_for(raw))
+    run(studied, "study.json")
     for plain, other in zip(default, studied):
         a = json.loads((project / plain["dir"] / layout.METRICS).read_text())["summary"]
         b = json.loads((project / other["dir"] / layout.METRICS).read_text())["summary"]
@@ -185,8 +178,8 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
                        vary={"learning_rate": [0.03, 30.0]}, seeds=[0])
     make_data(raw)
     runs = [spec for spec in specs.resolve_runs(config.validate(raw, SCHEMA)) if "study" in spec]
-    parents = parents_for(raw)
-    first = run(runs, parents=parents)
+    first = run(runs)
+    parents = first["study_parents"]
     assert [row["outcome"] is None for row in first["runs"]] == [True, False]
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     ok, diverged = (client.get_run(row["run_id"]) for row in first["runs"])
@@ -202,7 +195,7 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
         assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
     marker = json.loads((project / runs[1]["dir"] / layout.COMPLETE).read_text())
     assert marker["status"] == "FAILED" and marker["outcome"] == diverged.data.tags["outcome"]
-    again = run(runs, parents=parents)
+    again = run(runs)
     assert [row["trained"] for row in again["runs"]] == [False, False]  # a finding is complete
     assert client.get_run(diverged.info.run_id).info.status == "FAILED"
 
@@ -212,6 +205,19 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
              and "study" not in spec]
     with pytest.raises(DivergenceError, match="linreg-scratch-seed0 diverged at epoch 1"):
         run(plain, "default.json")
+
+
+def test_a_study_has_one_parent_run_whoever_asks(project):
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    first = tracking.study_parent(uri, "chunks", "lr", "tests")
+    assert tracking.study_parent(uri, "chunks", "lr", "tests") == first
+    client = MlflowClient(tracking_uri=uri)
+    # A job on another host (no shared lock) created one too, later: everyone keeps the oldest.
+    experiment_id = client.get_experiment_by_name("chunks").experiment_id
+    client.create_run(experiment_id, run_name="study: lr", tags={tracking.STUDY_TAG: "lr", tracking.ROLE_TAG: "study"})
+    assert tracking.study_parent(uri, "chunks", "lr", "tests") == first
+    assert client.get_run(first).info.status == "FINISHED"
+    assert tracking.study_parent(uri, "chunks", "other", "tests") != first
 
 
 def test_the_answer_is_computed_from_the_numbers():
@@ -245,13 +251,12 @@ def test_the_exercises_run_as_small_stand_ins(project):
     make_data(raw)
     cfg = config.validate(raw, SCHEMA)
     runs = specs.resolve_runs(cfg)
-    parents = parents_for(raw)
     for definition in cfg["studies"]:
         study_specs = [spec for spec in runs if spec.get("study", {}).get("name") == definition["name"]]
-        run(study_specs, f"{definition['name']}.json", parents=parents)
+        run(study_specs, f"{definition['name']}.json")
         members = [{key: spec[key] for key in ("name", "dir", "impl", "seed")} | {"point": spec["study"]["point"]}
                    for spec in study_specs]
-        parent = {"run_id": parents[definition["name"]], "experiment_id": "0"}
+        parent = studies.study_parent(definition["name"], [f"{definition['name']}.json"])
         summary = studies.summarise_study(specs.study_definition(definition), members, parent, ["png"])
         assert summary["answer"] and len(summary["runs"]) == len(study_specs), definition["name"]
         assert all(Path(path).is_file() for paths in summary["figures"].values() for path in paths)
@@ -282,7 +287,7 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     workflow.run()
     client = MlflowClient(tracking_uri=workflow.tracking_uri)
     experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
-    parent_id = json.loads(workflow.path(layout.STUDY_PARENT.format(study="lr")).read_text())["run_id"]
+    parent_id = json.loads(workflow.path(layout.STUDY_SUMMARY.format(study="lr")).read_text())["parent_run_id"]
     children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
     assert len(children) == 4
     assert sorted(child.data.params["learning_rate"] for child in children) == ["0.03", "0.03", "30.0", "30.0"]
@@ -291,6 +296,7 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     assert all(child.data.tags["outcome"].startswith("diverged at epoch 1") for child in failed)
     assert all(child.data.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py" for child in children)
     parent = client.get_run(parent_id)
+    assert parent.info.run_name == "study: lr" and parent.data.tags["study.vary.learning_rate"] == "[0.03, 30.0]"
     assert parent.data.tags["mlflow.note.content"].startswith("3.2: Which learning rates diverge?")
     assert "**Answer:** learning_rate >= 30.0 diverged in 2 of 2 runs" in parent.data.tags["mlflow.note.content"]
     artifacts = {item.path for item in client.list_artifacts(parent_id, "study")}

@@ -62,20 +62,21 @@ def is_complete(spec: dict, code: str) -> dict | None:
 
 
 def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
-              threads: int, source: str, parents: dict[str, str] | None = None, log: TextIO = sys.stderr,
-              console: TextIO = sys.stdout) -> dict:
+              threads: int, source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout) -> dict:
     """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
 
-    `source` names the workflow script (MLflow's `mlflow.source.name`); `parents` maps a study's
-    name to its MLflow parent run. A default run that diverges or misses its gates ends FAILED and
-    stops the chunk with its error; the runs before it stay complete. A study run that does is a
-    finding: it ends FAILED with an `outcome` tag saying why, is complete, and the chunk goes on.
+    `source` names the workflow script (MLflow's `mlflow.source.name`). A study's runs are nested
+    under its MLflow parent run, found or created here. A default run that diverges or misses its
+    gates ends FAILED and stops the chunk with its error; the runs before it stay complete. A study
+    run that does is a finding: it ends FAILED with an `outcome` tag saying why, is complete, and
+    the chunk goes on.
     """
     started = time.perf_counter()
     torch.set_num_threads(threads)
-    uri, code, parents = tracking_uri(), code_hash(), parents or {}
-    tracking.ensure_experiment(uri, experiment)
-    tracking.check_parents(uri, experiment, parents)
+    uri, code = tracking_uri(), code_hash()
+    experiment_id = tracking.ensure_experiment(uri, experiment)
+    parents = {name: tracking.study_parent(uri, experiment, name, source)
+               for name in sorted({spec["study"]["name"] for spec in specs if "study" in spec})}
     tracking.mark_orphaned_runs_killed(uri, experiment)
     markers = {spec["name"]: is_complete(spec, code) for spec in specs}
     # A complete run is checked against today's gates from its saved history (a default run that
@@ -109,7 +110,8 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
             continue
         rows.append(context.train(spec, label))
     trained = [row for row in rows if row["trained"]]
-    manifest = {"group": specs_group(specs), "code_hash": code, "runs": rows,
+    manifest = {"group": specs_group(specs), "code_hash": code, "experiment_id": experiment_id,
+                "study_parents": parents, "runs": rows,
                 "seconds": {"in_job": time.perf_counter() - started,
                             "training": sum(row["train_seconds"] for row in trained),
                             "evaluation": sum(row["evaluate_seconds"] for row in trained)}}

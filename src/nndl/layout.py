@@ -22,7 +22,6 @@ SAMPLES_STEM = f"{FIGURES_ROOT}/fashion-mnist-samples"
 SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct synthetic: block
 SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
 STUDIES_ROOT = "results/studies"
-STUDY_PARENT = "results/studies/{study}/parent.json"  # the study's MLflow parent run
 STUDY_SUMMARY = "results/studies/{study}/summary.json"  # its table, answer and figure files
 STUDY_FIGURES = ("metric", "curves")  # per study: final metric against the setting; curves per setting
 STUDIES_REPORT = "results/report/studies.html"

@@ -25,9 +25,9 @@ from nndl import layout
 SETTING_BLOCKS = {"linreg": ("linreg", "synthetic"), "softmax": ("softmax",)}
 DATA_BLOCK = "synthetic"
 # A chunk holds about this much estimated work (seconds on one core) when there are cores to spare:
-# enough that a job's start-up (imports, about 5 s) stays small beside it, small enough that the
-# last jobs do not run alone for long.
-CHUNK_SECONDS = 30.0
+# enough that a job's start-up (about 7 s: torch 2.4 s and MLflow 1.8 s of imports, Snakemake's
+# script wrapper) stays near a tenth of it, small enough that the last jobs do not run alone long.
+CHUNK_SECONDS = 60.0
 
 
 def resolve_runs(config: dict) -> list[dict]:

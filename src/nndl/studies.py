@@ -262,6 +262,12 @@ def table(study: dict, groups: list[dict]) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
+def study_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
+    """{'run_id', 'experiment_id'} of the study's MLflow parent run, as its chunk jobs found it."""
+    chunk = read_json(chunk_manifests[0])
+    return {"run_id": chunk["study_parents"][study], "experiment_id": chunk["experiment_id"]}
+
+
 def summarise_study(study: dict, runs: list[dict], parent: dict, formats: list[str]) -> dict:
     """Read a study's runs back, summarise them over seeds, draw its figures; return its summary:
     the study, its MLflow parent run, the answer, the table, each run's outcome and value, the

@@ -279,54 +279,63 @@ def reconcile_runs(uri: str, experiment: str, expected: dict[str, dict]) -> tupl
     return set(runs), repaired
 
 
-def study_parent(uri: str, experiment: str, study: dict, source: str) -> tuple[str, str]:
-    """(run id, experiment id) of the study's parent run in `experiment`, created if there is none
-    (FINISHED, no metrics of its own; one a killed job left RUNNING is ended). Its tags are set
-    either way: the question as its description, the grid, `source` as the code that made it.
-    Children carry its id in `mlflow.parentRunId`, which folds them under it in the runs table."""
+def study_parent(uri: str, experiment: str, name: str, source: str) -> str:
+    """The id of study `name`'s parent run in `experiment`, created if there is none (FINISHED, no
+    metrics of its own; its description and grid are set when the study is summarised). Children
+    carry its id in `mlflow.parentRunId`, which folds them under it in the runs table.
+
+    Several chunk jobs of one study may ask at once. On the local sqlite store a lock lets one
+    create it; on a server, where no lock is shared, each job that created one then keeps the
+    oldest parent and deletes its own if it lost, so all of them agree on one.
+    """
     experiment_id = ensure_experiment(uri, experiment)
     client = MlflowClient(tracking_uri=uri)
-    with _creating_store(uri):  # two jobs must not both create it
-        found = client.search_runs([experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{study['name']}' and "
-                                                                  f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'", max_results=1)
+
+    def parents() -> list:
+        found = client.search_runs([experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{name}' and "
+                                                                  f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'")
+        return sorted(found, key=lambda run: (run.info.start_time, run.info.run_id))
+
+    with _creating_store(uri):
+        found = parents()
         if found:
-            run_id = found[0].info.run_id
-        else:
-            run_id = client.create_run(experiment_id, run_name=f"study: {study['name']}",
-                                       tags={STUDY_TAG: study["name"], ROLE_TAG: STUDY_ROLE}).info.run_id
-        if not found or found[0].info.status != "FINISHED":
-            client.set_terminated(run_id, status="FINISHED")
-    tags = {DESCRIPTION_TAG: study["question"], SOURCE_TAG: source, "task": study["task"],
+            if found[0].info.status != "FINISHED":  # a job killed while creating it
+                client.set_terminated(found[0].info.run_id, status="FINISHED")
+            return found[0].info.run_id
+        created = client.create_run(experiment_id, run_name=f"study: {name}",
+                                    tags={STUDY_TAG: name, ROLE_TAG: STUDY_ROLE, SOURCE_TAG: source}).info.run_id
+        client.set_terminated(created, status="FINISHED")
+    chosen = parents()[0].info.run_id
+    if chosen != created:
+        client.delete_run(created)
+    return chosen
+
+
+def study_tags(study: dict, answer: str) -> dict[str, str]:
+    """A study's parent run tags: its question and answer as the description, the grid."""
+    return {DESCRIPTION_TAG: f"{study['question']}\n\n**Answer:** {answer}", "task": study["task"],
             "study.metric": study["metric"],
             **{f"study.vary.{key}": json.dumps(values) for key, values in study["vary"].items()},
             **{f"study.set.{key}": json.dumps(value) for key, value in study["set"].items()}}
-    for key, value in tags.items():
-        client.set_tag(run_id, key, value)
-    return run_id, experiment_id
-
-
-def check_parents(uri: str, experiment: str, parents: dict[str, str]) -> None:
-    """Raise NndlError unless every study's parent run ({study: run id}) is a live run of `experiment`."""
-    present = _runs_in(MlflowClient(tracking_uri=uri), experiment, list(parents.values()))
-    missing = [study for study, run_id in parents.items() if run_id not in present]
-    if missing:
-        raise NndlError(f"the MLflow parent run of study {', '.join(map(repr, missing))} is not in experiment "
-                        f"{experiment!r} at {uri} (deleted in the UI?). Delete results/studies/<name>/parent.json "
-                        "and run the pipeline again: it finds or creates the parent.")
 
 
 def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -> int:
     """Put each study's summary file and figures into its parent run ({summary path: summary}), and
-    the answer under the question in the parent's description. Returns how many files it logged."""
-    check_parents(uri, experiment, {summary["study"]["name"]: summary["parent_run_id"]
-                                    for summary in summaries.values()})
+    its question, answer and grid into the parent's description and tags. Returns how many files
+    it logged; raises NndlError if a parent run is gone."""
+    present = _runs_in(MlflowClient(tracking_uri=uri), experiment,
+                       [summary["parent_run_id"] for summary in summaries.values()])
+    missing = [summary["study"]["name"] for summary in summaries.values() if summary["parent_run_id"] not in present]
+    if missing:
+        raise NndlError(f"the MLflow parent run of study {', '.join(map(repr, missing))} is not in experiment "
+                        f"{experiment!r} at {uri} (deleted in the UI?). Run the study's chunks again: "
+                        "snakemake --cores all --forcerun train_chunk (complete runs are not retrained).")
     files = {summary["parent_run_id"]: [(path, "study")] + [(figure, "study") for paths in summary["figures"].values()
                                                             for figure in paths]
              for path, summary in summaries.items()}
     logged = log_files(uri, experiment, files)
-    set_run_tags(uri, experiment, {summary["parent_run_id"]: {
-        DESCRIPTION_TAG: f"{summary['study']['question']}\n\n**Answer:** {summary['answer']}"}
-        for summary in summaries.values()})
+    set_run_tags(uri, experiment, {summary["parent_run_id"]: study_tags(summary["study"], summary["answer"])
+                                   for summary in summaries.values()})
     return logged
 
 

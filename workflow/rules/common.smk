@@ -17,7 +17,7 @@ config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment, so switching stores reruns no job.
-TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
+export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
 
 FASHION = config["data"]["fashion_mnist"]
 FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
@@ -59,7 +59,6 @@ localrules:
     figures,
     log_figures,
     summary_report,
-    study_parent,
     study_summary,
     log_studies,
     studies_report,
@@ -108,14 +107,6 @@ def chunk_data(wildcards):
         else:
             paths.update([*FASHION_FILES, spec["data"]["manifest"]])
     return sorted(paths)
-
-
-def chunk_parents(wildcards):
-    """A study's chunk needs its MLflow parent run; the default runs' chunks need nothing."""
-    studies = {
-        spec["study"]["name"] for spec in chunk_runs(wildcards) if "study" in spec
-    }
-    return [layout.STUDY_PARENT.format(study=study) for study in sorted(studies)]
 
 
 def synthetic_set(wildcards):

@@ -1,35 +1,11 @@
 # Studies (`studies:` in the config, see config/exercises.yaml): each trains its grid through the
-# train_chunk rule, under an MLflow parent run of its own, then gets a summary (table, answer,
-# figures) and a section of results/report/studies.html.
-
-
-rule study_parent:
-    input:
-        code=script_code("study_parent"),
-    output:
-        layout.STUDY_PARENT,
-    log:
-        "logs/studies/{study}/parent.log",
-    benchmark:
-        "results/benchmarks/jobs/study_parent/{study}.tsv"
-    # Its study's chunks wait for it.
-    priority: 10
-    conda:
-        ENVIRONMENT
-    params:
-        study=study_definition,
-        experiment=config["mlflow"]["experiment"],
-        # A new store gets its own parent run (and its chunks retrain there).
-        store=TRACKING_URI,
-        source=script_path("study_parent"),
-    script:
-        "../scripts/study_parent.py"
+# train_chunk rule (whose jobs nest the runs under the study's MLflow parent run), then gets a
+# summary (table, answer, figures) and a section of results/report/studies.html.
 
 
 rule study_summary:
     input:
         chunks=study_chunk_manifests,
-        parent=layout.STUDY_PARENT,
         code=script_code("study_summary"),
     output:
         summary=layout.STUDY_SUMMARY,

@@ -1,7 +1,6 @@
 rule train_chunk:
     input:
         data=chunk_data,
-        parents=chunk_parents,
         code=script_code("train_chunk"),
     output:
         layout.CHUNK_MANIFEST,

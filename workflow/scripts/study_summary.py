@@ -1,11 +1,12 @@
 """Snakemake adapter: a study's table, answer and figures, from its runs' files (no training, no MLflow)."""
 
-from nndl.studies import summarise_study
-from nndl.files import read_json, write_json
+from nndl.files import write_json
 from nndl.joblog import job_log
+from nndl.studies import study_parent, summarise_study
 
 with job_log(snakemake.log[0]) as log:
-    summary = summarise_study(snakemake.params.study, snakemake.params.runs, read_json(snakemake.input.parent),
+    study = snakemake.params.study
+    summary = summarise_study(study, snakemake.params.runs, study_parent(study["name"], snakemake.input.chunks),
                               snakemake.params.formats)
     write_json(summary, snakemake.output.summary)
     print(f"{len(summary['runs'])} runs in {summary['seconds']:.1f} s. {summary['answer']}", file=log)
