@@ -35,8 +35,8 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
 
     Returns the mean per-example loss over the pass (and accuracy when `classify`), and
     `first_nonfinite_step` (1-based) with its minibatch loss `first_nonfinite_loss` when a step's
-    loss was not finite. When `trajectory` is a list, the flattened weights and bias are appended
-    after every step.
+    loss was not finite. When `trajectory` is a list, the flattened weights and bias after every
+    step are appended to it (as lists of floats, copied off the device once, after the pass).
     """
     n, device = len(data), data.X.device
     order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
@@ -45,6 +45,7 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
     # The first step whose loss is not finite and that loss, kept on the device: no sync per step.
     first_bad_step = torch.zeros((), device=device, dtype=torch.long)
     first_bad_loss = torch.zeros((), device=device)
+    steps = []  # (d + 1,) weights and bias after each step, on the device: no sync per step
     for step, start in enumerate(range(0, n, batch_size), 1):
         batch = order[start:start + batch_size]
         X, y = data.X[batch], data.y[batch]
@@ -60,7 +61,9 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
             correct += (output.detach().argmax(dim=1) == y).sum()
         if trajectory is not None:
             W, b = learner.weight_and_bias()
-            trajectory.append(torch.cat([W.reshape(-1), b.reshape(-1)]).tolist())
+            steps.append(torch.cat([W.reshape(-1), b.reshape(-1)]))
+    if steps:
+        trajectory.extend(torch.stack(steps).tolist())
     metrics = {"loss": loss_sum.item() / n}
     if classify:
         metrics["accuracy"] = correct.item() / n
