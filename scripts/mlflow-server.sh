@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # A shared MLflow tracking server: PostgreSQL as the backend store, artifacts served by the
-# server itself, both bound to 127.0.0.1 unless you say otherwise.
+# server itself, HTTP basic authentication (MLflow's own `basic-auth` app), both bound to
+# 127.0.0.1 unless you say otherwise.
 #
-#   scripts/mlflow-server.sh up      # start PostgreSQL and `mlflow server`; prints the URI
-#   scripts/mlflow-server.sh down    # stop both (the data stays in $NNDL_MLFLOW_STATE)
+#   scripts/mlflow-server.sh up                    # start PostgreSQL and `mlflow server`; prints the URI
+#   scripts/mlflow-server.sh add-user NAME [EXPERIMENT] [PERMISSION]
+#                                                  # a user with PERMISSION (EDIT) on EXPERIMENT (nndl)
+#   scripts/mlflow-server.sh rotate-admin          # a new admin password
+#   scripts/mlflow-server.sh down                  # stop both (the data stays in $NNDL_MLFLOW_STATE)
 #
-# Then point the pipeline at it (nothing reruns because of the switch):
+# On the first `up` the admin gets a new password (NNDL_MLFLOW_ADMIN_PASSWORD, or generated). It,
+# the server's secret key and each user's password are kept in $NNDL_MLFLOW_STATE/auth/, which only
+# its owner can read (admin.env, users/NAME.env: two lines a shell can source); nothing prints them.
+# Then point the pipeline at the server, as a user (nothing reruns because of the switch):
 #   export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
+#   set -a; . /tmp/nndl-mlflow-server/auth/users/NAME.env; set +a
 #   .venv/bin/snakemake --cores all
 #
 # Settings (environment): NNDL_MLFLOW_STATE (default /tmp/nndl-mlflow-server), NNDL_MLFLOW_HOST
-# (127.0.0.1; use 0.0.0.0 only behind a firewall, the server has no authentication),
-# NNDL_MLFLOW_PORT (5000), NNDL_PG_PORT (5433), NNDL_MLFLOW (the mlflow command, .venv/bin/mlflow).
+# (127.0.0.1; 0.0.0.0 lets every machine that reaches the port try a password),
+# NNDL_MLFLOW_AUTH (on; off only for a server no one else can reach), NNDL_MLFLOW_PORT (5000),
+# NNDL_PG_PORT (5433), NNDL_MLFLOW (the mlflow command, .venv/bin/mlflow).
 # PostgreSQL comes from Debian's postgresql package (installed when run as root); it runs as the
 # `postgres` user when this script runs as root, since PostgreSQL refuses to run as root (so the
 # state folder must then be one that user can reach).
@@ -23,8 +32,47 @@ HOST=${NNDL_MLFLOW_HOST:-127.0.0.1}
 PORT=${NNDL_MLFLOW_PORT:-5000}
 PG_PORT=${NNDL_PG_PORT:-5433}
 MLFLOW=${NNDL_MLFLOW:-$ROOT/.venv/bin/mlflow}
+AUTH=${NNDL_MLFLOW_AUTH:-on}
+PYTHON=$(dirname "$MLFLOW")/python
+AUTH_DIR=$STATE/auth
+URI=http://127.0.0.1:$PORT
 
 log() { echo "[mlflow-server] $*" >&2; }
+
+# The server's secret key (Flask's CSRF protection), its auth database and settings, and the
+# admin's credentials: made once, in a folder only the owner can read.
+auth_setup() {
+    mkdir -p "$AUTH_DIR" && chmod 700 "$AUTH_DIR"
+    (
+        umask 077
+        [ -f "$AUTH_DIR/secret_key" ] || "$PYTHON" -c 'import secrets; print(secrets.token_hex(32))' >"$AUTH_DIR/secret_key"
+        if [ ! -f "$AUTH_DIR/basic_auth.ini" ]; then
+            cat >"$AUTH_DIR/basic_auth.ini" <<EOF
+[mlflow]
+# Users see only the experiments they are given (scripts/mlflow-server.sh add-user).
+default_permission = NO_PERMISSIONS
+database_uri = sqlite:///$AUTH_DIR/basic_auth.db
+admin_username = admin
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+EOF
+        fi
+        if [ ! -f "$AUTH_DIR/admin.env" ]; then
+            local password=${NNDL_MLFLOW_ADMIN_PASSWORD:-$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))')}
+            printf 'MLFLOW_TRACKING_USERNAME=admin\nMLFLOW_TRACKING_PASSWORD=%s\n' "$password" >"$AUTH_DIR/admin.env"
+        fi
+    )
+}
+
+# Run nndl.serverauth as the admin: the credentials go into that process's environment only.
+as_admin() {
+    (
+        set -a
+        # shellcheck disable=SC1091
+        . "$AUTH_DIR/admin.env"
+        set +a
+        PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -W ignore -m nndl.serverauth "$@"
+    )
+}
 
 as_db_user() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -65,20 +113,45 @@ up() {
         "SELECT 1 FROM pg_database WHERE datname = 'mlflow'" | grep -q 1; then
         as_db_user "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres mlflow
     fi
+    local app=()
+    if [ "$AUTH" = on ]; then
+        auth_setup
+        app=(--app-name basic-auth)
+    else
+        log "NNDL_MLFLOW_AUTH=$AUTH: no authentication, anyone who reaches the port can change every run"
+    fi
     if [ -f "$STATE/mlflow.pid" ] && kill -0 "$(cat "$STATE/mlflow.pid")" 2>/dev/null; then
         log "already running"
     else
-        setsid "$MLFLOW" server \
-            --backend-store-uri "postgresql://postgres@127.0.0.1:$PG_PORT/mlflow" \
-            --artifacts-destination "$STATE/artifacts" --serve-artifacts \
-            --host "$HOST" --port "$PORT" --workers 2 \
-            >"$STATE/mlflow.log" 2>&1 < /dev/null &
-        echo $! > "$STATE/mlflow.pid"
+        # The secrets reach the server through its environment only (the admin password is used
+        # once, to create the admin in an empty auth database).
+        (
+            if [ "$AUTH" = on ]; then
+                set -a
+                # shellcheck disable=SC1091
+                . "$AUTH_DIR/admin.env"
+                set +a
+                export MLFLOW_AUTH_ADMIN_PASSWORD=$MLFLOW_TRACKING_PASSWORD MLFLOW_AUTH_CONFIG_PATH=$AUTH_DIR/basic_auth.ini
+                MLFLOW_FLASK_SERVER_SECRET_KEY=$(cat "$AUTH_DIR/secret_key")
+                export MLFLOW_FLASK_SERVER_SECRET_KEY
+                unset MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD
+            fi
+            exec setsid "$MLFLOW" server "${app[@]}" \
+                --backend-store-uri "postgresql://postgres@127.0.0.1:$PG_PORT/mlflow" \
+                --artifacts-destination "$STATE/artifacts" --serve-artifacts \
+                --host "$HOST" --port "$PORT" --workers 2 \
+                >"$STATE/mlflow.log" 2>&1 </dev/null
+        ) &
+        echo $! >"$STATE/mlflow.pid"
     fi
     for _ in $(seq 120); do
         if "$(dirname "$MLFLOW")/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/health', timeout=2)" 2>/dev/null; then
             log "up: MLflow at http://$HOST:$PORT (PostgreSQL on 127.0.0.1:$PG_PORT, artifacts in $STATE/artifacts)"
-            echo "export MLFLOW_TRACKING_URI=http://127.0.0.1:$PORT"
+            if [ "$AUTH" = on ]; then
+                log "basic authentication on; the admin's credentials are in $AUTH_DIR/admin.env (owner-only)." \
+                    "Add the pipeline's user: $0 add-user NAME [EXPERIMENT] [PERMISSION]"
+            fi
+            echo "export MLFLOW_TRACKING_URI=$URI"
             return 0
         fi
         sleep 1
@@ -102,8 +175,15 @@ down() {
     log "down (data kept in $STATE)"
 }
 
+add_user() {
+    local name=${1:?usage: $0 add-user NAME [EXPERIMENT] [PERMISSION]}
+    as_admin add-user "$URI" "$AUTH_DIR" "$name" "${2:-nndl}" "${3:-EDIT}"
+}
+
 case "${1:-}" in
     up) up ;;
     down) down ;;
-    *) echo "usage: $0 up|down" >&2; exit 2 ;;
+    add-user) shift; add_user "$@" ;;
+    rotate-admin) as_admin rotate-admin "$URI" "$AUTH_DIR" ;;
+    *) echo "usage: $0 up|down|add-user NAME [EXPERIMENT] [PERMISSION]|rotate-admin" >&2; exit 2 ;;
 esac

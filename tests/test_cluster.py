@@ -2,6 +2,7 @@
 both on this machine (scripts/slurm-cluster.sh, scripts/mlflow-server.sh). They need root to
 install and start the daemons, as in CI."""
 
+import json
 import os
 import re
 import shutil
@@ -90,8 +91,31 @@ def server_state():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def credentials(path: Path) -> dict:
+    """MLFLOW_TRACKING_USERNAME and _PASSWORD from a file scripts/mlflow-server.sh wrote."""
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+
+
+def http_status(url: str, user: str | None = None, password: str | None = None, data: bytes | None = None) -> int:
+    import base64
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    if user:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 @needs_root
-def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state):
+def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, monkeypatch):
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
     port = free_port()
     env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(port),
            "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow")}
@@ -99,8 +123,41 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state):
     uri = f"http://127.0.0.1:{port}"
     assert f"MLFLOW_TRACKING_URI={uri}" in up.stdout
     try:
+        auth = server_state / "auth"
+        admin = credentials(auth / "admin.env")
+        assert oct(auth.stat().st_mode & 0o777) == "0o700"
+        assert all(oct((auth / name).stat().st_mode & 0o777) == "0o600" for name in ("admin.env", "secret_key"))
+        assert admin["MLFLOW_TRACKING_PASSWORD"] not in up.stdout + up.stderr
+        search = f"{uri}/api/2.0/mlflow/runs/search"
+        body = b'{"experiment_ids": ["0"]}'
+        # Nobody gets in without the right password, the UI and artifacts included.
+        assert http_status(search, data=body) == 401
+        assert http_status(f"{uri}/") == 401
+        assert http_status(f"{uri}/api/2.0/mlflow-artifacts/artifacts/anything") == 401
+        assert http_status(search, "admin", "wrong", body) == 401
+        assert http_status(search, "admin", "password1234", body) == 401  # MLflow's old well-known default
+        assert http_status(search, "admin", admin["MLFLOW_TRACKING_PASSWORD"], body) == 200
+        added = script("mlflow-server.sh", "add-user", "pipeline", "nndl-small", env=env)
+        script("mlflow-server.sh", "add-user", "reader", "nndl-small", "READ", env=env)
+        pipeline, reader = credentials(auth / "users" / "pipeline.env"), credentials(auth / "users" / "reader.env")
+        assert pipeline["MLFLOW_TRACKING_PASSWORD"] not in added.stdout + added.stderr
+
         workflow.write_config(small_config())
-        workflow.run(env=workflow.environment(MLFLOW_TRACKING_URI=uri))  # --cores 2: parallel jobs
+        # A wrong password stops the pipeline before any job, naming the server and the variables.
+        wrong = workflow.run(check=False, env=workflow.environment(
+            MLFLOW_TRACKING_URI=uri, MLFLOW_TRACKING_USERNAME="pipeline", MLFLOW_TRACKING_PASSWORD="wrong"))
+        output = wrong.stdout + wrong.stderr
+        assert wrong.returncode != 0 and f"the MLflow server at {uri} refused" in output
+        assert "MLFLOW_TRACKING_USERNAME" in output and not workflow.path("results").exists()
+        as_admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": admin["MLFLOW_TRACKING_PASSWORD"]}
+        with monkeypatch.context() as patched:
+            for key, value in as_admin.items():
+                patched.setenv(key, value)
+            assert runs_by_name(uri, "nndl-small") == {}  # no run was created
+
+        workflow.run(env=workflow.environment(MLFLOW_TRACKING_URI=uri, **pipeline))  # --cores 2: parallel jobs
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_TRACKING_PASSWORD"])
         runs = assert_complete_runs(uri, "nndl-small")
         for name, run in runs.items():
             artifacts = artifact_paths(uri, run.info.run_id)
@@ -109,8 +166,38 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state):
         assert not workflow.path("mlflow.db").exists()  # nothing went to the local store
         assert any((server_state / "artifacts").rglob("history.json"))
 
+        # No password reaches a file the project writes, nor the runs' params and tags.
+        secrets = [admin["MLFLOW_TRACKING_PASSWORD"], pipeline["MLFLOW_TRACKING_PASSWORD"]]
+        for folder in ("results", "logs", ".snakemake"):
+            for path in workflow.path(folder).rglob("*"):
+                if path.is_file():
+                    content = path.read_bytes()
+                    assert not any(secret.encode() in content for secret in secrets), path
+        for run in runs.values():
+            recorded = json.dumps({**run.data.params, **run.data.tags})
+            assert not any(secret in recorded for secret in secrets)
+
+        # READ can search but neither create nor delete a run.
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "reader")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", reader["MLFLOW_TRACKING_PASSWORD"])
+        client = MlflowClient(tracking_uri=uri)
+        experiment_id = client.get_experiment_by_name("nndl-small").experiment_id
+        assert len(client.search_runs([experiment_id])) == len(runs)
+        for attempt in (lambda: client.create_run(experiment_id),
+                        lambda: client.delete_run(next(iter(runs.values())).info.run_id)):
+            with pytest.raises(MlflowException) as denied:
+                attempt()
+            assert denied.value.get_http_status_code() == 403
+
         # Switching back to the local store re-executes nothing.
         dry = workflow.run("--dry-run")
         assert "Nothing to be done" in dry.stdout + dry.stderr
+
+        # A rotated admin password replaces the old one at once.
+        rotated = script("mlflow-server.sh", "rotate-admin", env=env)
+        new = credentials(auth / "admin.env")["MLFLOW_TRACKING_PASSWORD"]
+        assert new != admin["MLFLOW_TRACKING_PASSWORD"] and new not in rotated.stdout + rotated.stderr
+        assert http_status(search, "admin", admin["MLFLOW_TRACKING_PASSWORD"], body) == 401
+        assert http_status(search, "admin", new, body) == 200
     finally:
         script("mlflow-server.sh", "down", env=env)

@@ -155,3 +155,37 @@ def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):
     changed = copy.deepcopy(DEFAULT)
     del changed["linreg"]
     assert config_module.validate(changed, other_schema, cache_dir=cache)["linreg"]["learning_rate"] == 0.05
+
+
+def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
+    """The check Snakemake runs before any job: 401 from the server is a ConfigError naming the
+    server and the variables; a local store, or a server that does not answer, is left to the jobs."""
+    import http.server
+    import threading
+
+    class Refuses(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(401 if "Authorization" not in self.headers or "secret" not in self.headers.get(
+                "Authorization", "") else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refuses)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_port}"
+    try:
+        monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+        monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
+        with pytest.raises(ConfigError, match=f"the MLflow server at {uri} refused a request without credentials"):
+            config_module.check_tracking_access(uri)
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
+        with pytest.raises(ConfigError, match="refused the credentials of user 'alice' \\(HTTP 401\\)") as caught:
+            config_module.check_tracking_access(uri)
+        assert "MLFLOW_TRACKING_PASSWORD" in str(caught.value) and "wrong" not in str(caught.value)
+    finally:
+        server.shutdown()
+    config_module.check_tracking_access(uri)  # nothing answers: the jobs will say
+    config_module.check_tracking_access("sqlite:////tmp/x.db")

@@ -418,3 +418,31 @@ def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:
     if found is None:
         return None, 0
     return found.experiment_id, len(client.search_runs([found.experiment_id], max_results=50_000))
+
+
+# --- a server with basic authentication (scripts/mlflow-server.sh) ------------------------------
+
+def add_user(uri: str, username: str, password: str, experiment: str, permission: str) -> str:
+    """Create `username` on an auth-enabled server (as the admin in MLFLOW_TRACKING_USERNAME /
+    MLFLOW_TRACKING_PASSWORD) with `permission` (READ, EDIT, MANAGE) on `experiment`, created if
+    missing. Returns the experiment's id."""
+    from mlflow.server.auth.client import AuthServiceClient
+
+    experiment_id = ensure_experiment(uri, experiment)
+    auth = AuthServiceClient(uri)
+    try:
+        auth.create_user(username, password)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        raise NndlError(f"user {username!r} exists on {uri} already: pick another name, or delete the user "
+                        "(mlflow.server.auth.client.AuthServiceClient.delete_user) first") from None
+    auth.grant_user_permission(username, "experiment", experiment_id, permission)
+    return experiment_id
+
+
+def change_password(uri: str, username: str, password: str, current_password: str) -> None:
+    """Set `username`'s password, as that user (MLflow asks for the current one)."""
+    from mlflow.server.auth.client import AuthServiceClient
+
+    AuthServiceClient(uri).update_user_password(username, password, current_password=current_password)

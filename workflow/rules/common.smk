@@ -3,7 +3,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from nndl import codedeps, layout, results, specs
-from nndl.config import export_tracking_uri, validate
+from nndl.config import check_tracking_access, export_tracking_uri, validate
 from nndl.fashion_mnist import FILE_NAMES
 
 min_version("9.0")
@@ -17,7 +17,10 @@ config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment, so switching stores reruns no job.
-export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
+TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
+# A server that refuses this user's credentials (MLFLOW_TRACKING_USERNAME and _PASSWORD, kept in
+# the environment only) stops the run here, before any job logs anything.
+check_tracking_access(TRACKING_URI)
 
 FASHION = config["data"]["fashion_mnist"]
 FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
