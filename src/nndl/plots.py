@@ -18,7 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from nndl.files import atomic_path  # noqa: E402
 from nndl.fonts import cjk_font  # noqa: E402
-from nndl.specs import format_value  # noqa: E402
+from nndl.specs import all_numbers, format_value  # noqa: E402
 
 WRONG = "#c0392b"
 RIGHT = "#1e6b35"
@@ -199,17 +199,13 @@ def linreg_trajectory(histories: dict[str, dict], true_w: list[float], true_b: f
     return figure
 
 
-def _is_numeric(values: list) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
 def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
     """A study's final metric against its first varied setting: the mean over seeds with a band of
     one standard deviation, a line per implementation (and per value of any other varied
     setting); a red x at the top where runs diverged (no final metric)."""
     keys = list(study["vary"])
     x_key, values = keys[0], study["vary"][keys[0]]
-    numeric = _is_numeric(values)
+    numeric = all_numbers(values)
     positions = {repr(value): (value if numeric else index) for index, value in enumerate(values)}
     figure, axes = plt.subplots(figsize=(6.4, 4.2))
     series: dict[str, list[dict]] = {}

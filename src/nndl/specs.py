@@ -81,6 +81,11 @@ def synthetic_datasets(runs: list[dict]) -> dict[str, dict]:
             for spec in runs if spec["task"] == "linreg"}
 
 
+def all_numbers(values: list) -> bool:
+    """True when every value is a number (a bool is not, though Python says it is an int)."""
+    return all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)
+
+
 def format_value(value) -> str:
     """A setting's value as the run names and the report show it: 0.1, 1e-05, true, 1/255."""
     if isinstance(value, bool):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nndl import layout, plots
 from nndl.files import read_json
-from nndl.specs import format_value, point_label
+from nndl.specs import all_numbers, format_value, point_label
 
 # A run's outcome, as the study counts it: ok, diverged (no final metric), or missed its gates (a
 # final metric all the same).
@@ -119,7 +119,7 @@ def _divergence_sentence(study: dict, groups: list[dict]) -> str | None:
         return None
     keys = list(study["vary"])
     values = study["vary"][keys[0]]
-    numeric = len(keys) == 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    numeric = len(keys) == 1 and all_numbers(values)
     if numeric:
         # Is divergence exactly the values from some threshold up, in every run there?
         by_value = {}
@@ -184,7 +184,7 @@ def _trend(study: dict, finished: list[dict]) -> str | None:
     other settings) and its slope on log-log axes (-0.5: it falls like 1 / sqrt(x))."""
     key = next(iter(study["vary"]))
     values = study["vary"][key]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+    if not all_numbers(values) or min(values) <= 0:
         return None
     values = sorted(values)
     if len(values) < 3 or values[-1] / values[0] < 100:
