@@ -63,14 +63,14 @@ EOF
     )
 }
 
-# Run nndl.serverauth as the admin: the credentials go into that process's environment only.
+# Run nndl.tracking.admin as the admin: the credentials go into that process's environment only.
 as_admin() {
     (
         set -a
         # shellcheck disable=SC1091
         . "$AUTH_DIR/admin.env"
         set +a
-        PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -W ignore -m nndl.serverauth "$@"
+        PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -W ignore -m nndl.tracking.admin "$@"
     )
 }
 

@@ -1,10 +1,11 @@
-"""What is needed to reproduce a result: git state, host and process."""
+"""What is needed to reproduce a result: git state, library versions, host and process (no torch)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+from importlib import metadata
 from pathlib import Path
 
 
@@ -24,3 +25,17 @@ def git_state(root: str | Path) -> dict[str, str | bool | None]:
 
 def process_identity() -> dict[str, str]:
     return {"host": socket.gethostname(), "pid": str(os.getpid())}
+
+
+PACKAGES = ["torch", "torchvision", "snakemake", "mlflow", "matplotlib", "papermill", "numpy"]
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions, read from package metadata (no import, so no import cost)."""
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions

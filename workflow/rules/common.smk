@@ -2,9 +2,12 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from nndl import codedeps, layout, results, specs
-from nndl.config import check_tracking_access, export_tracking_uri, validate
-from nndl.fashion_mnist import FILE_NAMES
+from nndl.config.validate import validate
+from nndl.data.fashion_mnist import FILE_NAMES
+from nndl.learn.tasks import IMPLS, TASKS
+from nndl.report import catalog
+from nndl.runs import chunks, code, grid, names, plan, specs
+from nndl.tracking.uri import check_access, closing_hint, export_tracking_uri
 
 min_version("9.0")
 
@@ -20,34 +23,28 @@ config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
 # A server that refuses this user's credentials (MLFLOW_TRACKING_USERNAME and _PASSWORD, kept in
 # the environment only) stops the run here, before any job logs anything.
-check_tracking_access(TRACKING_URI)
+check_access(TRACKING_URI)
 
 FASHION = config["data"]["fashion_mnist"]
 FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
 SEEDS = config["seeds"]
-# Every run of the config as a resolved spec (nndl.specs): the default runs, then each study's. The
-# rules hand them to the jobs.
-RUNS = specs.resolve_runs(config)
-DEFAULT_RUNS = [spec for spec in RUNS if "study" not in spec]
+# Every run of the config as a resolved spec (nndl.runs.specs): the default runs, then each
+# study's. The rules hand them to the jobs; every folder and name below comes from them.
+RUNS = plan.resolve_runs(config)
+DEFAULT_RUNS = specs.default_runs(RUNS)
 # {study name: what its parent run, summary and report show of it}
-STUDIES = {study["name"]: specs.study_definition(study) for study in config["studies"]}
+STUDIES = {study["name"]: grid.study_definition(study) for study in config["studies"]}
 # {digest: synthetic block} of every synthetic data set a run trains on (studies may vary it).
 SYNTHETIC_SETS = specs.synthetic_datasets(RUNS)
-# As many training jobs as can run at once: --jobs with a cluster executor, else the cores
-# divided by the threads of each job. The default runs' chunks share it between the tasks; each
-# study has chunks of its own (nndl.specs.chunks_per_group).
-PARALLELISM = workflow.nodes or max(1, workflow.cores // config["train_threads"])
-CHUNKS = specs.chunk_ids(RUNS, PARALLELISM)
-CHUNK_MANIFESTS = [layout.CHUNK_MANIFEST.format(**chunk) for chunk in CHUNKS]
+# The chunks are cut by estimated work against the config's budget: the same on any machine.
+CHUNKS = chunks.chunk_ids(RUNS, config["chunk_seconds"])
+CHUNK_MANIFESTS = [names.chunk_manifest(chunk) for chunk in CHUNKS]
 DEFAULT_CHUNK_MANIFESTS = [
-    layout.CHUNK_MANIFEST.format(**chunk)
-    for chunk in CHUNKS
-    if chunk["group"] in layout.TASKS
+    names.chunk_manifest(chunk) for chunk in CHUNKS if chunk["group"] in TASKS
 ]
-FIGURE_DIR = layout.figure_dir("{seed}")
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
-# The project's own package; a rule lists the modules its script imports, so editing one reruns it.
-PACKAGE = Path(workflow.basedir) / "src" / "nndl"
+# Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog).
+CAPTIONS = catalog.write_captions(".snakemake/nndl/captions")
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 
@@ -68,9 +65,7 @@ localrules:
 
 
 wildcard_constraints:
-    group="|".join(layout.TASKS)
-    + "|"
-    + layout.CHUNK_GROUP_STUDY.format(study="[a-z][a-z0-9-]*"),
+    group="|".join(TASKS) + "|" + names.CHUNK_GROUP_STUDY.format(study="[a-z][a-z0-9-]*"),
     study="[a-z][a-z0-9-]*",
     digest="[0-9a-f]+",
     part=r"\d+",
@@ -78,14 +73,13 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def script_code(script, *more):
-    """The nndl modules a rule's script (and `more` files, such as a notebook) import, directly
-    or not: the code that decides the rule's outputs besides the script itself."""
-    sources = [
-        SCRIPTS / f"{script}.py",
-        *(Path(workflow.basedir) / path for path in more),
-    ]
-    return [str(path) for path in codedeps.closure(PACKAGE, *sources)]
+def rule_code(script, *more):
+    """The fingerprint of a rule's code: its script, `more` files (a notebook) and every nndl
+    module they import, without comments and docstrings. A rule's job reruns when it changes
+    (Snakemake's params trigger); a comment or a docstring changes nothing."""
+    return code.rule_code(
+        SCRIPTS / f"{script}.py", *(Path(workflow.basedir) / path for path in more)
+    )
 
 
 def script_path(script):
@@ -95,7 +89,7 @@ def script_path(script):
 
 def chunk_runs(wildcards):
     """The specs of the runs one chunk job trains."""
-    return specs.chunk_members(
+    return chunks.chunk_members(
         RUNS, wildcards.group, int(wildcards.part), int(wildcards.parts)
     )
 
@@ -121,48 +115,31 @@ def study_definition(wildcards):
     return STUDIES[wildcards.study]
 
 
+def study_specs(wildcards):
+    """The specs of one study's runs, in grid order."""
+    return grid.study_runs(RUNS, wildcards.study)
+
+
 def study_chunk_manifests(wildcards):
-    group = layout.CHUNK_GROUP_STUDY.format(study=wildcards.study)
     return [
-        layout.CHUNK_MANIFEST.format(**chunk)
-        for chunk in CHUNKS
-        if chunk["group"] == group
+        names.chunk_manifest(chunk)
+        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, study_specs(wildcards))
     ]
 
 
-def study_runs(wildcards):
-    """[{'name', 'dir', 'impl', 'seed', 'point'}] of one study's runs, in grid order."""
-    return [
-        {key: spec[key] for key in ("name", "dir", "impl", "seed")}
-        | {"point": spec["study"]["point"]}
-        for spec in RUNS
-        if spec.get("study", {}).get("name") == wildcards.study
-    ]
-
-
-def study_figures(study="{study}", extra=False):
-    return [
-        path
-        for figure in layout.STUDY_FIGURES
-        for path in figure_files(layout.study_figure(study, figure), extra)
-    ]
+def seed_specs(wildcards):
+    """{'linreg-scratch': spec, ...}: the four default runs of one seed."""
+    return specs.seed_runs(RUNS, int(wildcards.seed))
 
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
-    names = [
-        spec["name"] for spec in DEFAULT_RUNS if spec["seed"] == int(wildcards.seed)
+    return [
+        names.chunk_manifest(chunk)
+        for chunk in chunks.chunks_of_runs(
+            CHUNKS, RUNS, list(seed_specs(wildcards).values())
+        )
     ]
-    return sorted(
-        {
-            layout.CHUNK_MANIFEST.format(**specs.chunk_of_run(CHUNKS, RUNS, name))
-            for name in names
-        }
-    )
-
-
-def seed_run_folders(wildcards):
-    return layout.seed_runs(int(wildcards.seed))
 
 
 def figure_files(stem, extra=False):
@@ -173,35 +150,54 @@ def seed_figures(extra=False):
     """Figure paths of one seed, with {seed} left as a wildcard."""
     return [
         path
-        for stem in layout.SEED_FIGURES
-        for path in figure_files(f"{FIGURE_DIR}/{stem}", extra)
+        for figure in catalog.SEED_FIGURES
+        for path in figure_files(catalog.seed_stem(figure, "{seed}"), extra)
     ]
 
 
-def seed_figure(stem):
-    assert stem in layout.SEED_FIGURES, f"{stem}: not a figure nndl.layout names"
-    return f"{FIGURE_DIR}/{stem}.png"
+def seed_figure_outputs():
+    """{stem: report(png)}: each figure of a seed in Snakemake's report, captioned as declared."""
+    return {
+        figure.stem.replace("-", "_"): report(
+            f"{catalog.seed_stem(figure, '{seed}')}.png",
+            caption=CAPTIONS[figure.stem],
+            category=figure.section,
+            subcategory=figure.subsection,
+        )
+        for figure in catalog.SEED_FIGURES
+    }
+
+
+def study_figures(study="{study}", extra=False):
+    return [
+        path
+        for figure in catalog.STUDY_FIGURES
+        for path in figure_files(catalog.study_stem(figure, study), extra)
+    ]
 
 
 def report_run_folders():
     """{seed: {'linreg-scratch': folder, ...}} for the report (JSON keys are strings)."""
-    return {str(seed): layout.seed_runs(seed) for seed in SEEDS}
+    return {
+        str(seed): {key: spec["dir"] for key, spec in specs.seed_runs(RUNS, seed).items()}
+        for seed in SEEDS
+    }
 
 
 def report_figure_folders():
-    return {str(seed): layout.figure_dir(seed) for seed in SEEDS}
+    return {str(seed): names.figure_dir(seed) for seed in SEEDS}
 
 
 def final_outputs():
-    studies = [layout.LOGGED_STUDIES, layout.STUDIES_REPORT] if STUDIES else []
+    studies = [names.LOGGED_STUDIES, names.STUDIES_REPORT] if STUDIES else []
     return [
-        layout.ENV_JSON,
+        names.ENV_JSON,
         *CHUNK_MANIFESTS,
-        layout.LOGGED_FIGURES,
-        "results/report/summary.html",
+        names.LOGGED_FIGURES,
+        names.SUMMARY_REPORT,
         *studies,
     ]
 
 
 onsuccess:
-    print(results.mlflow_hint())
+    print(closing_hint(names.TRACKED_RUNS))

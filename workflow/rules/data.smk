@@ -1,9 +1,7 @@
 rule fashion_mnist:
-    input:
-        script_code("fashion_mnist"),
     output:
         files=FASHION_FILES,
-        manifest=f"{FASHION['dir']}/{layout.DATA_MANIFEST}",
+        manifest=f"{FASHION['dir']}/{names.DATA_MANIFEST}",
     log:
         "logs/data/fashion_mnist.log",
     benchmark:
@@ -14,16 +12,15 @@ rule fashion_mnist:
         ENVIRONMENT
     params:
         source=FASHION,
+        code=rule_code("fashion_mnist"),
     script:
         "../scripts/fashion_mnist.py"
 
 
 rule synthetic_data:
-    input:
-        script_code("synthetic_data"),
     output:
-        arrays=layout.SYNTHETIC_DATA,
-        description=layout.SYNTHETIC_DESCRIPTION,
+        arrays=names.SYNTHETIC_DATA,
+        description=names.SYNTHETIC_DESCRIPTION,
     log:
         "logs/data/synthetic_data-{digest}.log",
     benchmark:
@@ -34,5 +31,6 @@ rule synthetic_data:
         ENVIRONMENT
     params:
         synthetic=synthetic_set,
+        code=rule_code("synthetic_data"),
     script:
         "../scripts/synthetic_data.py"

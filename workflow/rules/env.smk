@@ -1,8 +1,6 @@
 rule env_check:
-    input:
-        script_code("env_check"),
     output:
-        layout.ENV_JSON,
+        names.ENV_JSON,
     log:
         "logs/env_check.log",
     benchmark:
@@ -11,5 +9,6 @@ rule env_check:
         ENVIRONMENT
     params:
         device=config["device"],
+        code=rule_code("env_check"),
     script:
         "../scripts/env_check.py"

@@ -1,14 +1,13 @@
 rule figure_samples:
     input:
         data=FASHION_FILES,
-        code=script_code("figure_samples"),
     output:
         png=report(
-            f"{layout.SAMPLES_STEM}.png",
-            caption="../report/samples.rst",
-            category="Data",
+            f"{catalog.samples_stem()}.png",
+            caption=CAPTIONS[catalog.SAMPLES.stem],
+            category=catalog.SAMPLES.section,
         ),
-        extra=figure_files(layout.SAMPLES_STEM, extra=True),
+        extra=figure_files(catalog.samples_stem(), extra=True),
     log:
         "logs/figures/fashion-mnist-samples.log",
     benchmark:
@@ -18,50 +17,18 @@ rule figure_samples:
     params:
         labels=config["figures"]["labels"],
         formats=config["figures"]["formats"],
+        code=rule_code("figure_samples"),
     script:
         "../scripts/figure_samples.py"
 
 
+# Every figure of one seed, as nndl.report.catalog declares them.
 rule figures:
     input:
         chunks=seed_chunk_manifests,
-        code=script_code("figures"),
     output:
-        manifest=f"{FIGURE_DIR}/{layout.FIGURES_MANIFEST}",
-        curves=report(
-            [seed_figure(f"softmax-{impl}-curves") for impl in layout.IMPLS],
-            caption="../report/softmax_curves.rst",
-            category="Softmax regression",
-            subcategory="Training",
-        ),
-        comparison=report(
-            seed_figure("softmax-comparison"),
-            caption="../report/softmax_comparison.rst",
-            category="Softmax regression",
-            subcategory="Training",
-        ),
-        predictions=report(
-            [seed_figure(f"softmax-{impl}-predictions") for impl in layout.IMPLS],
-            caption="../report/softmax_predictions.rst",
-            category="Softmax regression",
-            subcategory="Predictions",
-        ),
-        confusion=report(
-            [seed_figure(f"softmax-{impl}-confusion") for impl in layout.IMPLS],
-            caption="../report/softmax_confusion.rst",
-            category="Softmax regression",
-            subcategory="Predictions",
-        ),
-        linreg_loss=report(
-            seed_figure("linreg-loss"),
-            caption="../report/linreg_loss.rst",
-            category="Linear regression",
-        ),
-        linreg_trajectory=report(
-            seed_figure("linreg-trajectory"),
-            caption="../report/linreg_trajectory.rst",
-            category="Linear regression",
-        ),
+        **seed_figure_outputs(),
+        manifest=f"{names.figure_dir('{seed}')}/{names.FIGURES_MANIFEST}",
         extra=seed_figures(extra=True),
     log:
         "logs/figures/seed-{seed}.log",
@@ -70,8 +37,9 @@ rule figures:
     conda:
         ENVIRONMENT
     params:
-        runs=seed_run_folders,
+        runs=seed_specs,
         labels=config["figures"]["labels"],
         formats=config["figures"]["formats"],
+        code=rule_code("figures"),
     script:
         "../scripts/figures.py"

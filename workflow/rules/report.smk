@@ -1,16 +1,15 @@
 rule summary_report:
     input:
         template="reports/summary.ipynb",
-        env=layout.ENV_JSON,
+        env=names.ENV_JSON,
         chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
-        samples=f"{layout.SAMPLES_STEM}.png",
-        tracked=layout.TRACKED_RUNS,
-        code=script_code("summary_report", "reports/summary.ipynb"),
+        samples=f"{catalog.samples_stem()}.png",
+        tracked=names.TRACKED_RUNS,
     output:
         notebook="results/report/summary.ipynb",
         html=report(
-            "results/report/summary.html",
+            names.SUMMARY_REPORT,
             caption="../report/summary.rst",
             category="Report",
         ),
@@ -25,6 +24,7 @@ rule summary_report:
         run_folders=report_run_folders(),
         figure_folders=report_figure_folders(),
         # A link from the summary to the studies report, beside it.
-        studies_report=Path(layout.STUDIES_REPORT).name if STUDIES else None,
+        studies_report=Path(names.STUDIES_REPORT).name if STUDIES else None,
+        code=rule_code("summary_report", "reports/summary.ipynb"),
     script:
         "../scripts/summary_report.py"

@@ -6,13 +6,18 @@
 rule study_summary:
     input:
         chunks=study_chunk_manifests,
-        code=script_code("study_summary"),
     output:
-        summary=layout.STUDY_SUMMARY,
-        figures=report(
-            study_figures(),
-            caption="../report/study.rst",
-            category="Studies",
+        summary=names.STUDY_SUMMARY,
+        metric=report(
+            f"{catalog.study_stem(catalog.STUDY_FIGURES[0], '{study}')}.png",
+            caption=CAPTIONS[catalog.STUDY_FIGURES[0].stem],
+            category=catalog.STUDIES,
+            subcategory="{study}",
+        ),
+        curves=report(
+            f"{catalog.study_stem(catalog.STUDY_FIGURES[1], '{study}')}.png",
+            caption=CAPTIONS[catalog.STUDY_FIGURES[1].stem],
+            category=catalog.STUDIES,
             subcategory="{study}",
         ),
         extra=study_figures(extra=True),
@@ -24,18 +29,18 @@ rule study_summary:
         ENVIRONMENT
     params:
         study=study_definition,
-        runs=study_runs,
+        runs=study_specs,
         formats=config["figures"]["formats"],
+        code=rule_code("study_summary"),
     script:
         "../scripts/study_summary.py"
 
 
 rule log_studies:
     input:
-        summaries=expand(layout.STUDY_SUMMARY, study=STUDIES),
-        code=script_code("log_studies"),
+        summaries=expand(names.STUDY_SUMMARY, study=STUDIES),
     output:
-        layout.LOGGED_STUDIES,
+        names.LOGGED_STUDIES,
     log:
         "logs/tracking/log_studies.log",
     benchmark:
@@ -44,6 +49,7 @@ rule log_studies:
         ENVIRONMENT
     params:
         experiment=config["mlflow"]["experiment"],
+        code=rule_code("log_studies"),
     script:
         "../scripts/log_studies.py"
 
@@ -51,13 +57,12 @@ rule log_studies:
 rule studies_report:
     input:
         template="reports/studies.ipynb",
-        summaries=expand(layout.STUDY_SUMMARY, study=STUDIES),
+        summaries=expand(names.STUDY_SUMMARY, study=STUDIES),
         figures=expand(study_figures(), study=STUDIES),
-        code=script_code("studies_report", "reports/studies.ipynb"),
     output:
         notebook="results/report/studies.ipynb",
         html=report(
-            layout.STUDIES_REPORT,
+            names.STUDIES_REPORT,
             caption="../report/studies.rst",
             category="Report",
         ),
@@ -67,5 +72,7 @@ rule studies_report:
         "results/benchmarks/jobs/studies_report/studies_report.tsv"
     conda:
         ENVIRONMENT
+    params:
+        code=rule_code("studies_report", "reports/studies.ipynb"),
     script:
         "../scripts/studies_report.py"

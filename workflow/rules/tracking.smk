@@ -1,9 +1,8 @@
 rule track_runs:
     input:
         chunks=DEFAULT_CHUNK_MANIFESTS,
-        code=script_code("track_runs"),
     output:
-        layout.TRACKED_RUNS,
+        names.TRACKED_RUNS,
     log:
         "logs/tracking/track_runs.log",
     benchmark:
@@ -11,7 +10,9 @@ rule track_runs:
     conda:
         ENVIRONMENT
     params:
+        runs=DEFAULT_RUNS,
         experiment=config["mlflow"]["experiment"],
+        code=rule_code("track_runs"),
     script:
         "../scripts/track_runs.py"
 
@@ -21,12 +22,11 @@ rule log_figures:
         chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         extra=expand(seed_figures(extra=True), seed=SEEDS),
-        manifests=expand(f"{FIGURE_DIR}/{layout.FIGURES_MANIFEST}", seed=SEEDS),
-        samples=figure_files(layout.SAMPLES_STEM),
-        samples_extra=figure_files(layout.SAMPLES_STEM, extra=True),
-        code=script_code("log_figures"),
+        manifests=expand(f"{names.figure_dir('{seed}')}/{names.FIGURES_MANIFEST}", seed=SEEDS),
+        samples=figure_files(catalog.samples_stem()),
+        samples_extra=figure_files(catalog.samples_stem(), extra=True),
     output:
-        layout.LOGGED_FIGURES,
+        names.LOGGED_FIGURES,
     log:
         "logs/tracking/log_figures.log",
     benchmark:
@@ -34,6 +34,9 @@ rule log_figures:
     conda:
         ENVIRONMENT
     params:
+        seeds=SEEDS,
+        runs=DEFAULT_RUNS,
         experiment=config["mlflow"]["experiment"],
+        code=rule_code("log_figures"),
     script:
         "../scripts/log_figures.py"

@@ -1,9 +1,8 @@
 rule train_chunk:
     input:
         data=chunk_data,
-        code=script_code("train_chunk"),
     output:
-        layout.CHUNK_MANIFEST,
+        names.CHUNK_MANIFEST,
     log:
         "logs/train/{group}-{part}-of-{parts}.log",
     benchmark:
@@ -12,10 +11,12 @@ rule train_chunk:
     priority: 10
     conda:
         ENVIRONMENT
+    # The same config key gives each spec's threads, which the job uses.
     threads: config["train_threads"]
     params:
         runs=chunk_runs,
         experiment=config["mlflow"]["experiment"],
         source=script_path("train_chunk"),
+        code=rule_code("train_chunk"),
     script:
         "../scripts/train_chunk.py"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from nndl import figures
 from nndl.joblog import job_log
+from nndl.report import figures
 
 with job_log(snakemake.log[0]):
     stem = Path(snakemake.output.png).with_suffix("")

@@ -1,13 +1,11 @@
 """Snakemake adapter: every figure of one seed, from its runs' histories, metrics and predictions."""
 
-from pathlib import Path
-
-from nndl import figures
 from nndl.files import write_json
 from nndl.joblog import job_log
+from nndl.report import figures
 
 with job_log(snakemake.log[0]) as log:
-    manifest = figures.draw_seed(snakemake.params.runs, Path(snakemake.output.manifest).parent,
-                                 snakemake.params.labels, snakemake.params.formats)
+    manifest = figures.draw_seed(snakemake.params.runs, int(snakemake.wildcards.seed), snakemake.params.labels,
+                                 snakemake.params.formats)
     write_json(manifest, snakemake.output.manifest)
     print(f"{len(manifest['figures'])} figures in {manifest['seconds']:.1f} s", file=log)

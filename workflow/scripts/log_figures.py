@@ -1,16 +1,19 @@
 """Snakemake adapter: put every seed's figures into the MLflow runs they show."""
 
-from nndl import results, tracking
-from nndl.config import tracking_uri
-from nndl.files import write_json
+from nndl.files import read_json, write_json
 from nndl.joblog import job_log
+from nndl.report.figures import files_by_run
+from nndl.runs import record
+from nndl.runs.specs import seed_runs
+from nndl.tracking.attach import log_files
+from nndl.tracking.uri import tracking_uri
 
 with job_log(snakemake.log[0]) as log:
-    uri, experiment = tracking_uri(), snakemake.params.experiment
-    files = results.figure_files_by_run(snakemake.input.manifests,
-                                        [*snakemake.input.samples, *snakemake.input.samples_extra])
-    logged = tracking.log_files(uri, experiment, {run_id: [(path, "figures") for path in paths]
-                                                  for run_id, paths in files.items()})
+    uri, experiment, seeds = tracking_uri(), snakemake.params.experiment, snakemake.params.seeds
+    specs = {seed: seed_runs(snakemake.params.runs, seed) for seed in seeds}
+    manifests = dict(zip(seeds, map(read_json, snakemake.input.manifests)))
+    by_folder = files_by_run(manifests, specs, [*snakemake.input.samples, *snakemake.input.samples_extra])
+    by_run = {record.read(folder).run_id: paths for folder, paths in by_folder.items()}
+    logged = log_files(uri, experiment, {run_id: [(path, "figures") for path in paths] for run_id, paths in by_run.items()})
     print(f"logged {logged} figure files into the runs of {experiment!r} at {uri}", file=log)
-    write_json({"tracking_uri": uri, "experiment": experiment, "files": logged, "by_run": files},
-               snakemake.output[0])
+    write_json({"tracking_uri": uri, "experiment": experiment, "files": logged, "by_run": by_run}, snakemake.output[0])

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from nndl import report
 from nndl.joblog import job_log
+from nndl.report import notebook
 
 with job_log(snakemake.log[0]):
     parameters = {"summaries": [str(Path(path).resolve()) for path in snakemake.input.summaries]}
-    report.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)
+    notebook.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)

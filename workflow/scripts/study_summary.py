@@ -2,7 +2,7 @@
 
 from nndl.files import write_json
 from nndl.joblog import job_log
-from nndl.studies import study_parent, summarise_study
+from nndl.report.studies import study_parent, summarise_study
 
 with job_log(snakemake.log[0]) as log:
     study = snakemake.params.study

@@ -1,6 +1,6 @@
 """Snakemake adapter: generate y = Xw + b + noise."""
 
-from nndl import synthetic
+from nndl.data import synthetic
 from nndl.joblog import job_log
 
 spec = snakemake.params.synthetic

@@ -1,13 +1,14 @@
 """Snakemake adapter: read the pipeline's runs back from MLflow, for the report (which then needs no MLflow)."""
 
-from nndl import results, tracking
-from nndl.config import tracking_uri
 from nndl.files import write_json
 from nndl.joblog import job_log
+from nndl.runs import record
+from nndl.tracking.readback import store_summary
+from nndl.tracking.uri import tracking_uri
 
 with job_log(snakemake.log[0]) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
-    summary = tracking.store_summary(uri, experiment, results.chunk_run_ids(snakemake.input.chunks))
-    print(f"{len(summary['runs'])} of the pipeline's {len(summary['pipeline_runs'])} runs are in "
-          f"{experiment!r} at {uri}", file=log)
+    run_ids = {spec["name"]: record.read(spec["dir"]).run_id for spec in snakemake.params.runs}
+    summary = store_summary(uri, experiment, run_ids)
+    print(f"{len(summary['runs'])} of the pipeline's {len(run_ids)} runs are in {experiment!r} at {uri}", file=log)
     write_json(summary, snakemake.output[0])

@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-from nndl.chunks import run_chunk
 from nndl.joblog import job_log
+from nndl.runs.train import run_chunk
 
 with job_log(snakemake.log[0]) as log:
-    run_chunk(
-        snakemake.params.runs, snakemake.output[0], experiment=snakemake.params.experiment,
-        project_root=Path.cwd(), threads=snakemake.threads, source=snakemake.params.source, log=log,
-    )
+    run_chunk(snakemake.params.runs, snakemake.output[0], experiment=snakemake.params.experiment,
+              project_root=Path.cwd(), source=snakemake.params.source, log=log)

@@ -1,0 +1,87 @@
+"""Each task's data as tensors on the chosen device, loaded once per chunk, and its identity
+(name and content digest) for the run's record."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from nndl.data import fashion_mnist, synthetic
+from nndl.files import read_json
+
+
+@dataclass
+class Split:
+    X: torch.Tensor  # (n, d) or (n, 28, 28)
+    y: torch.Tensor  # (n, 1) float or (n,) int64
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+@dataclass
+class TaskData:
+    train: Split
+    test: Split
+    extras: dict = field(default_factory=dict)  # linreg: the true w and b; softmax: pixels per input unit
+
+
+def pixel_factor(pixel_scale: float | str) -> tuple[str, float]:
+    """('div', 255.0) for '1/255', ('mul', s) for a number s: how 0-255 pixels become inputs."""
+    if isinstance(pixel_scale, str):
+        numerator, denominator = pixel_scale.split("/")
+        if numerator != "1":
+            raise ValueError(f"pixel_scale {pixel_scale!r}: write a number, or 1/N")
+        return "div", float(denominator)
+    return "mul", float(pixel_scale)
+
+
+# The notes' scaling, inputs in [0, 1]: also the config's default (softmax.pixel_scale).
+UNIT_PIXELS = "1/255"
+
+
+def fashion_mnist_split(folder: str | Path, split: str, device: torch.device,
+                        pixel_scale: float | str = UNIT_PIXELS) -> Split:
+    """Images as float32 pixels times `pixel_scale` (1/255: in [0, 1]; 1: raw 0-255), shape
+    (n, 28, 28); labels int64 (n,). One copy, on `device`."""
+    images, labels = fashion_mnist.load_split(folder, split)
+    operation, factor = pixel_factor(pixel_scale)
+    X = torch.from_numpy(images.copy()).to(device).float()
+    X = X.div_(factor) if operation == "div" else X.mul_(factor)
+    y = torch.from_numpy(labels.astype("int64")).to(device)
+    return Split(X, y)
+
+
+def load_task_data(task: str, data_path: str | Path, device: torch.device,
+                   pixel_scale: float | str | None = None) -> TaskData:
+    """A task's train and test splits on `device` (`pixel_scale` applies to Fashion-MNIST; None: 1/255)."""
+    pixel_scale = pixel_scale or UNIT_PIXELS
+    if task == "linreg":
+        data = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data_path).items()}
+        train = Split(data["X_train"].to(device), data["y_train"].to(device))
+        test = Split(data["X_test"].to(device), data["y_test"].to(device))
+        return TaskData(train, test, {"true_w": data["true_w"], "true_b": data["true_b"]})
+    operation, factor = pixel_factor(pixel_scale)
+    return TaskData(*(fashion_mnist_split(data_path, split, device, pixel_scale) for split in ("train", "test")),
+                    {"pixels_per_unit": factor if operation == "div" else 1 / factor})
+
+
+def dataset_identity(spec: dict) -> dict[str, str]:
+    """{'name', 'digest', 'source'} of the data a run trains on, from its verified manifest (the
+    checksums of the four Fashion-MNIST files) or the synthetic set's description (its arrays'
+    SHA-256), for MLflow's Dataset column."""
+    data = spec["data"]
+    if spec["task"] == "linreg":
+        description = read_json(data["description"])
+        return {"name": f"synthetic-linreg-{data['digest']}", "digest": description["arrays_sha256"][:16],
+                "source": str(Path(data["path"]).resolve())}
+    manifest = read_json(data["manifest"])
+    checksums = "".join(entry["sha256_decompressed"] for _, entry in sorted(manifest.items()))
+    first = next(iter(manifest.values()))["source"]
+    # Where the files came from: a folder or a mirror's URL; a generated stand-in has neither.
+    source = first.rsplit("/", 1)[0] if "/" in first else str(Path(data["path"]).resolve())
+    return {"name": "fashion-mnist-stand-in" if data["generate"] else "fashion-mnist",
+            "digest": hashlib.sha256(checksums.encode()).hexdigest()[:16], "source": source}

@@ -1,0 +1,116 @@
+"""Which modules of the package a piece of code imports, and a fingerprint of their code.
+
+Read from the source with `ast`, nothing imported. The fingerprint hashes each module's syntax tree
+without its docstrings, so comments, docstrings and formatting never change it; a change to what
+the code does always does. An import of the package that names no module or package is an error,
+never skipped: a skipped name would be code that changes results without changing the fingerprint.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+PACKAGE = "nndl"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class UnresolvedImport(ImportError):
+    """An import names something under nndl that is not a module or a package of it."""
+
+
+def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """'nndl.learn.run' -> .../nndl/learn/run.py ('nndl.learn' -> .../learn/__init__.py); None if none."""
+    parts = name.split(".")[1:]
+    base = package_dir.joinpath(*parts)
+    candidates = [base.with_suffix(".py"), base / "__init__.py"] if parts else [base / "__init__.py"]
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
+
+
+def _source(path: Path) -> str:
+    """A module's or script's text; a notebook's code cells."""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache  # a file is parsed once per process
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(_source(path), filename=str(path))
+
+
+def _with_parents(name: str) -> list[str]:
+    """'nndl.learn.run' -> ['nndl', 'nndl.learn', 'nndl.learn.run']: importing runs every __init__."""
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def imported(path: Path, package_dir: Path = PACKAGE_DIR) -> set[str]:
+    """The package's modules that `path` imports anywhere (top level or inside functions)."""
+    found = set()
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == PACKAGE:
+            for alias in node.names:  # `from nndl.learn import scratch`: a module if there is one
+                child = f"{node.module}.{alias.name}"
+                found.add(child if module_file(child, package_dir) else node.module)
+    for name in found:
+        if module_file(name, package_dir) is None:
+            raise UnresolvedImport(f"{path}: imports {name}, which is not a module of {package_dir}")
+    return {parent for name in found for parent in _with_parents(name)}
+
+
+def closure(entries: list[str | Path], package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """The package modules that `entries` import, directly or not, sorted. An entry is a module by
+    name ('nndl.learn.run', included itself) or a file outside the package (a script, a notebook)."""
+    seen: set[str] = set()
+    pending: list[str] = []
+    for entry in entries:
+        if isinstance(entry, Path):
+            pending.extend(imported(entry, package_dir))
+        else:
+            pending.extend(_with_parents(entry))
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        path = module_file(name, package_dir)
+        if path is None:
+            raise UnresolvedImport(f"{name} is not a module of {package_dir}")
+        seen.add(name)
+        pending.extend(imported(path, package_dir) - seen)
+    return sorted(seen)
+
+
+class _StripDocstrings(ast.NodeTransformer):
+    def _strip(self, node):
+        self.generic_visit(node)
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+    visit_Module = visit_ClassDef = visit_FunctionDef = visit_AsyncFunctionDef = _strip
+
+
+def code_digest(path: Path) -> str:
+    """The SHA-256 of a file's syntax tree without docstrings (no comments, no line numbers)."""
+    stripped = _StripDocstrings().visit(ast.parse(_source(path), filename=str(path)))
+    return hashlib.sha256(ast.dump(stripped, annotate_fields=False).encode()).hexdigest()
+
+
+def fingerprint(modules: list[str], package_dir: Path = PACKAGE_DIR, files: list[Path] = ()) -> str:
+    """A short hash of the code of `modules` (and of `files` outside the package)."""
+    digest = hashlib.sha256()
+    for name in sorted(modules):
+        digest.update(f"{name}\0{code_digest(module_file(name, package_dir))}\0".encode())
+    for path in files:
+        digest.update(f"{Path(path).name}\0{code_digest(Path(path))}\0".encode())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,110 @@
+"""Evaluation of a trained learner: the numbers the notes print, and a few more."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from nndl.data.fashion_mnist import CLASS_NAMES
+from nndl.data.tensors import Split
+from nndl.learn.learners import Learner, predict_proba
+from nndl.learn.loop import evaluate, predict
+
+
+def closed_form(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Least squares via the normal equations' stable cousin (lstsq), in float64: (w (d,), b)."""
+    design = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64, device=X.device)], dim=1)
+    theta = torch.linalg.lstsq(design.cpu(), y.double().reshape(-1, 1).cpu()).solution.reshape(-1)
+    return theta[:-1].float(), theta[-1:].float()
+
+
+def parameter_errors(w: torch.Tensor, b: torch.Tensor, reference_w: torch.Tensor,
+                     reference_b: torch.Tensor) -> dict[str, list[float] | float]:
+    """reference - learned, as the notes print it, plus the largest absolute entry."""
+    w_error = (reference_w.reshape(-1).cpu() - w.reshape(-1).cpu())
+    b_error = (reference_b.reshape(-1).cpu() - b.reshape(-1).cpu())
+    return {"w_error": w_error.tolist(), "b_error": b_error.tolist(),
+            "max_abs_w_error": w_error.abs().max().item(), "abs_b_error": b_error.abs().max().item()}
+
+
+@torch.no_grad()
+def regression_report(learner: Learner, train: Split, test: Split, true_w: torch.Tensor,
+                      true_b: torch.Tensor, n_predictions: int) -> tuple[dict, dict]:
+    """(metrics, predictions): losses, test MSE, w and b against the truth and the closed form;
+    the first N test predictions."""
+    W, b = learner.weight_and_bias()
+    closed_w, closed_b = closed_form(train.X, train.y)
+    test_output, test_summary = predict(learner, test, classify=False)
+    metrics = {
+        "train/loss": evaluate(learner, train, classify=False)["loss"],
+        "test/loss": test_summary["loss"],
+        "test/mse": ((test_output - test.y) ** 2).mean().item(),
+        "learned": {"w": W.reshape(-1).tolist(), "b": b.reshape(-1).tolist()},
+        "truth": {"w": true_w.tolist(), "b": true_b.tolist()},
+        "closed_form": {"w": closed_w.tolist(), "b": closed_b.tolist()},
+        "vs_truth": parameter_errors(W, b, true_w, true_b),
+        "vs_closed_form": parameter_errors(W, b, closed_w, closed_b),
+        "closed_form_vs_truth": parameter_errors(closed_w, closed_b, true_w, true_b),
+    }
+    n = min(n_predictions, len(test))
+    predictions = {"X": test.X[:n].tolist(), "true": test.y[:n].reshape(-1).tolist(),
+                   "predicted": test_output[:n].reshape(-1).tolist()}
+    return metrics, predictions
+
+
+@torch.no_grad()
+def classification_report(learner: Learner, test: Split, class_names: list[str], n_predictions: int,
+                          images_uint8: torch.Tensor) -> tuple[dict, dict]:
+    """(metrics, predictions): accuracy, loss, per-class accuracy, confusion matrix; first N predictions."""
+    num_classes = len(class_names)
+    output, summary = predict(learner, test, classify=True)
+    predicted = output.argmax(dim=1)
+    # confusion[true, predicted] = count
+    confusion = torch.bincount(test.y * num_classes + predicted, minlength=num_classes ** 2)
+    confusion = confusion.reshape(num_classes, num_classes).cpu()
+    per_class = (confusion.diag().double() / confusion.sum(dim=1).clamp(min=1).double()).tolist()
+    metrics = {
+        "test/loss": summary["loss"],
+        "test/accuracy": summary["accuracy"],
+        "per_class_accuracy": dict(zip(class_names, per_class)),
+        "confusion_matrix": confusion.tolist(),
+        "class_names": class_names,
+    }
+    n = min(n_predictions, len(test))
+    probabilities = predict_proba(output[:n])
+    predictions = {
+        "class_names": class_names,
+        "true": test.y[:n].tolist(),
+        "predicted": predicted[:n].tolist(),
+        "confidence": probabilities.max(dim=1).values.tolist(),
+        "images": images_uint8[:n].tolist(),  # (n, 28, 28) uint8, for the prediction grid
+    }
+    return metrics, predictions
+
+
+def _metric_name(index: int, name: str) -> str:
+    return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+
+
+def evaluate_learner(task: str, learner: Learner, train: Split, test: Split, extras: dict,
+                     n_predictions: int) -> tuple[dict, dict]:
+    """(metrics, predictions) of a trained learner; metrics carry a flat `summary` for MLflow."""
+    if task == "linreg":
+        metrics, predictions = regression_report(learner, train, test, extras["true_w"], extras["true_b"],
+                                                 n_predictions)
+        flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],
+                "final/test_mse": metrics["test/mse"],
+                "final/max_abs_w_error": metrics["vs_truth"]["max_abs_w_error"],
+                "final/abs_b_error": metrics["vs_truth"]["abs_b_error"],
+                "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
+                "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
+    else:
+        images = (test.X[:n_predictions] * extras["pixels_per_unit"]).round().clamp(0, 255).to(torch.uint8)
+        metrics, predictions = classification_report(learner, test, CLASS_NAMES["en"],
+                                                      n_predictions, images)
+        flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],
+                **{_metric_name(i, name): value
+                   for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}}
+    metrics["summary"] = flat
+    return metrics, predictions

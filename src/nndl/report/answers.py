@@ -1,0 +1,160 @@
+"""A study's answer: a sentence of a few clauses, every number computed from its summarised groups."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from nndl.runs.grid import EPOCH_TEST_METRIC, STUDY_METRICS
+from nndl.values import all_numbers, format_value
+
+# Two grid points "match" when their mean metrics differ by less than this, relative.
+MATCH_TOLERANCE = 1e-5
+# Varied settings that draw another sample rather than change the method (synthetic: seed).
+REPLICATES = {"seed"}
+
+
+def value_text(value: float, std: float | None = None) -> str:
+    text = f"{value:.4g}"
+    return text + (f" ± {std:.2g}" if std else "")
+
+
+def _where(group: dict, impls: list[str]) -> str:
+    return group["label"] + (f" ({group['impl']})" if len(impls) > 1 else "")
+
+
+def _divergence_sentence(study: dict, groups: list[dict]) -> str | None:
+    """'learning_rate >= 1 diverged in 6 of 6 runs (...)', or each diverging point in turn."""
+    diverging = [group for group in groups if group["diverged"]]
+    if not diverging:
+        return None
+    keys = list(study["vary"])
+    values = study["vary"][keys[0]]
+    numeric = len(keys) == 1 and all_numbers(values)
+    if numeric:
+        # Is divergence exactly the values from some threshold up, in every run there?
+        by_value = {}
+        for group in groups:
+            by_value.setdefault(group["point"][keys[0]], []).append(group)
+        ordered = sorted(by_value)
+        always = [value for value in ordered if all(g["diverged"] == g["seeds"] for g in by_value[value])]
+        never = [value for value in ordered if not any(g["diverged"] for g in by_value[value])]
+        if always and len(always) + len(never) == len(ordered) and always == ordered[len(never):]:
+            runs = sum(g["seeds"] for value in always for g in by_value[value])
+            return (f"{keys[0]} >= {format_value(always[0])} diverged in {runs} of {runs} runs "
+                    f"(first: {by_value[always[0]][0]['first_divergence']})")
+    parts = [f"{_where(group, study['impls'])} diverged in {group['diverged']} of {group['seeds']} seeds "
+             f"({group['first_divergence']})" for group in diverging]
+    return "; ".join(parts)
+
+
+def _better(study: dict) -> str:
+    return STUDY_METRICS[study["task"]][study["metric"]]  # "min" or "max"
+
+
+def _ranked(study: dict, groups: list[dict]) -> list[dict]:
+    return sorted(groups, key=lambda g: g["mean"], reverse=_better(study) == "max")
+
+
+def _best_and_worst(study: dict, finished: list[dict], seeds: int) -> list[str]:
+    ranked = _ranked(study, finished)
+    best, worst = ranked[0], ranked[-1]
+    low_high = ("highest", "lowest") if _better(study) == "max" else ("lowest", "highest")
+    over = f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""
+    clauses = [f"the {low_high[0]} {study['metric']} was {value_text(best['mean'], best['std'])} at "
+               f"{_where(best, study['impls'])}{over}"]
+    if len(ranked) > 1 and worst["mean"] != best["mean"]:
+        ratio = f", {worst['mean'] / best['mean']:.3g}x the best" if best["mean"] and _better(study) == "min" else ""
+        clauses.append(f"the {low_high[1]} was {value_text(worst['mean'], worst['std'])} at "
+                       f"{_where(worst, study['impls'])}{ratio}")
+        if seeds > 1 and all(abs(g["mean"] - best["mean"]) <= g["std"] + best["std"] for g in ranked):
+            clauses.append("every grid point is within one standard deviation of the best: no difference larger "
+                           "than the spread between seeds")
+    return clauses
+
+
+def _best_per_first_setting(study: dict, finished: list[dict]) -> str | None:
+    """With two or more varied settings: for each value of the first, the best of the rest (not
+    when a rest is a fresh sample of the data, which the best would only pick by luck)."""
+    keys = list(study["vary"])
+    if len(keys) < 2 or REPLICATES & set(keys[1:]):
+        return None
+    parts = []
+    for value in study["vary"][keys[0]]:
+        members = [g for g in finished if g["point"][keys[0]] == value]
+        if members:
+            best = _ranked(study, members)[0]
+            rest = ",".join(f"{key}={format_value(best['point'][key])}" for key in keys[1:])
+            impl = f" ({best['impl']})" if len(study["impls"]) > 1 else ""
+            parts.append(f"{keys[0]}={format_value(value)}: {rest}{impl} ({value_text(best['mean'], best['std'])})")
+    return f"best {study['metric']} for each {keys[0]}: " + "; ".join(parts)
+
+
+def _trend(study: dict, finished: list[dict]) -> str | None:
+    """For a numeric first setting over two decades or more: the metric at both ends (mean over the
+    other settings) and its slope on log-log axes (-0.5: it falls like 1 / sqrt(x))."""
+    key = next(iter(study["vary"]))
+    values = study["vary"][key]
+    if not all_numbers(values) or min(values) <= 0:
+        return None
+    values = sorted(values)
+    if len(values) < 3 or values[-1] / values[0] < 100:
+        return None
+    means = {value: statistics.fmean([g["mean"] for g in finished if g["point"][key] == value])
+             for value in values if any(g["point"][key] == value for g in finished)}
+    if len(means) < 3 or min(means.values()) <= 0:
+        return None
+    xs, ys = [math.log(x) for x in means], [math.log(y) for y in means.values()]
+    slope = statistics.linear_regression(xs, ys).slope
+    first, last = min(means), max(means)
+    return (f"from {key}={format_value(first)} to {format_value(last)}, {study['metric']} went from "
+            f"{value_text(means[first])} to {value_text(means[last])} (slope {slope:.2f} on log-log axes)")
+
+
+def _matches(study: dict, finished: list[dict]) -> list[str]:
+    """Grid points of one implementation that gave the same value for every seed."""
+    def same(a: dict, b: dict) -> bool:
+        values_a = {run["seed"]: run["value"] for run in a["runs"]}
+        values_b = {run["seed"]: run["value"] for run in b["runs"]}
+        return values_a.keys() == values_b.keys() and all(
+            values_a[seed] is not None and values_b[seed] is not None and abs(values_a[seed] - values_b[seed])
+            <= MATCH_TOLERANCE * max(abs(values_a[seed]), abs(values_b[seed]), 1e-12) for seed in values_a)
+
+    return [f"{_where(a, study['impls'])} matched {_where(b, study['impls'])} in every seed "
+            f"({value_text(a['mean'])} vs {value_text(b['mean'])})"
+            for index, a in enumerate(finished) for b in finished[index + 1:]
+            if a["impl"] == b["impl"] and a["label"] != b["label"] and same(a, b)][:3]
+
+
+def _peak(study: dict, finished: list[dict]) -> str | None:
+    """When the study varies epochs: is the per-epoch test metric best before the last epoch?"""
+    if "epochs" not in study["vary"]:
+        return None
+    longest = max(finished, key=lambda g: len(g["test_metric"]))
+    curve, name = longest["test_metric"], EPOCH_TEST_METRIC[study["task"]]
+    peak = curve.index((max if study["task"] == "softmax" else min)(curve))  # the first epoch at the best
+    if peak == len(curve) - 1:
+        return f"at {_where(longest, study['impls'])}, mean {name} was still improving at epoch {len(curve)} ({curve[-1]:.4g})"
+    return (f"at {_where(longest, study['impls'])}, mean {name} was best at epoch {peak + 1} ({curve[peak]:.4g}) "
+            f"and {curve[-1]:.4g} at epoch {len(curve)}")
+
+
+def answer(study: dict, groups: list[dict]) -> str:
+    """The study's answer in a few clauses, every number from the runs: where runs diverged; the
+    best and worst grid points (and whether they differ by more than the seeds do); the best of
+    the other settings for each value of the first; the trend over a numeric setting; grid points
+    that gave the same result; runs that missed the gates; a peak before the last epoch."""
+    clauses = [clause for clause in [_divergence_sentence(study, groups)] if clause]
+    finished = [group for group in groups if not math.isnan(group["mean"])]
+    if not finished:
+        return "; ".join(clauses + ["no run finished without diverging"]) + "."
+    clauses += _best_and_worst(study, finished, max(group["seeds"] for group in groups))
+    clauses += [clause for clause in (_best_per_first_setting(study, finished), _trend(study, finished)) if clause]
+    clauses += _matches(study, finished)
+    missed = [group for group in groups if group["missed_gates"]]
+    if missed:
+        clauses.append("finished but missed the gates: " + ", ".join(
+            f"{_where(group, study['impls'])} ({group['missed_gates']} of {group['seeds']})" for group in missed))
+    if peak := _peak(study, finished):
+        clauses.append(peak)
+    return "; ".join(clauses) + "."

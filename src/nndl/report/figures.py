@@ -1,0 +1,99 @@
+"""Draw the figures that nndl.report.catalog declares, from the pipeline's saved JSON files (no
+training, no MLflow)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nndl.data.fashion_mnist import CLASS_NAMES, load_split
+from nndl.files import read_json
+from nndl.report import catalog, plots
+from nndl.report.fonts import label_language
+from nndl.runs import names
+
+
+class SeedRuns:
+    """The four runs of one seed as the drawing code reads them: history, metrics, predictions."""
+
+    def __init__(self, specs: dict[str, dict], class_names: list[str]):
+        self.specs = specs
+        self.folders = {key: Path(spec["dir"]) for key, spec in specs.items()}
+        self.class_names = class_names
+        self.histories = {key: read_json(folder / names.HISTORY) for key, folder in self.folders.items()}
+
+    def metrics(self, key: str) -> dict:
+        return read_json(self.folders[key] / names.METRICS)
+
+    def predictions(self, key: str) -> dict:
+        return read_json(self.folders[key] / names.PREDICTIONS)
+
+
+def _impl(runs: SeedRuns, figure: catalog.Figure) -> str:
+    return runs.specs[figure.runs[0]]["impl"]
+
+
+def _by_impl(runs: SeedRuns, figure: catalog.Figure) -> dict[str, dict]:
+    """{'scratch': history, 'concise': history} of the runs a figure shows."""
+    return {runs.specs[key]["impl"]: runs.histories[key] for key in figure.runs}
+
+
+def _linreg_trajectory(runs: SeedRuns, figure: catalog.Figure):
+    histories = _by_impl(runs, figure)
+    truth = runs.specs[figure.runs[0]]["data"]
+    return plots.linreg_trajectory(histories, truth["true_w"], truth["true_b"])
+
+
+# kind -> how a figure of that kind is drawn from its runs
+DRAW: dict[str, Callable[[SeedRuns, catalog.Figure], object]] = {
+    "curves": lambda runs, figure: plots.training_curves(runs.histories[figure.runs[0]],
+                                                         f"Softmax regression ({_impl(runs, figure)})"),
+    "comparison": lambda runs, figure: plots.compare_curves(_by_impl(runs, figure), figure.title),
+    "predictions": lambda runs, figure: plots.prediction_grid(runs.predictions(figure.runs[0]), runs.class_names),
+    "confusion": lambda runs, figure: plots.confusion_matrix(runs.metrics(figure.runs[0]), runs.class_names,
+                                                             f"Softmax regression ({_impl(runs, figure)})"),
+    "linreg_loss": lambda runs, figure: plots.linreg_losses(_by_impl(runs, figure)),
+    "linreg_trajectory": _linreg_trajectory,
+}
+
+
+def class_names(language: str) -> list[str]:
+    return CLASS_NAMES[label_language(language)]
+
+
+def draw_samples(data_folder: str | Path, stem: str | Path, language: str, formats: list[str]) -> list[Path]:
+    """The notes' figure: the first 18 training images in a 2 x 9 grid, titled with their class."""
+    plots.use_fonts(label_language(language))
+    images, labels = load_split(data_folder, "train")
+    return plots.save(plots.sample_grid(images, labels, class_names(language)), stem, formats)
+
+
+def draw_seed(specs: dict[str, dict], seed: int, language: str, formats: list[str]) -> dict:
+    """Every figure of one seed (catalog.SEED_FIGURES) from its runs' files; `specs` are the seed's
+    four run specs by learner ('softmax-scratch': spec). Returns the seed's figure manifest: each
+    figure's files and the runs it shows, and the seconds spent drawing."""
+    started = time.perf_counter()
+    plots.use_fonts(label_language(language))
+    runs = SeedRuns(specs, class_names(language))
+    figures = {}
+    for figure in catalog.SEED_FIGURES:
+        drawn = DRAW[figure.kind](runs, figure)
+        files = plots.save(drawn, catalog.seed_stem(figure, seed), formats)
+        figures[figure.stem] = {"files": [str(path) for path in files], "runs": list(figure.runs)}
+    return {"figures": figures, "seconds": time.perf_counter() - started}
+
+
+def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, dict]],
+                 samples: list[str]) -> dict[str, list[str]]:
+    """{run folder: [figure files]}: each seed's figures go to the runs they show; the data's sample
+    grid goes to the runs catalog.SAMPLES names, of every seed."""
+    files: dict[str, list[str]] = {}
+    for seed, manifest in seed_manifests.items():
+        folders = {key: spec["dir"] for key, spec in specs_by_seed[seed].items()}
+        for figure in manifest["figures"].values():
+            for key in figure["runs"]:
+                files.setdefault(folders[key], []).extend(figure["files"])
+        for key in catalog.SAMPLES.runs:
+            files.setdefault(folders[key], []).extend(samples)
+    return files

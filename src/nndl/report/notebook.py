@@ -1,0 +1,80 @@
+"""A report notebook: executed with papermill in the project's environment, rendered to HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from nndl.files import atomic_path
+
+KERNEL_NAME = "nndl-python"
+
+
+def _kernel_spec_folder(folder: Path) -> Path:
+    """A kernelspec that runs *this* interpreter, so the report uses the project's environment
+    whatever kernels the user has installed elsewhere (JUPYTER_PATH is searched first)."""
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "nndl (project environment)", "language": "python",
+    }))
+    return folder
+
+
+def render(template: str | Path, notebook_path: str | Path, html_path: str | Path, parameters: dict,
+           cwd: str | Path = ".") -> None:
+    """Execute `template` with papermill into `notebook_path`; write it as HTML without code cells.
+
+    If a cell raises, the executed notebook is kept as <name>.failed.ipynb beside `notebook_path`
+    (its traceback shows which cell and why) and the error propagates.
+    """
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    notebook_path, html_path = Path(notebook_path), Path(html_path)
+    with tempfile.TemporaryDirectory() as scratch:
+        executed = Path(scratch) / notebook_path.name
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(Path(scratch) / "jupyter"))
+        try:
+            papermill.execute_notebook(str(template), str(executed), parameters=parameters,
+                                       kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False)
+        except Exception:
+            if executed.exists():
+                notebook_path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(executed, notebook_path.with_suffix(".failed.ipynb"))
+            raise
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+        notebook = nbformat.read(executed, as_version=4)  # papermill raised if a cell did
+    html, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_notebook_node(notebook)
+    with atomic_path(notebook_path) as temporary:
+        nbformat.write(notebook, str(temporary))
+    with atomic_path(html_path) as temporary:
+        temporary.write_text(html, encoding="utf-8")
+
+
+def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str, str]],
+               figure_folders: dict[str, str], samples_figure: str, tracked_runs: str,
+               studies_report: str | None = None) -> dict:
+    """The summary notebook's parameters, every path absolute (papermill runs it elsewhere) but
+    `studies_report`, a link relative to the report (None: the config has no studies)."""
+    def absolute(path: str) -> str:
+        return str(Path(path).resolve())
+
+    return {"env_json": absolute(env_json), "seeds": list(seeds),
+            "run_folders": {str(seed): {run: absolute(folder) for run, folder in folders.items()}
+                            for seed, folders in run_folders.items()},
+            "figure_folders": {str(seed): absolute(folder) for seed, folder in figure_folders.items()},
+            "samples_figure": absolute(samples_figure), "tracked_runs": absolute(tracked_runs),
+            "studies_report": studies_report}

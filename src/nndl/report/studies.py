@@ -1,0 +1,136 @@
+"""What a study found: its runs read back, grouped by grid point and implementation, summarised
+over seeds (mean and standard deviation), with its table and figures (nndl.report.answers words
+the answer).
+
+Only JSON, arithmetic and matplotlib (nndl.report.study_plots draws the figures): the job that summarises a
+study imports this without torch or MLflow.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from pathlib import Path
+
+from nndl.files import read_json
+from nndl.report import catalog, plots, study_plots
+from nndl.report.answers import answer, value_text
+from nndl.runs import names, outcome, record
+from nndl.runs.grid import EPOCH_TEST_METRIC
+from nndl.values import format_value, point_label
+
+OK = "ok"  # a run that trained to the end and passed its gates; else its outcome's kind
+# Final metrics of softmax runs that only the last epoch's record holds.
+FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
+
+
+def metric_value(metric: str, history: dict, metrics: dict) -> float:
+    """A run's final value of a study metric (nndl.runs.grid.STUDY_METRICS names them)."""
+    if metric == "train_seconds":
+        return history["seconds"]["train"]
+    if metric in metrics["summary"]:
+        return metrics["summary"][metric]
+    return history["epochs"][-1][FROM_LAST_EPOCH[metric]]
+
+
+def read_runs(study: dict, specs: list[dict]) -> list[dict]:
+    """Each run of the study (its spec) with its outcome, MLflow run, final metric and per-epoch curves."""
+    rows = []
+    for spec in specs:
+        folder = Path(spec["dir"])
+        found = record.read(folder)
+        history, metrics = read_json(folder / names.HISTORY), read_json(folder / names.METRICS)
+        kind = found.outcome.kind if found.outcome else OK
+        value = metric_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
+        if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
+            kind, value = outcome.DIVERGED, None
+        rows.append({"name": spec["name"], "dir": spec["dir"], "impl": spec["impl"], "seed": spec["seed"],
+                     "point": spec["study"]["point"], "run_id": found.run_id,
+                     "outcome": found.outcome.message if found.outcome else None, "kind": kind, "value": value,
+                     "train_loss": [epoch["train/loss"] for epoch in history["epochs"]],
+                     "test_metric": [epoch[EPOCH_TEST_METRIC[study["task"]]] for epoch in history["epochs"]]})
+    return rows
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value); nan for none."""
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _mean_curve(curves: list[list[float]]) -> tuple[list[float], list[float]]:
+    """Per-epoch mean and standard deviation over runs that trained to the end."""
+    if not curves:
+        return [], []
+    pairs = [_mean_std(list(values)) for values in zip(*curves)]
+    return [mean for mean, _ in pairs], [std for _, std in pairs]
+
+
+def summarise(study: dict, rows: list[dict]) -> dict:
+    """The study's groups (one per grid point and implementation, in grid order), each with its
+    seeds' outcomes, the metric's mean and standard deviation over the seeds that did not diverge,
+    and mean curves; and the answer sentence."""
+    groups: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        label = point_label(row["point"])
+        group = groups.setdefault((label, row["impl"]), {
+            "point": row["point"], "label": label, "impl": row["impl"], "runs": []})
+        group["runs"].append(row)
+    for group in groups.values():
+        runs = group["runs"]
+        finished = [run for run in runs if run["kind"] != outcome.DIVERGED]
+        group["mean"], group["std"] = _mean_std([run["value"] for run in finished])
+        group["seeds"] = len(runs)
+        group["diverged"] = sum(run["kind"] == outcome.DIVERGED for run in runs)
+        group["missed_gates"] = sum(run["kind"] == outcome.MISSED_GATES for run in runs)
+        group["first_outcome"] = next((run["outcome"] for run in runs if run["outcome"]), None)
+        group["first_divergence"] = next((run["outcome"] for run in runs if run["kind"] == outcome.DIVERGED), None)
+        complete = [run for run in finished if len(run["train_loss"]) == max(len(r["train_loss"]) for r in runs)]
+        group["train_loss"], group["train_loss_std"] = _mean_curve([run["train_loss"] for run in complete])
+        group["test_metric"], group["test_metric_std"] = _mean_curve([run["test_metric"] for run in complete])
+    ordered = list(groups.values())
+    return {"groups": ordered, "answer": answer(study, ordered)}
+
+
+def table(study: dict, groups: list[dict]) -> tuple[list[str], list[list]]:
+    """(headers, rows): one row per grid point and implementation."""
+    keys = list(study["vary"])
+    headers = [*keys, "impl", "seeds", "diverged", "missed gates", f"{study['metric']} (mean ± std)", "first outcome"]
+    rows = []
+    for group in groups:
+        value = "-" if math.isnan(group["mean"]) else value_text(group["mean"], group["std"] or None)
+        rows.append([*(format_value(group["point"][key]) for key in keys), group["impl"], group["seeds"],
+                     group["diverged"], group["missed_gates"], value, group["first_outcome"] or "ok"])
+    return headers, rows
+
+
+def study_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
+    """{'run_id', 'experiment_id'} of the study's MLflow parent run, as its chunk jobs found it."""
+    chunk = read_json(chunk_manifests[0])
+    return {"run_id": chunk["study_parents"][study], "experiment_id": chunk["experiment_id"]}
+
+
+def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[str]) -> dict:
+    """Read a study's runs (their specs) back, summarise them over seeds, draw its figures; return
+    its summary: the study, its MLflow parent run, the answer, the table, each run's outcome and
+    value, the figure files."""
+    started = time.perf_counter()
+    plots.use_fonts("en")
+    rows = read_runs(study, specs)
+    summary = summarise(study, rows)
+    drawn = {"metric": study_plots.study_metric(study, summary["groups"], study["metric"]),
+             "curves": study_plots.study_curves(study, summary["groups"], EPOCH_TEST_METRIC[study["task"]])}
+    files = {figure.stem: [str(path) for path in plots.save(drawn[figure.stem], catalog.study_stem(figure, study["name"]),
+                                                            formats)]
+             for figure in catalog.STUDY_FIGURES}
+    headers, table_rows = table(study, summary["groups"])
+    return {"study": study, "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
+            "answer": summary["answer"], "table": {"headers": headers, "rows": table_rows},
+            # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
+            "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value
+                        for key, value in group.items() if key != "runs"} for group in summary["groups"]],
+            "runs": [{key: row[key] for key in ("name", "run_id", "impl", "seed", "point", "outcome", "kind", "value")}
+                     for row in rows],
+            "figures": files, "seconds": time.perf_counter() - started}

@@ -1,0 +1,94 @@
+"""A study's figures: its final metric against the varied setting, and its curves per grid point.
+
+Every function takes plain data (lists and dicts read from the pipeline's JSON files, or arrays)
+and returns a matplotlib Figure; `save` writes it. Nothing here trains, tracks or reads MLflow.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # batch jobs have no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from nndl.report.plots import WRONG  # noqa: E402
+from nndl.values import all_numbers, format_value  # noqa: E402
+
+def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
+    """A study's final metric against its first varied setting: the mean over seeds with a band of
+    one standard deviation, a line per implementation (and per value of any other varied
+    setting); a red x at the top where runs diverged (no final metric)."""
+    keys = list(study["vary"])
+    x_key, values = keys[0], study["vary"][keys[0]]
+    numeric = all_numbers(values)
+    positions = {repr(value): (value if numeric else index) for index, value in enumerate(values)}
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    series: dict[str, list[dict]] = {}
+    for group in groups:
+        rest = ",".join(f"{key}={format_value(group['point'][key])}" for key in keys[1:])
+        name = " ".join(part for part in (group["impl"] if len(study["impls"]) > 1 else "", rest) if part) or metric_label
+        series.setdefault(name, []).append(group)
+    diverged_label = "diverged (no final value)"
+    for index, (name, members) in enumerate(series.items()):
+        color = f"C{index % 10}"
+        points = sorted((positions[repr(g["point"][x_key])], g["mean"], g["std"])
+                        for g in members if not math.isnan(g["mean"]))
+        if points:
+            x, mean, std = (np.array(column, dtype=float) for column in zip(*points))
+            axes.plot(x, mean, marker="o", color=color, label=name, **({"linestyle": "--"} if "concise" in name else {}))
+            axes.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+        for group in members:
+            if group["diverged"]:
+                axes.plot(positions[repr(group["point"][x_key])], 0.97, marker="x", color=WRONG, markersize=10,
+                          linestyle="none", transform=axes.get_xaxis_transform(), label=diverged_label)
+                diverged_label = None  # one legend entry
+    if numeric:
+        positive = [v for v in values if v > 0]
+        if len(positive) == len(values) and max(values) / min(values) >= 50:
+            axes.set_xscale("log")
+    else:
+        axes.set_xticks(range(len(values)), [format_value(v) for v in values])
+    finite = [g["mean"] for g in groups if not math.isnan(g["mean"])]
+    if finite and min(finite) > 0 and max(finite) / min(finite) >= 100:
+        axes.set_yscale("log")
+    seeds = max(g["seeds"] for g in groups)
+    axes.set_xlabel(x_key)
+    axes.set_ylabel(f"{metric_label} (mean ± 1 std over {seeds} seeds)" if seeds > 1 else metric_label)
+    axes.set_title(f"Study {study['name']}", fontsize=11)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
+
+
+def study_curves(study: dict, groups: list[dict], test_label: str) -> Figure:
+    """Per grid point, the mean training loss and test metric by epoch (band: one standard
+    deviation over seeds); a column per implementation. Diverged runs are left out."""
+    impls = list(dict.fromkeys(group["impl"] for group in groups))
+    figure, axes = plt.subplots(2, len(impls), figsize=(5.2 * len(impls), 6.4), squeeze=False, sharex="col")
+    log_scale = study["task"] == "linreg"
+    for column, impl in enumerate(impls):
+        members = [group for group in groups if group["impl"] == impl]
+        for index, group in enumerate(members):
+            color = f"C{index % 10}"
+            for row, (curve, spread) in enumerate([(group["train_loss"], group["train_loss_std"]),
+                                                   (group["test_metric"], group["test_metric_std"])]):
+                if not curve:
+                    continue
+                epochs = np.arange(1, len(curve) + 1)
+                mean, std = np.array(curve), np.array(spread)
+                axes[row][column].plot(epochs, mean, color=color, label=group["label"])
+                axes[row][column].fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
+        axes[0][column].set_title(f"{study['name']} ({impl})", fontsize=11)
+        axes[0][column].set_ylabel("train loss")
+        axes[1][column].set_ylabel(test_label)
+        axes[1][column].set_xlabel("epoch")
+        for row in range(2):
+            axes[row][column].grid(alpha=0.3)
+            if log_scale:
+                axes[row][column].set_yscale("log")
+        axes[0][column].legend(fontsize=7)
+    return figure

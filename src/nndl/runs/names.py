@@ -1,0 +1,70 @@
+"""The names of things, defined once: runs, their folders and files, chunks, the pipeline's outputs.
+
+Everything that names a run, a folder or an output file imports it from here: the rules
+(workflow/rules/common.smk), the chunk jobs, the figures, the MLflow logging and the report. No
+torch, no MLflow: Snakemake imports this while it parses the workflow.
+"""
+
+from __future__ import annotations
+
+DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
+ENV_JSON = "results/env.json"
+RUNS_ROOT = "results/runs"
+# A chunk is named by its group and its place among the group's chunks; how many chunks a group
+# has depends on its runs and the config's chunk budget only, never on the machine.
+CHUNK_MANIFEST = "results/chunks/{group}-{part}-of-{parts}.json"
+CHUNK_GROUP_STUDY = "study-{study}"  # a study's chunks; the default runs' chunks are named by task
+FIGURES_ROOT = "results/figures"
+SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct synthetic: block
+SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
+STUDIES_ROOT = "results/studies"
+STUDY_SUMMARY = "results/studies/{study}/summary.json"  # its table, answer and figure files
+SUMMARY_REPORT = "results/report/summary.html"
+STUDIES_REPORT = "results/report/studies.html"
+TRACKED_RUNS = "results/tracking/runs.json"  # the pipeline's runs as MLflow has them
+LOGGED_FIGURES = "results/tracking/figures.json"  # which figure went into which run
+LOGGED_STUDIES = "results/tracking/studies.json"  # which study summary went into which parent run
+FIGURES_MANIFEST = "figures.json"  # in each seed's figure folder: files, owners, drawing time
+
+# The files of one run folder. RECORD is written last (nndl.runs.record): a run is complete when
+# it holds the run's MLflow id, the hash of its spec and of the training code, its outcome.
+MODEL, HISTORY, METRICS, PREDICTIONS, RECORD = (
+    "model.pt", "history.json", "metrics.json", "predictions.json", "complete.json")
+RUN_FILES = (MODEL, HISTORY, METRICS, PREDICTIONS, RECORD)
+
+
+def run_key(task: str, impl: str) -> str:
+    """'softmax-scratch': one learner, whatever the seed."""
+    return f"{task}-{impl}"
+
+
+def run_name(task: str, impl: str, seed: int) -> str:
+    """The MLflow run name: 'softmax-scratch-seed0'."""
+    return f"{task}-{impl}-seed{seed}"
+
+
+def run_dir(task: str, impl: str, seed: int) -> str:
+    return f"{RUNS_ROOT}/{task}-{impl}/seed-{seed}"
+
+
+def study_run_name(study: str, task: str, impl: str, point: str, seed: int) -> str:
+    """'linreg-lr/linreg-scratch/learning_rate=0.1/seed0': unique across studies, like its folder."""
+    return f"{study}/{task}-{impl}/{point}/seed{seed}"
+
+
+def study_run_dir(study: str, task: str, impl: str, point: str, seed: int) -> str:
+    return f"{STUDIES_ROOT}/{study}/runs/{task}-{impl}/{point.replace('/', '_')}/seed-{seed}"
+
+
+def study_figure(study: str, figure: str) -> str:
+    """'results/studies/linreg-lr/metric' (a stem: the formats are added)."""
+    return f"{STUDIES_ROOT}/{study}/{figure}"
+
+
+def figure_dir(seed: int | str) -> str:
+    return f"{FIGURES_ROOT}/seed-{seed}"
+
+
+def chunk_manifest(chunk: dict) -> str:
+    """The manifest path of one chunk, {'group', 'part', 'parts'}."""
+    return CHUNK_MANIFEST.format(**chunk)

@@ -1,0 +1,99 @@
+"""A chunk job: the runs of one chunk, each passed once through the stages, in order.
+
+    record (complete already?) -> learn (train) -> evaluate -> write (files, record last) -> track
+
+The process pays its imports (torch, MLflow, torch._dynamo through the first optimizer) once and
+loads each data set once. A run is complete when its record matches today's spec, training code
+and data (nndl.runs.record); a complete run is checked against today's gates from its saved
+history, never retrained for them. The record is written last, and the MLflow run ends in its final
+status right after it with Ctrl-C and SIGTERM held back in between (`Run.finish`), so a run that
+finished keeps its files and its final status whatever stops the job later.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from nndl.files import read_json, write_json
+from nndl.runs import outcome, record
+from nndl.runs.chunks import group_of
+from nndl.runs.code import training_code
+from nndl.runs.names import HISTORY
+from nndl.runs.session import ChunkSession
+from nndl.tracking import repairs
+from nndl.tracking.tags import OK_OUTCOME, OUTCOME_TAG, PARENT_TAG
+
+
+def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
+              source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout) -> dict:
+    """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
+
+    `source` names the workflow script (MLflow's `mlflow.source.name`). A default run that diverges
+    or misses its gates ends FAILED and stops the chunk with its error; the runs before it stay
+    complete. A study run that does is a finding: it ends FAILED with an `outcome` tag saying why,
+    is complete, and the chunk goes on.
+    """
+    started = time.perf_counter()
+    session = ChunkSession.open(specs, experiment, training_code(), project_root, source, log, console)
+    done = _complete_runs(session, specs)
+    rows = []
+    for position, spec in enumerate(specs, 1):
+        label = f"[{position}/{len(specs)}] {spec['name']}"
+        if spec["name"] in done:
+            print(f"{label}: complete (spec {done[spec['name']].spec_hash}), not trained again", file=log, flush=True)
+            print(f"{label}: complete, skipped", file=console, flush=True)
+            rows.append({"name": spec["name"], "trained": False})
+        else:
+            rows.append({"name": spec["name"], "trained": True, **session.train(spec, label)})
+    manifest = {"group": _group(specs), "experiment_id": session.experiment_id, "study_parents": session.parents,
+                "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
+                "seconds": _seconds(rows, time.perf_counter() - started)}
+    write_json(manifest, manifest_path)
+    trained = sum(row["trained"] for row in rows)
+    print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
+          f"{manifest['seconds']['in_job']:.1f} s", file=log)
+    return manifest
+
+
+def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record.Record]:
+    """{name: record} of the runs that are complete and whose MLflow run is in this store and
+    experiment; each MLflow run gets the status and tags today's gates give it. A default run that
+    misses today's gates is marked FAILED, then stops the job."""
+    found = {spec["name"]: (spec, record.complete(spec, session.code, session.data_digest(spec))) for spec in specs}
+    found = {name: pair for name, pair in found.items() if pair[1] is not None}
+    expected, failures = {}, []
+    for spec, done in found.values():
+        today = outcome.outcome(spec, read_json(Path(spec["dir"]) / HISTORY))
+        tags = {OUTCOME_TAG: today.message if today else OK_OUTCOME}
+        if "study" in spec:
+            tags[PARENT_TAG] = session.parents[spec["study"]["name"]]
+        elif today:
+            failures.append((spec, today))
+        expected[done.run_id] = {"status": outcome.status(today), "tags": tags}
+        if (today, outcome.status(today)) != (done.outcome, done.status):  # the gates changed
+            record.write(record.Record(**{**done.__dict__, "outcome": today, "status": outcome.status(today)}),
+                         spec["dir"])
+    present, repaired = repairs.reconcile_runs(session.uri, session.experiment, expected)
+    for run_id in repaired:
+        print(f"run {run_id}: its files are complete; set its final status and tags ({expected[run_id]})",
+              file=session.log)
+    for spec, today in failures:
+        outcome.raise_for(spec, today)
+    # A complete run whose MLflow run is not in this store and experiment is trained again, here.
+    return {name: done for name, (spec, done) in found.items() if done.run_id in present}
+
+
+def _group(specs: list[dict]) -> str:
+    groups = {group_of(spec) for spec in specs}
+    if len(groups) != 1:
+        raise ValueError(f"a chunk holds the runs of one group, not of {sorted(groups)}")
+    return groups.pop()
+
+
+def _seconds(rows: list[dict], in_job: float) -> dict:
+    trained = [row for row in rows if row["trained"]]
+    return {"in_job": in_job, "training": sum(row["train_seconds"] for row in trained),
+            "evaluation": sum(row["evaluate_seconds"] for row in trained)}

@@ -1,0 +1,38 @@
+"""The pipeline's runs as MLflow has them, read back for the report (which then needs no MLflow)."""
+
+from __future__ import annotations
+
+from mlflow.tracking import MlflowClient
+
+from nndl.tracking.store import live_runs
+from nndl.tracking.uri import runs_page
+
+
+def run_summaries(uri: str, experiment: str, run_ids: list[str]) -> list[dict]:
+    """The runs of `run_ids` that are in `experiment` of this store: id, name, status, times, tags,
+    latest metrics."""
+    client = MlflowClient(tracking_uri=uri)
+    return [{"run_id": run.info.run_id, "run_name": run.info.run_name, "status": run.info.status,
+             "start_time_ms": run.info.start_time, "end_time_ms": run.info.end_time,
+             "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+             "metrics": dict(run.data.metrics), "experiment_id": run.info.experiment_id}
+            for run in live_runs(client, experiment, run_ids).values()]
+
+
+def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:
+    """(experiment id, number of runs in it), for telling the user what else is in the store."""
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None, 0
+    return found.experiment_id, len(client.search_runs([found.experiment_id], max_results=50_000))
+
+
+def store_summary(uri: str, experiment: str, run_ids: dict[str, str]) -> dict:
+    """What the report shows of the store: the pipeline's runs ({name: id}) as MLflow has them, how
+    many runs the experiment holds in all, and the page of its runs table."""
+    experiment_id, total = experiment_run_count(uri, experiment)
+    return {"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
+            "runs_page": runs_page(uri, experiment_id) if experiment_id else None,
+            "experiment_runs": total, "pipeline_runs": run_ids,
+            "runs": run_summaries(uri, experiment, list(run_ids.values()))}
