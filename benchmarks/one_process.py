@@ -1,11 +1,12 @@
 """The floor of the cold pipeline: the same work in one Python process, with no Snakemake.
 
-    .venv/bin/python benchmarks/one_process.py FOLDER
+    python -m benchmarks.one_process FOLDER
 
-FOLDER is a copy of the workflow whose data is already acquired (benchmarks/run.py makes one). Imports
-once, then: env check, synthetic data, the MLflow store, the four runs trained, evaluated and logged
-(nndl.chunks, as the chunk jobs do), every figure, the figures logged into the runs, and the summary
-report. Prints the wall time of each step and writes FOLDER/one-process.json.
+FOLDER is a copy of the workflow whose data is already acquired (benchmarks.project makes one).
+Imports once, then: env check, synthetic data, the MLflow store, the default runs trained,
+evaluated and logged chunk by chunk (nndl.runs.train.run_chunk, as the chunk jobs do), every
+figure, the figures logged into the runs, the runs read back, and the summary report. Prints the
+wall time of each step and writes FOLDER/one-process.json.
 """
 
 from __future__ import annotations
@@ -18,57 +19,87 @@ from pathlib import Path
 
 started = time.perf_counter()
 
-from nndl import chunks, config, envinfo, figures, layout, report, results, specs, synthetic, tracking  # noqa: E402
+from nndl.config.validate import load  # noqa: E402
+from nndl.data import synthetic  # noqa: E402
 from nndl.files import write_json  # noqa: E402
+from nndl.learn import environment  # noqa: E402
+from nndl.report import catalog, figures, notebook  # noqa: E402
+from nndl.runs import chunks, names, plan, record, specs  # noqa: E402
+from nndl.runs.train import run_chunk  # noqa: E402
+from nndl.tracking.attach import log_files  # noqa: E402
+from nndl.tracking.readback import store_summary  # noqa: E402
+from nndl.tracking.store import ensure_experiment  # noqa: E402
+from nndl.tracking.uri import export_tracking_uri  # noqa: E402
+
+SOURCE = "benchmarks/one_process.py"
+
+
+class Steps(dict):
+    """{step: seconds}, each step timed as it runs."""
+
+    def __call__(self, name, function, *args, **kwargs):
+        begun = time.perf_counter()
+        value = function(*args, **kwargs)
+        self[name] = time.perf_counter() - begun
+        return value
+
+
+def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list[dict]]:
+    """Env check, synthetic data sets, the MLflow store: (tracking URI, the default runs)."""
+    uri = export_tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
+    steps("env_check", lambda: write_json(environment.collect(cfg["device"]), names.ENV_JSON))
+    runs = specs.default_runs(plan.resolve_runs(cfg))
+    for digest, data in specs.synthetic_datasets(runs).items():
+        steps(f"synthetic_data_{digest}", lambda: synthetic.save_dataset(
+            synthetic.dataset_from(data), names.SYNTHETIC_DATA.format(digest=digest),
+            names.SYNTHETIC_DESCRIPTION.format(digest=digest), data))
+    steps("tracking_store", ensure_experiment, uri, cfg["mlflow"]["experiment"])
+    return uri, runs
+
+
+def train(cfg: dict, folder: Path, runs: list[dict], steps: Steps) -> None:
+    for chunk in chunks.chunk_ids(runs, cfg["chunk_seconds"]):
+        members = chunks.chunk_members(runs, **chunk)
+        steps(f"train_{chunk['group']}-{chunk['part']}", run_chunk, members, names.chunk_manifest(chunk),
+              cfg["mlflow"]["experiment"], folder, SOURCE, log=sys.stderr, console=sys.stderr)
+
+
+def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
+    labels, formats, seeds = cfg["figures"]["labels"], cfg["figures"]["formats"], cfg["seeds"]
+    samples = steps("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"],
+                    catalog.samples_stem(), labels, formats)
+    by_seed = {seed: specs.seed_runs(runs, seed) for seed in seeds}
+    manifests = {}
+    for seed in seeds:
+        manifests[seed] = steps(f"figures_seed{seed}", figures.draw_seed, by_seed[seed], seed, labels, formats)
+        write_json(manifests[seed], Path(names.figure_dir(seed)) / names.FIGURES_MANIFEST)
+    by_folder = figures.files_by_run(manifests, by_seed, [str(path) for path in samples])
+    files = {record.read(folder).run_id: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
+    steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)
+    run_ids = {spec["name"]: record.read(spec["dir"]).run_id for spec in runs}
+    write_json(steps("track_runs", store_summary, uri, cfg["mlflow"]["experiment"], run_ids), names.TRACKED_RUNS)
+
+
+def report(cfg: dict, runs: list[dict], steps: Steps) -> None:
+    seeds = cfg["seeds"]
+    parameters = notebook.parameters(
+        names.ENV_JSON, seeds,
+        {str(seed): {key: spec["dir"] for key, spec in specs.seed_runs(runs, seed).items()} for seed in seeds},
+        {str(seed): names.figure_dir(seed) for seed in seeds}, f"{catalog.samples_stem()}.png", names.TRACKED_RUNS)
+    steps("summary_report", notebook.render, "reports/summary.ipynb", "results/report/summary.ipynb",
+          names.SUMMARY_REPORT, parameters)
 
 
 def main(folder: Path) -> dict:
     os.chdir(folder)
-    steps = {"imports": time.perf_counter() - started}
-
-    def step(name, function, *args, **kwargs):
-        begun = time.perf_counter()
-        value = function(*args, **kwargs)
-        steps[name] = time.perf_counter() - begun
-        return value
-
-    cfg = config.load("config/config.yaml", "workflow/schemas/config.schema.yaml")
-    uri = config.export_tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
-    step("env_check", lambda: write_json(envinfo.collect(cfg["device"]), layout.ENV_JSON))
-    runs = specs.resolve_runs(cfg)
-    [(digest, data)] = specs.synthetic_datasets(runs).items()  # the default config has one data set
-    dataset = step("synthetic_data", synthetic.dataset_from, data)
-    synthetic.save_dataset(dataset, layout.SYNTHETIC_DATA.format(digest=digest),
-                           layout.SYNTHETIC_DESCRIPTION.format(digest=digest), data)
-    experiment = cfg["mlflow"]["experiment"]
-    step("tracking_store", tracking.ensure_experiment, uri, experiment)
-    chunk_manifests = []
-    for task in layout.TASKS:
-        chunk_manifests.append(f"results/chunks/{task}.json")
-        step(f"train_{task}", chunks.run_chunk, [spec for spec in runs if spec["task"] == task],
-             chunk_manifests[-1], experiment, folder, cfg["train_threads"], source="benchmarks/one_process.py",
-             log=sys.stderr, console=sys.stderr)
-    labels, formats = cfg["figures"]["labels"], cfg["figures"]["formats"]
-    step("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"], layout.SAMPLES_STEM,
-         labels, formats)
-    manifests = []
-    for seed in cfg["seeds"]:
-        manifest = step(f"figures_seed{seed}", figures.draw_seed, layout.seed_runs(seed), layout.figure_dir(seed),
-                        labels, formats)
-        manifests.append(Path(layout.figure_dir(seed)) / layout.FIGURES_MANIFEST)
-        write_json(manifest, manifests[-1])
-    files = results.figure_files_by_run(manifests, [f"{layout.SAMPLES_STEM}.{fmt}" for fmt in formats])
-    step("log_figures", tracking.log_files, uri, experiment,
-         {run_id: [(path, "figures") for path in paths] for run_id, paths in files.items()})
-    write_json(tracking.store_summary(uri, experiment, results.chunk_run_ids(chunk_manifests)), layout.TRACKED_RUNS)
-    parameters = report.parameters(layout.ENV_JSON, cfg["seeds"],
-                                   {str(seed): layout.seed_runs(seed) for seed in cfg["seeds"]},
-                                   {str(seed): layout.figure_dir(seed) for seed in cfg["seeds"]},
-                                   f"{layout.SAMPLES_STEM}.png", layout.TRACKED_RUNS)
-    step("summary_report", report.render, "reports/summary.ipynb", "results/report/summary.ipynb",
-         "results/report/summary.html", parameters)
+    steps = Steps(imports=time.perf_counter() - started)
+    cfg = load("config/config.yaml", "workflow/schemas/config.schema.yaml")
+    uri, runs = prepare(cfg, folder, steps)
+    train(cfg, folder, runs, steps)
+    draw_and_log(cfg, uri, runs, steps)
+    report(cfg, runs, steps)
     steps["total"] = time.perf_counter() - started
-    return steps
+    return dict(steps)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The three in-memory ways to train softmax regression that the benchmark compares with the notes'.
 
-Each function runs in a fresh process (see run.py) and returns per-epoch seconds and the final
+Each function runs in a fresh process (see epoch_speed.py) and returns per-epoch seconds and the final
 test accuracy; the process's peak memory is measured around it.
 """
 
@@ -12,14 +12,14 @@ from pathlib import Path
 import torch
 from torch.nn import functional
 
-from nndl.datasets import fashion_mnist_split
-from nndl.models import build_learner
-from nndl.training import fit
+from nndl.data.tensors import fashion_mnist_split
+from nndl.learn.learners import build_learner
+from nndl.learn.loop import fit
 
 
 def project(impl: str, gz_folder: Path, epochs: int, device: str, batch_size: int = 256,
             learning_rate: float = 0.1, seed: int = 0) -> dict:
-    """The pipeline's own training function (nndl.training.fit), as the train rule calls it."""
+    """The pipeline's own training function (nndl.learn.loop.fit), as the train rule calls it."""
     device = torch.device(device)
     train = fashion_mnist_split(gz_folder, "train", device)
     test = fashion_mnist_split(gz_folder, "test", device)

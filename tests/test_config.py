@@ -8,9 +8,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, SCHEMA
-from nndl import config as config_module
-from nndl import specs
+from nndl.config import validate as config_module
 from nndl.errors import ConfigError
+from nndl.runs import chunks, specs
+from nndl.runs.plan import resolve_runs
+from nndl.tracking import uri as tracking_uri_module
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
@@ -27,19 +29,31 @@ def with_value(dotted: str, value):
 
 @pytest.mark.parametrize("name", ["config.yaml", "small.yaml", "exercises.yaml"])
 def test_shipped_configs_are_valid(name):
+    """Loading fills in what the schema guarantees, whether or not the file says it."""
+    raw = yaml.safe_load((ROOT / "config" / name).read_text())
     config = config_module.load(ROOT / "config" / name, SCHEMA)
-    assert config["softmax"]["epochs"] >= 1
+    assert config["chunk_seconds"] == raw.get("chunk_seconds", 60)
+    assert config["softmax"]["formula"] == raw.get("softmax", {}).get("formula", "stable")
+    assert config["softmax"]["pixel_scale"] == raw.get("softmax", {}).get("pixel_scale", "1/255")
+    assert config["linreg"]["loss"] == raw.get("linreg", {}).get("loss", "squared")
+    assert config["synthetic"]["noise"] == raw.get("synthetic", {}).get("noise", "gaussian")
+    assert config["train_threads"] == raw.get("train_threads", 1)
+    assert set(config["softmax"]) == {"batch_size", "learning_rate", "epochs", "init_std", "init", "reduction",
+                                      "shuffle", "formula", "pixel_scale"}
+    assert config["seeds"] and config["softmax"]["epochs"] >= 1
+    assert all({"name", "vary"} <= set(study) for study in config["studies"])
 
 
 def test_defaults_fill_missing_keys():
     config = config_module.validate({}, SCHEMA)
     assert config["softmax"] == {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01,
-                                 "init": "normal", "reduction": "mean", "shuffle": True, "softmax": "stable",
+                                 "init": "normal", "reduction": "mean", "shuffle": True, "formula": "stable",
                                  "pixel_scale": "1/255"}
     assert config["studies"] == [] and config["synthetic"]["noise"] == "gaussian"
     assert config["linreg"]["learning_rate"] == 0.03
     assert config["synthetic"]["true_w"] == [2.0, -3.4] and config["synthetic"]["true_b"] == 4.2
     assert config["device"] == "auto" and config["seeds"] == [0]
+    assert config["chunk_seconds"] == 60 and config["train_threads"] == 1
 
 
 def test_typo_names_the_key():
@@ -69,17 +83,18 @@ def test_bad_values_name_the_key(dotted, value, expected):
 
 
 def test_run_specs_carry_everything_a_run_depends_on():
-    runs = specs.resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
+    runs = resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
     assert [spec["name"] for spec in runs] == [
         "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
         "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1"]
     softmax = runs[4]
     assert softmax["dir"] == "results/runs/softmax-scratch/seed-3"
     assert {key: softmax[key] for key in ("batch_size", "learning_rate", "epochs", "init_std")} == DEFAULT["softmax"]
-    assert softmax["softmax"] == "stable" and softmax["shuffle"] is True and softmax["init"] == "normal"
+    assert softmax["formula"] == "stable" and softmax["shuffle"] is True and softmax["init"] == "normal"
     assert softmax["data"] == {"path": "resources/fashion-mnist", "manifest": "resources/fashion-mnist/manifest.json",
                                "generate": None}
     assert softmax["gates"] == DEFAULT["gates"]["softmax"] and softmax["device"] == "auto"
+    assert softmax["threads"] == 1
     data = runs[0]["data"]
     assert data["path"] == f"resources/synthetic/linreg-{data['digest']}.npz" and data["noise_std"] == 0.01
     assert runs[0]["loss"] == "squared" and runs[0]["reduction"] == "mean"
@@ -87,46 +102,54 @@ def test_run_specs_carry_everything_a_run_depends_on():
 
 
 def test_spec_hash_changes_with_the_run_and_only_with_it():
-    default = specs.resolve_runs(config_module.validate(DEFAULT, SCHEMA))
-    faster = specs.resolve_runs(config_module.validate(with_value("softmax.learning_rate", 0.2), SCHEMA))
+    default = resolve_runs(config_module.validate(DEFAULT, SCHEMA))
+    faster = resolve_runs(config_module.validate(with_value("softmax.learning_rate", 0.2), SCHEMA))
     changed = [a["name"] for a, b in zip(default, faster) if specs.spec_hash(a) != specs.spec_hash(b)]
     assert changed == ["softmax-scratch-seed0", "softmax-concise-seed0"]
-    renamed = specs.resolve_runs(config_module.validate(with_value("mlflow.experiment", "other"), SCHEMA))
+    renamed = resolve_runs(config_module.validate(with_value("mlflow.experiment", "other"), SCHEMA))
     assert [specs.spec_hash(s) for s in renamed] == [specs.spec_hash(s) for s in default]
 
 
-@pytest.mark.parametrize("seeds, parallelism, expected", [
-    ([0], 2, {"linreg": [2], "softmax": [2]}),        # --cores all on 2 cores: 2 training jobs
-    ([0], 16, {"linreg": [1, 1], "softmax": [1, 1]}),  # no more jobs than runs
-    (list(range(16)), 16, {"linreg": [4] * 8, "softmax": [4] * 8}),
-    (list(range(3)), 4, {"linreg": [3, 3], "softmax": [3, 3]}),
-    ([0], 1, {"linreg": [2], "softmax": [2]}),
+@pytest.mark.parametrize("seeds, budget, expected", [
+    ([0], 60, {"linreg": [2], "softmax": [2]}),            # the default: one job per task
+    ([0], 1, {"linreg": [2], "softmax": [1, 1]}),          # no more chunks than runs
+    (list(range(16)), 60, {"linreg": [32], "softmax": [8] * 4}),
+    (list(range(3)), 5, {"linreg": [6], "softmax": [1] * 6}),
 ])
-def test_chunks_follow_the_cores_and_hold_one_task(seeds, parallelism, expected):
-    runs = specs.resolve_runs(config_module.validate(with_value("seeds", seeds), SCHEMA))
-    chunks = specs.chunk_ids(runs, parallelism)
+def test_chunks_follow_the_budget_and_hold_one_task(seeds, budget, expected):
+    runs = resolve_runs(config_module.validate(with_value("seeds", seeds), SCHEMA))
+    chunk_ids = chunks.chunk_ids(runs, budget)
     members = {}
-    for chunk in chunks:
-        chunk_runs = specs.chunk_members(runs, **chunk)
+    for chunk in chunk_ids:
+        chunk_runs = chunks.chunk_members(runs, **chunk)
         assert {spec["task"] for spec in chunk_runs} == {chunk["group"]}
         members.setdefault(chunk["group"], []).append(len(chunk_runs))
     assert members == expected
-    trained = [spec["name"] for chunk in chunks for spec in specs.chunk_members(runs, **chunk)]
+    trained = [spec["name"] for chunk in chunk_ids for spec in chunks.chunk_members(runs, **chunk)]
     assert sorted(trained) == sorted(spec["name"] for spec in runs)  # every run exactly once
+
+
+def test_chunks_do_not_depend_on_anything_but_the_config():
+    runs = resolve_runs(config_module.validate(with_value("seeds", [0, 1]), SCHEMA))
+    assert chunks.chunk_ids(runs, 60) == chunks.chunk_ids(copy.deepcopy(runs), 60)
+    wanted = [spec for spec in runs if spec["name"] == "softmax-concise-seed1"]
+    assert chunks.chunks_of_runs(chunks.chunk_ids(runs, 1), runs, wanted) == [
+        {"group": "softmax", "part": 3, "parts": 4}]
 
 
 def test_tracking_uri_precedence(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert config_module.tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
-    assert config_module.tracking_uri("http://127.0.0.1:5000", tmp_path) == "http://127.0.0.1:5000"
+    assert tracking_uri_module.tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert tracking_uri_module.tracking_uri("http://127.0.0.1:5000", tmp_path) == "http://127.0.0.1:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:6000")
-    assert config_module.tracking_uri("http://x", tmp_path) == "http://127.0.0.1:6000"
+    assert tracking_uri_module.tracking_uri("http://x", tmp_path) == "http://127.0.0.1:6000"
 
 
 @pytest.mark.parametrize("dotted, value, key", [
     ("softmax.lerning_rate", 0.1, "lerning_rate"),
     ("device", "tpu", "device"),
 ])
+@pytest.mark.e2e
 def test_snakemake_stops_before_any_job(workflow, dotted, value, key):
     workflow.write_config(with_value(dotted, value))
     result = workflow.run("--dry-run", check=False)
@@ -179,13 +202,13 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
         monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
         monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
         with pytest.raises(ConfigError, match=f"the MLflow server at {uri} refused a request without credentials"):
-            config_module.check_tracking_access(uri)
+            tracking_uri_module.check_access(uri)
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
         with pytest.raises(ConfigError, match="refused the credentials of user 'alice' \\(HTTP 401\\)") as caught:
-            config_module.check_tracking_access(uri)
+            tracking_uri_module.check_access(uri)
         assert "MLFLOW_TRACKING_PASSWORD" in str(caught.value) and "wrong" not in str(caught.value)
     finally:
         server.shutdown()
-    config_module.check_tracking_access(uri)  # nothing answers: the jobs will say
-    config_module.check_tracking_access("sqlite:////tmp/x.db")
+    tracking_uri_module.check_access(uri)  # nothing answers: the jobs will say
+    tracking_uri_module.check_access("sqlite:////tmp/x.db")

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from http_mirrors import MirrorServer, dead_url
-from nndl.download import download
+from nndl.data.download import download
 from nndl.errors import DataError
 
 CONTENT = bytes(range(256)) * 400

@@ -9,7 +9,9 @@ import pytest
 
 from conftest import SYSTEM_FASHION_MNIST, needs_system_fashion_mnist
 from http_mirrors import MirrorServer, dead_url
-from nndl import fashion_mnist, idx
+from nndl.data import fashion_mnist, idx
+from nndl.data.acquire import acquire as acquire_files
+from nndl.data.stand_in import generate_stand_in
 from nndl.errors import DataError
 
 
@@ -17,7 +19,7 @@ def acquire(destination, **sources):
     arguments = {"local_dir": None, "system_dir": None, "mirrors": [], "retries": 1, "timeout_s": 5}
     arguments.update(sources)
     log = io.StringIO()
-    manifest = fashion_mnist.acquire(destination, log=log, **arguments)
+    manifest = acquire_files(destination, log=log, **arguments)
     return manifest, log.getvalue()
 
 
@@ -98,9 +100,9 @@ def test_download_from_mirrors_verifies_decompressed_bytes(tmp_path):
 
 
 def test_stand_in_is_deterministic_and_loads(tmp_path):
-    first = fashion_mnist.generate_stand_in(tmp_path / "a", 100, 30, seed=3)
-    second = fashion_mnist.generate_stand_in(tmp_path / "b", 100, 30, seed=3)
-    other = fashion_mnist.generate_stand_in(tmp_path / "c", 100, 30, seed=4)
+    first = generate_stand_in(tmp_path / "a", 100, 30, seed=3)
+    second = generate_stand_in(tmp_path / "b", 100, 30, seed=3)
+    other = generate_stand_in(tmp_path / "c", 100, 30, seed=4)
     assert first == second and first != other
     for name in fashion_mnist.FILE_NAMES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -109,14 +111,14 @@ def test_stand_in_is_deterministic_and_loads(tmp_path):
 
 
 def test_loader_rejects_mismatched_counts(tmp_path):
-    fashion_mnist.generate_stand_in(tmp_path, 20, 10, seed=0)
+    generate_stand_in(tmp_path, 20, 10, seed=0)
     idx.write_idx_gz(np.zeros(19, dtype=np.uint8), tmp_path / "train-labels-idx1-ubyte.gz")
     with pytest.raises(DataError, match="20 train images but 19 labels"):
         fashion_mnist.load_split(tmp_path, "train")
 
 
 def test_loader_names_a_file_with_bad_magic(tmp_path):
-    fashion_mnist.generate_stand_in(tmp_path, 20, 10, seed=0)
+    generate_stand_in(tmp_path, 20, 10, seed=0)
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
     raw = bytearray(gzip.decompress(path.read_bytes()))
     raw[2] = 9

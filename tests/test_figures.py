@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from nndl import fashion_mnist, fonts, plots
+from nndl.data import fashion_mnist
+from nndl.report import fonts, plots
 
 
 def predictions(count=12):

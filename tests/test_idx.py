@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nndl import idx
+from nndl.data import idx
 
 
 def test_round_trip_preserves_shape_and_values(tmp_path):

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from nndl import scratch
+from nndl.learn import scratch
 
 
 def test_softmax_rows_are_probabilities():

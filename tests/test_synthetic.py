@@ -3,7 +3,8 @@ import json
 import numpy as np
 import torch
 
-from nndl import evaluation, synthetic
+from nndl.data import synthetic
+from nndl.learn import evaluation
 
 SPEC = {"true_w": [2.0, -3.4], "true_b": 4.2, "n_train": 1000, "n_test": 200, "noise_std": 0.01, "seed": 0}
 

@@ -6,17 +6,18 @@ import re
 import pytest
 import torch
 
-from nndl import fashion_mnist, runs
-from nndl.datasets import fashion_mnist_split
-from nndl.models import build_learner
-from nndl.synthetic import make_dataset as make_arrays
-from nndl.training import Split, describe_divergence, fit
+from nndl.data.stand_in import generate_stand_in
+from nndl.data.synthetic import make_dataset as make_arrays
+from nndl.data.tensors import Split, fashion_mnist_split
+from nndl.learn.learners import build_learner
+from nndl.learn.loop import fit
+from nndl.runs.outcome import describe_divergence, gate_failures
 
 
 @pytest.fixture(scope="module")
 def stand_in(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stand-in")
-    fashion_mnist.generate_stand_in(folder, 600, 200, seed=0)
+    generate_stand_in(folder, 600, 200, seed=0)
     cpu = torch.device("cpu")
     return fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
 
@@ -89,9 +90,9 @@ def test_linreg_recovers_the_parameters(impl):
 def test_gate_failures_say_which_gate_and_by_how_much():
     gates = {"max_train_loss": 0.5, "min_train_accuracy": 0.7, "min_test_accuracy": 0.7}
     final = {"train/loss": 0.6, "train/accuracy": 0.8, "test/accuracy": 0.65}
-    failures = runs.gate_failures("softmax", gates, final)
+    failures = gate_failures("softmax", gates, final)
     assert failures == ["train/loss = 0.6, gate < 0.5 (off by 0.1)",
                         "test/accuracy = 0.65, gate > 0.7 (off by 0.05)"]
     errors = {"max_abs_w_error": 0.002, "abs_b_error": 0.02}
-    assert runs.gate_failures("linreg", {"max_param_error": 0.01}, {}, errors) == \
+    assert gate_failures("linreg", {"max_param_error": 0.01}, {}, errors) == \
         ["|b error| = 0.02, gate < 0.01 (off by 0.01)"]

@@ -9,6 +9,7 @@ never skipped: a skipped name would be code that changes results without changin
 from __future__ import annotations
 
 import ast
+import atexit
 import functools
 import hashlib
 import json
@@ -43,6 +44,58 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(_source(path), filename=str(path))
 
 
+class _FileFacts:
+    """What a file's source gives (its package imports, its code digest), kept per file and, with
+    `use_cache`, on disk keyed by the file's size and mtime: Snakemake asks on every start, and
+    parsing the package each time would cost about a second."""
+
+    def __init__(self):
+        self.path: Path | None = None
+        self.facts: dict[str, list] = {}
+        self.memo: dict[tuple[Path, str], object] = {}  # this process: files do not change mid-parse
+        self.changed = False
+
+    def load(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.facts = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.facts = {}
+        atexit.register(self.save)
+
+    def save(self) -> None:
+        if self.path is not None and self.changed:
+            from nndl.files import write_json
+
+            write_json(self.facts, self.path)
+            self.changed = False
+
+    def get(self, path: Path, what: str, compute):
+        if (path, what) not in self.memo:
+            self.memo[path, what] = self._lookup(path, what, compute)
+        return self.memo[path, what]
+
+    def _lookup(self, path: Path, what: str, compute):
+        stat = path.stat()
+        key = f"{path.resolve()}:{what}"
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        cached = self.facts.get(key)
+        if cached is not None and cached[:2] == stamp:
+            return cached[2]
+        value = compute(path)
+        self.facts[key] = [*stamp, value]
+        self.changed = True
+        return value
+
+
+_FACTS = _FileFacts()
+
+
+def use_cache(path: str | Path) -> None:
+    """Keep the files' imports and digests in `path` (a JSON file) between processes."""
+    _FACTS.load(Path(path))
+
+
 def _with_parents(name: str) -> list[str]:
     """'nndl.learn.run' -> ['nndl', 'nndl.learn', 'nndl.learn.run']: importing runs every __init__."""
     parts = name.split(".")
@@ -51,6 +104,10 @@ def _with_parents(name: str) -> list[str]:
 
 def imported(path: Path, package_dir: Path = PACKAGE_DIR) -> set[str]:
     """The package's modules that `path` imports anywhere (top level or inside functions)."""
+    return set(_FACTS.get(path, f"imports:{package_dir}", lambda file: sorted(_imported(file, package_dir))))
+
+
+def _imported(path: Path, package_dir: Path) -> set[str]:
     found = set()
     for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
@@ -102,6 +159,10 @@ class _StripDocstrings(ast.NodeTransformer):
 
 def code_digest(path: Path) -> str:
     """The SHA-256 of a file's syntax tree without docstrings (no comments, no line numbers)."""
+    return _FACTS.get(Path(path), "digest", _code_digest)
+
+
+def _code_digest(path: Path) -> str:
     stripped = _StripDocstrings().visit(ast.parse(_source(path), filename=str(path)))
     return hashlib.sha256(ast.dump(stripped, annotate_fields=False).encode()).hexdigest()
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from nndl import fingerprint
 from nndl.config.validate import validate
 from nndl.data.fashion_mnist import FILE_NAMES
 from nndl.learn.tasks import IMPLS, TASKS
@@ -45,6 +46,8 @@ DEFAULT_CHUNK_MANIFESTS = [
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog).
 CAPTIONS = catalog.write_captions(".snakemake/nndl/captions")
+# The code fingerprints below reparse only the files that changed since the last start.
+fingerprint.use_cache(".snakemake/nndl/code-facts.json")
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 

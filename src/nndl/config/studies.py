@@ -21,47 +21,61 @@ def study_problems(config: dict, schema: dict) -> list[str]:
     """What the schema cannot say about the studies: unique names; every setting of `vary` and
     `set` known, meant for the study's task, not empty, each value valid for that setting; the
     metric one the task has. Each problem names the study and the key."""
-    import jsonschema
-
     settings = {task: {key: node for block in blocks for key, node in _setting_schemas(schema, block).items()}
                 for task, blocks in SETTING_BLOCKS.items()}
     problems, seen = [], set()
     for study in config["studies"]:
-        name, task = study["name"], study["task"]
-        where = f"study {name!r}"
-        if name in seen:
+        where = f"study {study['name']!r}"
+        if study["name"] in seen:
             problems.append(f"{where}: the name is used by another study; give each study its own name")
-        seen.add(name)
-        values = [(f"vary.{key}", key, items) for key, items in study["vary"].items()]
-        values += [(f"set.{key}", key, [value]) for key, value in study["set"].items()]
-        for path, key, items in values:
-            if key not in settings[task]:
-                owners = [other for other, known in settings.items() if key in known]
-                problems.append(
-                    f"{where}: {path} does not apply to {task}: it is a {owners[0]} setting" if owners else
-                    f"{where}: {path} is not a setting; {task} settings: {', '.join(sorted(settings[task]))}")
-                continue
-            if not items:
-                problems.append(f"{where}: {path} is empty: list at least one value")
-            if path.startswith("vary.") and key in study["set"]:
-                problems.append(f"{where}: {key} is both varied and set; keep one")
-            if len({json.dumps(item, sort_keys=True) for item in items}) < len(items):
-                problems.append(f"{where}: {path} lists a value twice")
-            check = jsonschema.validators.validator_for(schema)(settings[task][key])
-            for index, item in enumerate(items):
-                for error in check.iter_errors(item):
-                    at = path if path.startswith("set.") else f"{path}[{index}]"
-                    hint = settings[task][key].get("description")
-                    problems.append(f"{where}: {at} = {item!r}: {error.message}" + (f" ({hint})" if hint else ""))
-        if task == "linreg":  # a combination the data cannot have
-            for point in grid(study):
-                data = {**config[DATA_BLOCK], **study["set"], **point}
-                if isinstance(data.get("outliers"), int) and isinstance(data.get("n_train"), int) \
-                        and data["outliers"] > data["n_train"]:
-                    problems.append(f"{where}: outliers = {data['outliers']} is more than n_train = "
-                                    f"{data['n_train']} at {point_label(point)}")
-        metrics = STUDY_METRICS[task]
+        seen.add(study["name"])
+        problems += [f"{where}: {problem}" for problem in _setting_problems(study, settings, schema)]
+        problems += [f"{where}: {problem}" for problem in _data_problems(config, study)]
+        metrics = STUDY_METRICS[study["task"]]
         if study["metric"] is not None and study["metric"] not in metrics:
-            problems.append(f"{where}: metric {study['metric']!r} is not one of the {task} metrics: "
+            problems.append(f"{where}: metric {study['metric']!r} is not one of the {study['task']} metrics: "
                             f"{', '.join(metrics)}")
+    return problems
+
+
+def _setting_problems(study: dict, settings: dict[str, dict], schema: dict) -> list[str]:
+    """Each `vary` and `set` entry: a setting of the study's task, not empty, no value twice, each
+    value valid by the setting's schema."""
+    import jsonschema
+
+    task, problems = study["task"], []
+    values = [(f"vary.{key}", key, items) for key, items in study["vary"].items()]
+    values += [(f"set.{key}", key, [value]) for key, value in study["set"].items()]
+    for path, key, items in values:
+        if key not in settings[task]:
+            owners = [other for other, known in settings.items() if key in known]
+            problems.append(f"{path} does not apply to {task}: it is a {owners[0]} setting" if owners else
+                            f"{path} is not a setting; {task} settings: {', '.join(sorted(settings[task]))}")
+            continue
+        if not items:
+            problems.append(f"{path} is empty: list at least one value")
+        if path.startswith("vary.") and key in study["set"]:
+            problems.append(f"{key} is both varied and set; keep one")
+        if len({json.dumps(item, sort_keys=True) for item in items}) < len(items):
+            problems.append(f"{path} lists a value twice")
+        check = jsonschema.validators.validator_for(schema)(settings[task][key])
+        hint = settings[task][key].get("description")
+        for index, item in enumerate(items):
+            at = path if path.startswith("set.") else f"{path}[{index}]"
+            problems += [f"{at} = {item!r}: {error.message}" + (f" ({hint})" if hint else "")
+                         for error in check.iter_errors(item)]
+    return problems
+
+
+def _data_problems(config: dict, study: dict) -> list[str]:
+    """Combinations the linreg data cannot have: more outliers than training examples."""
+    if study["task"] != "linreg":
+        return []
+    problems = []
+    for point in grid(study):
+        data = {**config[DATA_BLOCK], **study["set"], **point}
+        if isinstance(data.get("outliers"), int) and isinstance(data.get("n_train"), int) \
+                and data["outliers"] > data["n_train"]:
+            problems.append(f"outliers = {data['outliers']} is more than n_train = {data['n_train']} "
+                            f"at {point_label(point)}")
     return problems

@@ -46,15 +46,7 @@ def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
                 axes.plot(positions[repr(group["point"][x_key])], 0.97, marker="x", color=WRONG, markersize=10,
                           linestyle="none", transform=axes.get_xaxis_transform(), label=diverged_label)
                 diverged_label = None  # one legend entry
-    if numeric:
-        positive = [v for v in values if v > 0]
-        if len(positive) == len(values) and max(values) / min(values) >= 50:
-            axes.set_xscale("log")
-    else:
-        axes.set_xticks(range(len(values)), [format_value(v) for v in values])
-    finite = [g["mean"] for g in groups if not math.isnan(g["mean"])]
-    if finite and min(finite) > 0 and max(finite) / min(finite) >= 100:
-        axes.set_yscale("log")
+    _scale_axes(axes, values, numeric, [g["mean"] for g in groups if not math.isnan(g["mean"])])
     seeds = max(g["seeds"] for g in groups)
     axes.set_xlabel(x_key)
     axes.set_ylabel(f"{metric_label} (mean ± 1 std over {seeds} seeds)" if seeds > 1 else metric_label)
@@ -62,6 +54,17 @@ def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return figure
+
+
+def _scale_axes(axes, values: list, numeric: bool, finite: list[float]) -> None:
+    """Log axes where the values span decades; named ticks for a setting that is not a number."""
+    if numeric:
+        if all(v > 0 for v in values) and max(values) / min(values) >= 50:
+            axes.set_xscale("log")
+    else:
+        axes.set_xticks(range(len(values)), [format_value(v) for v in values])
+    if finite and min(finite) > 0 and max(finite) / min(finite) >= 100:
+        axes.set_yscale("log")
 
 
 def study_curves(study: dict, groups: list[dict], test_label: str) -> Figure:
