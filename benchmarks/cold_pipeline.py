@@ -16,10 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from benchmarks import common
-from benchmarks.project import environment, in_job_seconds, job_seconds, prepared_project, snakemake
+from benchmarks.project import (
+    environment,
+    in_job_seconds,
+    job_seconds,
+    prepared_project,
+    snakemake,
+)
 
 TARGETS = {"pipeline_over_one_process": 1.5, "chunk_overhead_per_run_s": 0.5}
 

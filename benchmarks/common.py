@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,14 +55,14 @@ def machine() -> dict:
 
 
 def header(options: argparse.Namespace, command: str) -> dict:
-    return {"timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+    return {"timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
             "device": options.device, "threads": options.threads, "quick": options.quick, "command": command}
 
 
 def write_results(results: dict, out: Path, name: str) -> Path:
     """out/<name>-<time>.json and out/<name>-latest.json; returns the first."""
     out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     text = json.dumps(results, indent=2) + "\n"
     (out / f"{name}-latest.json").write_text(text)
     written = out / f"{name}-{stamp}.json"

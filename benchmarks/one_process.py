@@ -19,17 +19,17 @@ from pathlib import Path
 
 started = time.perf_counter()
 
-from nndl.config.validate import load  # noqa: E402
-from nndl.data import synthetic  # noqa: E402
-from nndl.files import write_json  # noqa: E402
-from nndl.learn import environment  # noqa: E402
-from nndl.report import catalog, figures, notebook  # noqa: E402
-from nndl.runs import chunks, names, plan, record, specs  # noqa: E402
-from nndl.runs.train import run_chunk  # noqa: E402
-from nndl.tracking.attach import log_files  # noqa: E402
-from nndl.tracking.readback import store_summary  # noqa: E402
-from nndl.tracking.store import ensure_experiment  # noqa: E402
-from nndl.tracking.uri import export_tracking_uri  # noqa: E402
+from nndl.config.validate import load
+from nndl.data import synthetic
+from nndl.files import write_json
+from nndl.learn import environment
+from nndl.report import catalog, figures, notebook
+from nndl.runs import chunks, names, plan, record, specs
+from nndl.runs.train import run_chunk
+from nndl.tracking.attach import log_files
+from nndl.tracking.readback import store_summary
+from nndl.tracking.store import ensure_experiment
+from nndl.tracking.uri import export_tracking_uri
 
 SOURCE = "benchmarks/one_process.py"
 
@@ -50,9 +50,9 @@ def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list[dict]]:
     steps("env_check", lambda: write_json(environment.collect(cfg["device"]), names.ENV_JSON))
     runs = specs.default_runs(plan.resolve_runs(cfg))
     for digest, data in specs.synthetic_datasets(runs).items():
-        steps(f"synthetic_data_{digest}", lambda: synthetic.save_dataset(
-            synthetic.dataset_from(data), names.SYNTHETIC_DATA.format(digest=digest),
-            names.SYNTHETIC_DESCRIPTION.format(digest=digest), data))
+        dataset = steps(f"synthetic_data_{digest}", synthetic.dataset_from, data)
+        synthetic.save_dataset(dataset, names.SYNTHETIC_DATA.format(digest=digest),
+                               names.SYNTHETIC_DESCRIPTION.format(digest=digest), data)
     steps("tracking_store", ensure_experiment, uri, cfg["mlflow"]["experiment"])
     return uri, runs
 

@@ -84,3 +84,55 @@ class Workflow:
 @pytest.fixture
 def workflow(tmp_path) -> Workflow:
     return Workflow(tmp_path / "project")
+
+
+# Shared by the tests that train chunks in this process (test_chunks, test_studies).
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """An empty project folder as the working directory, with its own MLflow store."""
+    from nndl.tracking.store import ensure_experiment
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    ensure_experiment(uri, "chunks")
+    return tmp_path
+
+
+def make_data(raw_config: dict) -> None:
+    """What the data rules make: every synthetic set the runs train on, and Fashion-MNIST (the
+    generated stand-in, or the Debian copy) with its manifest."""
+    from nndl.config.validate import validate
+    from nndl.data import acquire, stand_in, synthetic
+    from nndl.files import write_json
+    from nndl.runs import names, specs
+    from nndl.runs.plan import resolve_runs
+
+    cfg = validate(raw_config, SCHEMA)
+    for digest, block in specs.synthetic_datasets(resolve_runs(cfg)).items():
+        synthetic.save_dataset(synthetic.dataset_from(block), names.SYNTHETIC_DATA.format(digest=digest),
+                               names.SYNTHETIC_DESCRIPTION.format(digest=digest), block)
+    fashion = cfg["data"]["fashion_mnist"]
+    if fashion["generate"]:
+        generate = fashion["generate"]
+        manifest = stand_in.generate_stand_in(fashion["dir"], generate["train"], generate["test"], generate["seed"])
+    else:
+        manifest = acquire.acquire(fashion["dir"], None, fashion["system_dir"], [])
+    write_json(manifest, f"{fashion['dir']}/{names.DATA_MANIFEST}")
+
+
+def run_chunk(runs: list[dict], name: str = "chunk.json") -> dict:
+    """One chunk job in this process, tracked in the `project` fixture's store."""
+    import io
+
+    from nndl.runs.train import run_chunk as run
+
+    return run(runs, name, experiment="chunks", project_root=ROOT, source="tests", console=io.StringIO())
+
+
+def run_id(spec: dict) -> str:
+    from nndl.runs import record
+
+    return record.read(spec["dir"]).run_id

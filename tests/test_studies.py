@@ -14,14 +14,24 @@ import yaml
 from mlflow.tracking import MlflowClient
 from torch import nn
 
-from conftest import ROOT, SCHEMA, small_config
-from nndl import config, layout, scratch, specs, studies, synthetic, tracking
-from nndl.datasets import fashion_mnist_split
+from conftest import ROOT, SCHEMA, make_data, run_id, small_config
+from conftest import run_chunk as run
+from nndl.config import validate as config
+from nndl.data import synthetic
+from nndl.data.stand_in import generate_stand_in
+from nndl.data.tensors import Split, fashion_mnist_split
 from nndl.errors import ConfigError, DivergenceError
-from nndl.fashion_mnist import generate_stand_in
-from nndl.models import Objective, build_learner
-from nndl.training import Split, fit, train_epoch
-from test_chunks import make_data, project, run  # noqa: F401 (project is a fixture)
+from nndl.learn import scratch
+from nndl.learn.learners import Objective, build_learner
+from nndl.learn.loop import fit, train_epoch
+from nndl.report import answers, studies
+from nndl.runs import names as layout
+from nndl.runs import outcome as outcomes
+from nndl.runs import record, specs
+from nndl.runs.grid import study_definition
+from nndl.runs.plan import resolve_runs
+from nndl.tracking import studies as tracking_studies
+from nndl.tracking import tags
 
 CPU = torch.device("cpu")
 
@@ -99,7 +109,7 @@ def test_naive_softmax_on_raw_pixels_diverges_with_the_step_that_overflowed(tmp_
     train, test = (fashion_mnist_split(tmp_path, split, CPU, 1) for split in ("train", "test"))
     generator = torch.Generator().manual_seed(0)
     learner = build_learner("softmax", "scratch", 784, 10, 0.1, 0.01, generator, CPU,
-                            objective=Objective(softmax="naive"))
+                            objective=Objective(formula="naive"))
     history = fit(learner, train, test, 64, 3, generator, classify=True)
     assert history["diverged"]["epoch"] == 1 and history["diverged"]["step"] >= 1
 
@@ -138,13 +148,13 @@ def test_two_studies_with_one_name_are_refused():
 def test_a_study_is_its_grid_times_seeds_times_implementations():
     cfg = config.validate({"studies": [study(vary={"learning_rate": [0.1, 1.0], "n_train": [10, 100]},
                                              seeds=[0, 1], impls=["scratch"], set={"epochs": 5})]}, SCHEMA)
-    runs = [spec for spec in specs.resolve_runs(cfg) if "study" in spec]
+    runs = [spec for spec in resolve_runs(cfg) if "study" in spec]
     assert len(runs) == 8 and all(spec["epochs"] == 5 for spec in runs)
     assert runs[0]["name"] == "lr/linreg-scratch/learning_rate=0.1,n_train=10/seed0"
     assert runs[0]["dir"] == "results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0"
     assert {spec["data"]["n_train"] for spec in runs} == {10, 100}
     assert len({spec["data"]["path"] for spec in runs}) == 2  # a data set per n_train
-    default = next(spec for spec in specs.resolve_runs(cfg) if spec["name"] == "linreg-scratch-seed0")
+    default = next(spec for spec in resolve_runs(cfg) if spec["name"] == "linreg-scratch-seed0")
     assert default["data"]["path"] != runs[0]["data"]["path"]
 
 
@@ -157,10 +167,11 @@ def study_config(**definition):
 
 
 @pytest.mark.parametrize("task, varied", [("linreg", {"learning_rate": [0.03]}), ("softmax", {"batch_size": [64]})])
+@pytest.mark.e2e
 def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task, varied):
     raw = study_config(name="same", question="Same numbers?", task=task, vary=varied, seeds=[0])
     make_data(raw)
-    runs = specs.resolve_runs(config.validate(raw, SCHEMA))
+    runs = resolve_runs(config.validate(raw, SCHEMA))
     default = [spec for spec in runs if spec["task"] == task and "study" not in spec]
     studied = [spec for spec in runs if "study" in spec]
     run(default, "default.json")
@@ -173,16 +184,17 @@ def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task
             assert b[key] == pytest.approx(a[key], abs=1e-6), key
 
 
+@pytest.mark.e2e
 def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
     raw = study_config(name="lr", question="Which learning rate?", task="linreg", impls=["scratch"],
                        vary={"learning_rate": [0.03, 30.0]}, seeds=[0])
     make_data(raw)
-    runs = [spec for spec in specs.resolve_runs(config.validate(raw, SCHEMA)) if "study" in spec]
+    runs = [spec for spec in resolve_runs(config.validate(raw, SCHEMA)) if "study" in spec]
     first = run(runs)
     parents = first["study_parents"]
-    assert [row["outcome"] is None for row in first["runs"]] == [True, False]
+    assert [record.read(spec["dir"]).outcome is None for spec in runs] == [True, False]
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    ok, diverged = (client.get_run(row["run_id"]) for row in first["runs"])
+    ok, diverged = (client.get_run(run_id(spec)) for spec in runs)
     assert ok.info.status == "FINISHED" and ok.data.tags["outcome"] == "ok"
     assert diverged.info.status == "FAILED"
     assert diverged.data.tags["outcome"].startswith("diverged at epoch 1, step ")
@@ -193,48 +205,65 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
         assert mlflow_run.data.tags["mlflow.note.content"].startswith("Study lr: learning_rate=")
         [dataset] = mlflow_run.inputs.dataset_inputs
         assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
-    marker = json.loads((project / runs[1]["dir"] / layout.COMPLETE).read_text())
-    assert marker["status"] == "FAILED" and marker["outcome"] == diverged.data.tags["outcome"]
+    marker = record.read(runs[1]["dir"])
+    assert marker.status == "FAILED" and marker.outcome.kind == outcomes.DIVERGED
+    assert marker.outcome.message == diverged.data.tags["outcome"]
     again = run(runs)
     assert [row["trained"] for row in again["runs"]] == [False, False]  # a finding is complete
     assert client.get_run(diverged.info.run_id).info.status == "FAILED"
 
     default = copy.deepcopy(raw)
     default["linreg"]["learning_rate"] = 30.0
-    plain = [spec for spec in specs.resolve_runs(config.validate(default, SCHEMA)) if spec["task"] == "linreg"
+    plain = [spec for spec in resolve_runs(config.validate(default, SCHEMA)) if spec["task"] == "linreg"
              and "study" not in spec]
     with pytest.raises(DivergenceError, match="linreg-scratch-seed0 diverged at epoch 1"):
         run(plain, "default.json")
 
 
+@pytest.mark.e2e
 def test_a_study_has_one_parent_run_whoever_asks(project):
     uri = os.environ["MLFLOW_TRACKING_URI"]
-    first = tracking.study_parent(uri, "chunks", "lr", "tests")
-    assert tracking.study_parent(uri, "chunks", "lr", "tests") == first
+    first = tracking_studies.study_parent(uri, "chunks", "lr", "tests")
+    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests") == first
     client = MlflowClient(tracking_uri=uri)
     # A job on another host (no shared lock) created one too, later: everyone keeps the oldest.
     experiment_id = client.get_experiment_by_name("chunks").experiment_id
-    client.create_run(experiment_id, run_name="study: lr", tags={tracking.STUDY_TAG: "lr", tracking.ROLE_TAG: "study"})
-    assert tracking.study_parent(uri, "chunks", "lr", "tests") == first
+    client.create_run(experiment_id, run_name="study: lr", tags={tags.STUDY_TAG: "lr", tags.ROLE_TAG: "study"})
+    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests") == first
     assert client.get_run(first).info.status == "FINISHED"
-    assert tracking.study_parent(uri, "chunks", "other", "tests") != first
+    assert tracking_studies.study_parent(uri, "chunks", "other", "tests") != first
 
 
 def test_the_answer_is_computed_from_the_numbers():
-    definition = specs.study_definition(config.validate({"studies": [study(
+    definition = study_definition(config.validate({"studies": [study(
         vary={"learning_rate": [0.01, 0.1, 1.0, 3.0]}, impls=["scratch"], seeds=[0, 1])]}, SCHEMA)["studies"][0])
     rows = []
     for lr, value in ((0.01, 0.5), (0.1, 0.1), (1.0, None), (3.0, None)):
         for seed in (0, 1):
             outcome = None if value is not None else "diverged at epoch 1, step 4 (minibatch loss inf)"
             rows.append({"impl": "scratch", "seed": seed, "point": {"learning_rate": lr}, "outcome": outcome,
-                         "kind": studies.outcome_kind(outcome), "value": None if value is None else value + seed / 100,
+                         "kind": studies.OK if outcome is None else outcomes.DIVERGED, "value": None if value is None else value + seed / 100,
                          "train_loss": [1.0, 0.5], "test_metric": [1.0, 0.5]})
     answer = studies.summarise(definition, rows)["answer"]
     assert answer.startswith("learning_rate >= 1.0 diverged in 4 of 4 runs")
     assert "the lowest final/test_mse was 0.105 ± 0.0071 at learning_rate=0.1 (mean ± std over 2 seeds)" in answer
 
 
+def check_answer(summary: dict) -> None:
+    """The answer states facts computed from the study's own rows: a value of a run that trained is
+    in it, with the metric's name, or else it counts the runs that diverged."""
+    study, answer = summary["study"], summary["answer"]
+    values = [row["value"] for row in summary["runs"] if row["value"] is not None]
+    diverged = [row for row in summary["runs"] if row["kind"] == outcomes.DIVERGED]
+    assert isinstance(answer, str) and answer.strip(), study["name"]
+    if values:
+        assert study["metric"] in answer, (study["name"], answer)
+        assert any(answers.value_text(value) in answer for value in values) or "±" in answer, answer
+    if diverged:
+        assert f"diverged in {len(diverged)}" in answer or "diverged" in answer, answer
+
+
+@pytest.mark.e2e
 def test_the_exercises_run_as_small_stand_ins(project):
     """Every study of config/exercises.yaml, shrunk (two values per setting, one seed, two epochs) on
     the small config's data: it resolves, trains, and gets a summary with an answer and figures."""
@@ -250,17 +279,21 @@ def test_the_exercises_run_as_small_stand_ins(project):
         raw["studies"].append(small)
     make_data(raw)
     cfg = config.validate(raw, SCHEMA)
-    runs = specs.resolve_runs(cfg)
+    runs = resolve_runs(cfg)
+    summaries = {}
     for definition in cfg["studies"]:
         study_specs = [spec for spec in runs if spec.get("study", {}).get("name") == definition["name"]]
         run(study_specs, f"{definition['name']}.json")
-        members = [{key: spec[key] for key in ("name", "dir", "impl", "seed")} | {"point": spec["study"]["point"]}
-                   for spec in study_specs]
-        parent = studies.study_parent(definition["name"], [f"{definition['name']}.json"])
-        summary = studies.summarise_study(specs.study_definition(definition), members, parent, ["png"])
-        assert summary["answer"] and len(summary["runs"]) == len(study_specs), definition["name"]
-        assert all(Path(path).is_file() for paths in summary["figures"].values() for path in paths)
-    json.dumps(summary)  # plain data
+        parent = studies.recorded_parent(definition["name"], [f"{definition['name']}.json"])
+        summaries[definition["name"]] = studies.summarise_study(study_definition(definition), study_specs, parent,
+                                                                ["png"])
+    assert set(summaries) == {definition["name"] for definition in cfg["studies"]}
+    for name, summary in summaries.items():
+        json.dumps(summary)  # plain data
+        assert len(summary["runs"]) == len([spec for spec in runs if spec.get("study", {}).get("name") == name])
+        assert summary["figures"] and all(Path(path).is_file() for paths in summary["figures"].values()
+                                          for path in paths), name
+        check_answer(summary)
 
 
 # --- the pipeline --------------------------------------------------------------------------------
@@ -276,7 +309,7 @@ def pipeline_studies():
 
 def markers(workflow, name):
     return {path: json.loads(path.read_text())["run_id"]
-            for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(layout.COMPLETE))}
+            for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(layout.RECORD))}
 
 
 @pytest.mark.e2e
@@ -322,13 +355,3 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     assert workflow.path(layout.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns == lr_summary
     shuffle_after = markers(workflow, "shuffle")
     assert len(shuffle_after) == 4 and all(shuffle_after[path] == run_id for path, run_id in shuffle_before.items())
-
-
-def test_snakemake_stops_on_a_bad_study_before_any_job(workflow):
-    raw = small_config()
-    raw["studies"] = [{"name": "bad", "question": "?", "task": "linreg", "vary": {"pixel_scale": [1]}}]
-    workflow.write_config(raw)
-    result = workflow.run("--dry-run", check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0 and "study 'bad': vary.pixel_scale does not apply to linreg" in output
-    assert "Job stats" not in output and not workflow.path("results").exists()

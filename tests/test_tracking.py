@@ -8,17 +8,23 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from nndl import tracking
+from nndl.tracking import readback, repairs
+from nndl.tracking.run import Terminated, tracked_run
+from nndl.tracking.store import ensure_experiment
 
 
-@pytest.fixture
-def store(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    tracking.ensure_experiment(uri, "finish")
+# A fresh sqlite store costs about 10 s (its migrations) on 2 cores: these are e2e tests, sharing one store.
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    ensure_experiment(uri, "finish")
     return uri
 
 
-@pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, tracking.Terminated),
+@pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, Terminated),
                                             (signal.SIGINT, KeyboardInterrupt)])
 def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, signum, raised):
     # A live helper thread, as torch and MLflow start: the kernel may hand the signal to it.
@@ -34,7 +40,7 @@ def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, sign
 
     try:
         with pytest.raises(raised):
-            with tracking.tracked_run(store, "finish", "run", {"lr": 0.1}, {}) as run:
+            with tracked_run(store, "finish", "run", {"lr": 0.1}, {}) as run:
                 run.finish(commit)
     finally:
         stop.set()
@@ -44,8 +50,8 @@ def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, sign
 
 
 def test_a_signal_before_finish_leaves_the_run_killed(store):
-    with pytest.raises(tracking.Terminated):
-        with tracking.tracked_run(store, "finish", "run", {}, {}) as run:
+    with pytest.raises(Terminated):
+        with tracked_run(store, "finish", "run", {}, {}) as run:
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
     assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"
@@ -53,19 +59,19 @@ def test_a_signal_before_finish_leaves_the_run_killed(store):
 
 def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    tracking.ensure_experiment(other, "finish")
-    with tracking.tracked_run(other, "finish", "elsewhere", {}, {}) as run:
+    ensure_experiment(other, "finish")
+    with tracked_run(other, "finish", "elsewhere", {}, {}) as run:
         run.finish(lambda: None)
-    present, repaired = tracking.reconcile_runs(store, "finish", {run.run_id: {"status": "FINISHED", "tags": {}}})
+    present, repaired = repairs.reconcile_runs(store, "finish", {run.run_id: {"status": "FINISHED", "tags": {}}})
     assert present == set() and repaired == []
-    assert tracking.run_summaries(store, "finish", [run.run_id]) == []
+    assert readback.run_summaries(store, "finish", [run.run_id]) == []
 
 
 def _create(uri, queue):
-    from nndl import tracking
+    from nndl.tracking.store import ensure_experiment
 
     try:
-        queue.put(tracking.ensure_experiment(uri, "together"))
+        queue.put(ensure_experiment(uri, "together"))
     except Exception as error:  # reported to the test, which fails on it
         queue.put(repr(error))
 
@@ -92,7 +98,7 @@ def test_a_signal_held_while_the_commit_fails_still_stops_the_job(store):
         os.kill(os.getpid(), signal.SIGTERM)
         raise OSError("disk full")
 
-    with pytest.raises(tracking.Terminated):
-        with tracking.tracked_run(store, "finish", "run", {}, {}) as run:
+    with pytest.raises(Terminated):
+        with tracked_run(store, "finish", "run", {}, {}) as run:
             run.finish(commit)
     assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"

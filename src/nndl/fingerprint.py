@@ -56,19 +56,26 @@ class _FileFacts:
         self.changed = False
 
     def load(self, path: Path) -> None:
+        self.load_quietly(path)
+        atexit.register(self.save)
+
+    def load_quietly(self, path: Path) -> None:
         self.path = path
         try:
             self.facts = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # none yet, or cut short: the facts are computed again
             self.facts = {}
-        atexit.register(self.save)
 
     def save(self) -> None:
-        if self.path is not None and self.changed:
-            from nndl.files import write_json
+        """Merge this process's facts into the file: another Snakemake may have saved its own."""
+        if self.path is None or not self.changed:
+            return
+        from nndl.files import write_json
 
-            write_json(self.facts, self.path)
-            self.changed = False
+        on_disk = _FileFacts()
+        on_disk.load_quietly(self.path)
+        write_json({**on_disk.facts, **self.facts}, self.path)
+        self.changed = False
 
     def get(self, path: Path, what: str, compute):
         if (path, what) not in self.memo:

@@ -16,6 +16,9 @@ min_version("9.0")
 # Checks every key against workflow/schemas/config.schema.yaml and fills in defaults; a typo or a
 # bad value stops here, before any job, with a message naming the key. A config that passed before
 # is read back from .snakemake/nndl/ (validation is most of a no-op run's own cost).
+# Code fingerprints (the config cache's key, each rule's code) reparse only the files that
+# changed since the last start.
+fingerprint.use_cache(".snakemake/nndl/code-facts.json")
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
@@ -46,8 +49,6 @@ DEFAULT_CHUNK_MANIFESTS = [
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog).
 CAPTIONS = catalog.write_captions(".snakemake/nndl/captions")
-# The code fingerprints below reparse only the files that changed since the last start.
-fingerprint.use_cache(".snakemake/nndl/code-facts.json")
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 
@@ -68,7 +69,7 @@ localrules:
 
 
 wildcard_constraints:
-    group="|".join(TASKS) + "|" + names.CHUNK_GROUP_STUDY.format(study="[a-z][a-z0-9-]*"),
+    group="|".join([*TASKS, names.CHUNK_GROUP_STUDY.format(study="[a-z][a-z0-9-]*")]),
     study="[a-z][a-z0-9-]*",
     digest="[0-9a-f]+",
     part=r"\d+",
@@ -131,17 +132,15 @@ def study_chunk_manifests(wildcards):
 
 
 def seed_specs(wildcards):
-    """{'linreg-scratch': spec, ...}: the four default runs of one seed."""
-    return specs.seed_runs(RUNS, int(wildcards.seed))
+    """The specs of the four default runs of one seed."""
+    return list(specs.seed_runs(RUNS, int(wildcards.seed)).values())
 
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
     return [
         names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(
-            CHUNKS, RUNS, list(seed_specs(wildcards).values())
-        )
+        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_specs(wildcards))
     ]
 
 
@@ -182,7 +181,9 @@ def study_figures(study="{study}", extra=False):
 def report_run_folders():
     """{seed: {'linreg-scratch': folder, ...}} for the report (JSON keys are strings)."""
     return {
-        str(seed): {key: spec["dir"] for key, spec in specs.seed_runs(RUNS, seed).items()}
+        str(seed): {
+            key: spec["dir"] for key, spec in specs.seed_runs(RUNS, seed).items()
+        }
         for seed in SEEDS
     }
 

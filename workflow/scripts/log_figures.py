@@ -2,7 +2,7 @@
 
 from nndl.files import read_json, write_json
 from nndl.joblog import job_log
-from nndl.report.figures import files_by_run
+from nndl.report.catalog import files_by_run
 from nndl.runs import record
 from nndl.runs.specs import seed_runs
 from nndl.tracking.attach import log_files

@@ -2,11 +2,11 @@
 
 from nndl.files import write_json
 from nndl.joblog import job_log
-from nndl.report.studies import study_parent, summarise_study
+from nndl.report.studies import recorded_parent, summarise_study
 
 with job_log(snakemake.log[0]) as log:
     study = snakemake.params.study
-    summary = summarise_study(study, snakemake.params.runs, study_parent(study["name"], snakemake.input.chunks),
+    summary = summarise_study(study, snakemake.params.runs, recorded_parent(study["name"], snakemake.input.chunks),
                               snakemake.params.formats)
     write_json(summary, snakemake.output.summary)
     print(f"{len(summary['runs'])} runs in {summary['seconds']:.1f} s. {summary['answer']}", file=log)

@@ -93,3 +93,18 @@ def write_captions(folder: str | Path) -> dict[str, str]:
             path.write_text(figure.caption + "\n", encoding="utf-8")
         paths[figure.stem] = str(path.resolve())
     return paths
+
+
+def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, dict]],
+                 samples: list[str]) -> dict[str, list[str]]:
+    """{run folder: [figure files]}: each seed's figures go to the runs they show; the data's sample
+    grid goes to the runs SAMPLES names, of every seed."""
+    files: dict[str, list[str]] = {}
+    for seed, manifest in seed_manifests.items():
+        folders = {key: spec["dir"] for key, spec in specs_by_seed[seed].items()}
+        for figure in manifest["figures"].values():
+            for key in figure["runs"]:
+                files.setdefault(folders[key], []).extend(figure["files"])
+        for key in SAMPLES.runs:
+            files.setdefault(folders[key], []).extend(samples)
+    return files

@@ -10,6 +10,7 @@ from pathlib import Path
 from nndl.data.fashion_mnist import CLASS_NAMES, load_split
 from nndl.files import read_json
 from nndl.report import catalog, plots
+from nndl.report.catalog import files_by_run  # noqa: F401  (kept here for callers)
 from nndl.report.fonts import label_language
 from nndl.runs import names
 
@@ -69,31 +70,16 @@ def draw_samples(data_folder: str | Path, stem: str | Path, language: str, forma
     return plots.save(plots.sample_grid(images, labels, class_names(language)), stem, formats)
 
 
-def draw_seed(specs: dict[str, dict], seed: int, language: str, formats: list[str]) -> dict:
+def draw_seed(specs: list[dict], seed: int, language: str, formats: list[str]) -> dict:
     """Every figure of one seed (catalog.SEED_FIGURES) from its runs' files; `specs` are the seed's
-    four run specs by learner ('softmax-scratch': spec). Returns the seed's figure manifest: each
+    four run specs. Returns the seed's figure manifest: each
     figure's files and the runs it shows, and the seconds spent drawing."""
     started = time.perf_counter()
     plots.use_fonts(label_language(language))
-    runs = SeedRuns(specs, class_names(language))
+    runs = SeedRuns({names.run_key(spec["task"], spec["impl"]): spec for spec in specs}, class_names(language))
     figures = {}
     for figure in catalog.SEED_FIGURES:
         drawn = DRAW[figure.kind](runs, figure)
         files = plots.save(drawn, catalog.seed_stem(figure, seed), formats)
         figures[figure.stem] = {"files": [str(path) for path in files], "runs": list(figure.runs)}
     return {"figures": figures, "seconds": time.perf_counter() - started}
-
-
-def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, dict]],
-                 samples: list[str]) -> dict[str, list[str]]:
-    """{run folder: [figure files]}: each seed's figures go to the runs they show; the data's sample
-    grid goes to the runs catalog.SAMPLES names, of every seed."""
-    files: dict[str, list[str]] = {}
-    for seed, manifest in seed_manifests.items():
-        folders = {key: spec["dir"] for key, spec in specs_by_seed[seed].items()}
-        for figure in manifest["figures"].values():
-            for key in figure["runs"]:
-                files.setdefault(folders[key], []).extend(figure["files"])
-        for key in catalog.SAMPLES.runs:
-            files.setdefault(folders[key], []).extend(samples)
-    return files

@@ -106,7 +106,7 @@ def table(study: dict, groups: list[dict]) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
-def study_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
+def recorded_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
     """{'run_id', 'experiment_id'} of the study's MLflow parent run, as its chunk jobs found it."""
     chunk = read_json(chunk_manifests[0])
     return {"run_id": chunk["study_parents"][study], "experiment_id": chunk["experiment_id"]}

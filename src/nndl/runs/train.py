@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -74,8 +75,7 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
             failures.append((spec, today))
         expected[done.run_id] = {"status": outcome.status(today), "tags": tags}
         if (today, outcome.status(today)) != (done.outcome, done.status):  # the gates changed
-            record.write(record.Record(**{**done.__dict__, "outcome": today, "status": outcome.status(today)}),
-                         spec["dir"])
+            record.write(replace(done, outcome=today, status=outcome.status(today)), spec["dir"])
     present, repaired = repairs.reconcile_runs(session.uri, session.experiment, expected)
     for run_id in repaired:
         print(f"run {run_id}: its files are complete; set its final status and tags ({expected[run_id]})",
