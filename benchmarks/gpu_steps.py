@@ -123,16 +123,18 @@ def run_row(run_folder: Path, project: Path, config_name: str, device: str, seco
     """One run of the pipeline step: its device, epochs, accuracy against the CPU's, MLflow's tags."""
     from mlflow.tracking import MlflowClient
 
+    from nndl.runs.names import run_key
     from nndl.runs.record import read
 
     history = json.loads((run_folder / "history.json").read_text())
     metrics = json.loads((run_folder / "metrics.json").read_text())
-    tags = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}").get_run(read(run_folder).run_id).data.tags
+    found = read(run_folder)
+    tags = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}").get_run(found.run_id).data.tags
     epochs = [entry["epoch_seconds"] for entry in history["epochs"]]
-    key = history["run_name"].rsplit("-seed", 1)[0]
+    key = run_key(found.spec["task"], found.spec["impl"])
     cpu = json.loads(CPU_METRICS.read_text()).get(key, {}).get("test/accuracy") if config_name == "config.yaml" else None
     accuracy = metrics.get("test/accuracy")
-    row = {"config": config_name, "run": history["run_name"], "device_name": history.get("device_name", "?"),
+    row = {"config": config_name, "run": found.name, "device_name": history.get("device_name", "?"),
            "first_epoch_s": epochs[0], "median_epoch_s": statistics.median(epochs[1:] or epochs),
            "test_accuracy": accuracy, "cpu_test_accuracy": cpu,
            "accuracy_gap_points": None if cpu is None or accuracy is None else 100 * abs(accuracy - cpu),

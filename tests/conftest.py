@@ -63,6 +63,8 @@ class Workflow:
         """This process's environment without a tracking URI (each test has its own store)."""
         env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
         env["PYTHONUNBUFFERED"] = "1"
+        # The copy's jobs run the copy's package (the editable install points at this checkout).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.folder / "src"), env.get("PYTHONPATH")]))
         env.update(extra)
         return env
 

@@ -145,18 +145,18 @@ def test_tracking_uri_precedence(monkeypatch, tmp_path):
     assert tracking_uri_module.tracking_uri("http://x", tmp_path) == "http://127.0.0.1:6000"
 
 
-@pytest.mark.parametrize("dotted, value, key", [
-    ("softmax.lerning_rate", 0.1, "lerning_rate"),
-    ("device", "tpu", "device"),
-])
-@pytest.mark.e2e
-def test_snakemake_stops_before_any_job(workflow, dotted, value, key):
-    workflow.write_config(with_value(dotted, value))
-    result = workflow.run("--dry-run", check=False)
-    assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "invalid config" in output and key in output
-    assert "Job stats" not in output and not workflow.path("results").exists()
+def test_the_closing_hint_links_the_store_in_use(tmp_path):
+    """The line the pipeline prints at the end: the local UI with how to start it, or the team
+    server's own runs page; nothing before the runs were read back."""
+    tracked = tmp_path / "runs.json"
+    assert tracking_uri_module.closing_hint(tracked) == ""
+    tracked.write_text(json.dumps({"tracking_uri": "sqlite:////somewhere/mlflow.db", "experiment_id": "3"}))
+    local = tracking_uri_module.closing_hint(tracked)
+    assert "mlflow ui" in local and "http://127.0.0.1:5000/#/experiments/3/runs" in local
+    tracked.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "experiment_id": "7"}))
+    server = tracking_uri_module.closing_hint(tracked)
+    assert "http://team.example:8080/#/experiments/7/runs" in server
+    assert "mlflow ui" not in server and "127.0.0.1" not in server
 
 
 def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):
@@ -210,5 +210,6 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
         assert "MLFLOW_TRACKING_PASSWORD" in str(caught.value) and "wrong" not in str(caught.value)
     finally:
         server.shutdown()
-    tracking_uri_module.check_access(uri)  # nothing answers: the jobs will say
+        server.server_close()
+    tracking_uri_module.check_access(uri)  # nothing listens there any more: the jobs will say
     tracking_uri_module.check_access("sqlite:////tmp/x.db")

@@ -43,7 +43,7 @@ def corrupted_local_dir(tmp_path):
     shutil.copytree(SYSTEM_FASHION_MNIST, local)
     raw = bytearray(gzip.decompress((local / "train-images-idx3-ubyte.gz").read_bytes()))
     raw[5000] ^= 0x01
-    (local / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    (local / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(raw), compresslevel=1))
     return local
 
 

@@ -25,9 +25,9 @@ from nndl.learn import scratch
 from nndl.learn.learners import Objective, build_learner
 from nndl.learn.loop import fit, train_epoch
 from nndl.report import answers, studies
-from nndl.runs import names as layout
+from nndl.runs import names
 from nndl.runs import outcome as outcomes
-from nndl.runs import record, specs
+from nndl.runs import record
 from nndl.runs.grid import study_definition
 from nndl.runs.plan import resolve_runs
 from nndl.tracking import studies as tracking_studies
@@ -177,8 +177,8 @@ def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task
     run(default, "default.json")
     run(studied, "study.json")
     for plain, other in zip(default, studied):
-        a = json.loads((project / plain["dir"] / layout.METRICS).read_text())["summary"]
-        b = json.loads((project / other["dir"] / layout.METRICS).read_text())["summary"]
+        a = json.loads((project / plain["dir"] / names.METRICS).read_text())["summary"]
+        b = json.loads((project / other["dir"] / names.METRICS).read_text())["summary"]
         assert a.keys() == b.keys()
         for key in a:
             assert b[key] == pytest.approx(a[key], abs=1e-6), key
@@ -230,7 +230,7 @@ def test_a_study_has_one_parent_run_whoever_asks(project):
     experiment_id = client.get_experiment_by_name("chunks").experiment_id
     client.create_run(experiment_id, run_name="study: lr", tags={tags.STUDY_TAG: "lr", tags.ROLE_TAG: "study"})
     assert tracking_studies.study_parent(uri, "chunks", "lr", "tests") == first
-    assert client.get_run(first).info.status == "FINISHED"
+    assert client.get_run(first).info.status == "RUNNING"  # until the study is summarised
     assert tracking_studies.study_parent(uri, "chunks", "other", "tests") != first
 
 
@@ -242,7 +242,7 @@ def test_the_answer_is_computed_from_the_numbers():
         for seed in (0, 1):
             outcome = None if value is not None else "diverged at epoch 1, step 4 (minibatch loss inf)"
             rows.append({"impl": "scratch", "seed": seed, "point": {"learning_rate": lr}, "outcome": outcome,
-                         "kind": studies.OK if outcome is None else outcomes.DIVERGED, "value": None if value is None else value + seed / 100,
+                         "kind": outcomes.OK if outcome is None else outcomes.DIVERGED, "value": None if value is None else value + seed / 100,
                          "train_loss": [1.0, 0.5], "test_metric": [1.0, 0.5]})
     answer = studies.summarise(definition, rows)["answer"]
     assert answer.startswith("learning_rate >= 1.0 diverged in 4 of 4 runs")
@@ -309,7 +309,7 @@ def pipeline_studies():
 
 def markers(workflow, name):
     return {path: json.loads(path.read_text())["run_id"]
-            for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(layout.RECORD))}
+            for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(names.RECORD))}
 
 
 @pytest.mark.e2e
@@ -320,7 +320,7 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     workflow.run()
     client = MlflowClient(tracking_uri=workflow.tracking_uri)
     experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
-    parent_id = json.loads(workflow.path(layout.STUDY_SUMMARY.format(study="lr")).read_text())["parent_run_id"]
+    parent_id = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())["parent_run_id"]
     children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
     assert len(children) == 4
     assert sorted(child.data.params["learning_rate"] for child in children) == ["0.03", "0.03", "30.0", "30.0"]
@@ -329,6 +329,10 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     assert all(child.data.tags["outcome"].startswith("diverged at epoch 1") for child in failed)
     assert all(child.data.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py" for child in children)
     parent = client.get_run(parent_id)
+    # The parent's Duration in the runs table spans its runs: it starts before the first, ends with the last.
+    assert parent.info.status == "FINISHED"
+    assert parent.info.start_time <= min(child.info.start_time for child in children)
+    assert parent.info.end_time == max(child.info.end_time for child in children)
     assert parent.info.run_name == "study: lr" and parent.data.tags["study.vary.learning_rate"] == "[0.03, 30.0]"
     assert parent.data.tags["mlflow.note.content"].startswith("3.2: Which learning rates diverge?")
     assert "**Answer:** learning_rate >= 30.0 diverged in 2 of 2 runs" in parent.data.tags["mlflow.note.content"]
@@ -336,13 +340,13 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
     default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
     assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
-    html = workflow.path(layout.STUDIES_REPORT).read_text()
+    html = workflow.path(names.STUDIES_REPORT).read_text()
     assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
     assert "studies.html" in workflow.path("results/report/summary.html").read_text()
 
     # Editing one study reruns that study's runs and report, nothing of the other study.
     lr_before, shuffle_before = markers(workflow, "lr"), markers(workflow, "shuffle")
-    lr_summary = workflow.path(layout.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns
+    lr_summary = workflow.path(names.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns
     raw["studies"][1]["seeds"] = [0, 1]
     workflow.write_config(raw)
     planned = [line.split(":", 1)[1].strip() for line in workflow.run("--dry-run").stdout.splitlines()
@@ -352,6 +356,6 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
                 or outputs.startswith(("results/chunks/linreg", "results/chunks/softmax"))]
     workflow.run()
     assert markers(workflow, "lr") == lr_before
-    assert workflow.path(layout.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns == lr_summary
+    assert workflow.path(names.STUDY_SUMMARY.format(study="lr")).stat().st_mtime_ns == lr_summary
     shuffle_after = markers(workflow, "shuffle")
     assert len(shuffle_after) == 4 and all(shuffle_after[path] == run_id for path, run_id in shuffle_before.items())

@@ -111,23 +111,30 @@ def _with_parents(name: str) -> list[str]:
 
 def imported(path: Path, package_dir: Path = PACKAGE_DIR) -> set[str]:
     """The package's modules that `path` imports anywhere (top level or inside functions)."""
-    return set(_FACTS.get(path, f"imports:{package_dir}", lambda file: sorted(_imported(file, package_dir))))
-
-
-def _imported(path: Path, package_dir: Path) -> set[str]:
     found = set()
-    for node in ast.walk(_tree(path)):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == PACKAGE:
-            for alias in node.names:  # `from nndl.learn import scratch`: a module if there is one
-                child = f"{node.module}.{alias.name}"
-                found.add(child if module_file(child, package_dir) else node.module)
+    for module, names in _FACTS.get(path, "imports", _import_statements):
+        for name in names or [None]:  # `from nndl.learn import scratch`: a module if there is one
+            child = f"{module}.{name}" if name else module
+            found.add(child if name is None or module_file(child, package_dir) else module)
     for name in found:
         if module_file(name, package_dir) is None:
             raise UnresolvedImport(f"{path}: imports {name}, which is not a module of {package_dir}")
     return {parent for name in found for parent in _with_parents(name)}
+
+
+def _import_statements(path: Path) -> list[tuple[str, list[str]]]:
+    """[(module, [names imported from it])] of the package's imports in `path`, as written: which of
+    them are modules is decided when they are resolved, since modules come and go."""
+    statements = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            raise UnresolvedImport(f"{path}:{node.lineno}: a relative import; nndl imports itself by absolute "
+                                   "names, which its fingerprints can follow")
+        if isinstance(node, ast.Import):
+            statements += [(alias.name, []) for alias in node.names if alias.name.split(".")[0] == PACKAGE]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == PACKAGE:
+            statements.append((node.module, [alias.name for alias in node.names]))
+    return statements
 
 
 def closure(entries: list[str | Path], package_dir: Path = PACKAGE_DIR) -> list[str]:

@@ -82,7 +82,8 @@ def rule_code(script, *more):
     module they import, without comments and docstrings. A rule's job reruns when it changes
     (Snakemake's params trigger); a comment or a docstring changes nothing."""
     return code.rule_code(
-        SCRIPTS / f"{script}.py", *(Path(workflow.basedir) / path for path in more)
+        SCRIPTS / f"{script}.py",
+        *(Path(workflow.basedir) / path for path in more),
     )
 
 
@@ -167,6 +168,19 @@ def seed_figure_outputs():
             subcategory=figure.subsection,
         )
         for figure in catalog.SEED_FIGURES
+    }
+
+
+def study_figure_outputs():
+    """{stem: report(png)}: each figure of a study in Snakemake's report, captioned as declared."""
+    return {
+        figure.stem: report(
+            f"{catalog.study_stem(figure, '{study}')}.png",
+            caption=CAPTIONS[figure.stem],
+            category=figure.section,
+            subcategory=figure.subsection,
+        )
+        for figure in catalog.STUDY_FIGURES
     }
 
 

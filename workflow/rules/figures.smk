@@ -28,7 +28,7 @@ rule figures:
         chunks=seed_chunk_manifests,
     output:
         **seed_figure_outputs(),
-        manifest=f"{names.figure_dir('{seed}')}/{names.FIGURES_MANIFEST}",
+        manifest=catalog.figure_manifest("{seed}"),
         extra=seed_figures(extra=True),
     log:
         "logs/figures/seed-{seed}.log",

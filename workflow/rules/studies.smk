@@ -7,19 +7,8 @@ rule study_summary:
     input:
         chunks=study_chunk_manifests,
     output:
+        **study_figure_outputs(),
         summary=names.STUDY_SUMMARY,
-        metric=report(
-            f"{catalog.study_stem(catalog.STUDY_FIGURES[0], '{study}')}.png",
-            caption=CAPTIONS[catalog.STUDY_FIGURES[0].stem],
-            category=catalog.STUDIES,
-            subcategory="{study}",
-        ),
-        curves=report(
-            f"{catalog.study_stem(catalog.STUDY_FIGURES[1], '{study}')}.png",
-            caption=CAPTIONS[catalog.STUDY_FIGURES[1].stem],
-            category=catalog.STUDIES,
-            subcategory="{study}",
-        ),
         extra=study_figures(extra=True),
     log:
         "logs/studies/{study}/summary.log",

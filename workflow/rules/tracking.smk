@@ -22,9 +22,7 @@ rule log_figures:
         chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
         extra=expand(seed_figures(extra=True), seed=SEEDS),
-        manifests=expand(
-            f"{names.figure_dir('{seed}')}/{names.FIGURES_MANIFEST}", seed=SEEDS
-        ),
+        manifests=expand(catalog.figure_manifest("{seed}"), seed=SEEDS),
         samples=figure_files(catalog.samples_stem()),
         samples_extra=figure_files(catalog.samples_stem(), extra=True),
     output:

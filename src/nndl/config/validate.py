@@ -53,17 +53,23 @@ def _study_label(config: dict, path: list) -> str | None:
     return f"study {name!r} (studies[{path[1]}])" if name else f"studies[{path[1]}]"
 
 
+def _unknown_keys(error) -> str:
+    """The keys an additionalProperties error is about, from the data (not its message)."""
+    known = set(error.schema.get("properties", {}))
+    return ", ".join(repr(key) for key in sorted(set(error.instance) - known))
+
+
 def _describe(error, config: dict) -> str:
     path = list(error.absolute_path)
     study = _study_label(config, path)
     if study:
         key = ".".join(str(part) for part in path[2:]) or "<the study>"
         if error.validator == "additionalProperties":
-            return f"{study}: key {error.message.split(chr(39))[1]!r} is not a study key ({error.message})"
+            return f"{study}: key {_unknown_keys(error)} is not a study key ({error.message})"
         return f"{study}: key {key!r}: {error.message}"
     key = ".".join(str(part) for part in path) or "<top level>"
     if error.validator == "additionalProperties":
-        return f"config key {error.message.split(chr(39))[1]!r} under {key} is not a known key ({error.message})"
+        return f"config key {_unknown_keys(error)} under {key} is not a known key ({error.message})"
     hint = error.schema.get("description") if isinstance(error.schema, dict) else None
     return f"config key {key!r}: {error.message}" + (f" ({hint})" if hint else "")
 

@@ -124,3 +124,15 @@ def _similar_names(folder: Path, spec: IdxFile) -> str:
     kind = "images" if "images" in spec.name else "labels"
     similar = sorted(p.name for p in folder.iterdir() if stem in p.name and kind in p.name)
     return f"; similar names there: {', '.join(similar)} (rename to {spec.name}.gz)" if similar else ""
+
+
+def prepare(folder: str | Path, source: dict, log: TextIO = sys.stderr) -> dict:
+    """What the data rule does with `data.fashion_mnist`: generate the small stand-in when the
+    config asks for one, else acquire and verify the real files. Returns the manifest."""
+    if source["generate"]:
+        from nndl.data.stand_in import generate_stand_in
+
+        spec = source["generate"]
+        return generate_stand_in(folder, spec["train"], spec["test"], spec.get("seed", 0))
+    return acquire(folder, source["local_dir"], source["system_dir"], source["mirrors"],
+                   retries=source["retries"], timeout_s=source["timeout_s"], log=log)

@@ -47,9 +47,9 @@ def train_and_evaluate(spec: dict, data: TaskData, device: torch.device,
     metrics, predictions = evaluation.evaluate_learner(task.name, learner, data.train, data.test, data.extras,
                                                        spec["n_predictions"])
     evaluated = time.perf_counter()
-    history.update({"run_name": spec["name"], "task": task.name, "impl": spec["impl"], "seed": spec["seed"],
-                    "loss": objective.describe(task.name, spec["impl"]), "train_loss_kind": task.train_loss_kind,
-                    "settings": spec, "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
+    # What the numbers mean, beside them; the run's name and spec are in its record (nndl.runs.record).
+    history.update({"loss": objective.describe(task.name, spec["impl"]), "train_loss_kind": task.train_loss_kind,
+                    "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if not task.classify:
         history["param_errors"] = metrics["vs_truth"]
     return RunResult(learner, history, metrics, predictions, train_seconds=trained - started,

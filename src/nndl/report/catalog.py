@@ -27,8 +27,8 @@ class Figure:
 
 
 LINREG, SOFTMAX, DATA, STUDIES = "Linear regression", "Softmax regression", "Data", "Studies"
-_SOFTMAX_RUNS = tuple(f"softmax-{impl}" for impl in IMPLS)
-_LINREG_RUNS = tuple(f"linreg-{impl}" for impl in IMPLS)
+_SOFTMAX_RUNS = tuple(names.run_key("softmax", impl) for impl in IMPLS)
+_LINREG_RUNS = tuple(names.run_key("linreg", impl) for impl in IMPLS)
 
 SAMPLES = Figure("fashion-mnist-samples", "samples", "Fashion-MNIST samples", _SOFTMAX_RUNS,
                  "The first 18 Fashion-MNIST training images with their class names, as in the notes.", DATA)
@@ -41,16 +41,16 @@ SEED_FIGURES = (
     Figure("linreg-trajectory", "linreg_trajectory", "Linear regression: parameters per step", _LINREG_RUNS,
            "The weights and the bias after every SGD step, against their true values (dotted).", LINREG, width=620),
     *(Figure(f"softmax-{impl}-curves", "curves", f"Softmax regression ({impl}): training curves",
-             (f"softmax-{impl}",), "Training loss (mean over each epoch's minibatches), training accuracy and test "
+             (names.run_key("softmax", impl),), "Training loss (mean over each epoch's minibatches), training accuracy and test "
              "accuracy per epoch, one chart per implementation.", SOFTMAX, "Training", width=460) for impl in IMPLS),
     Figure("softmax-comparison", "comparison", "Softmax regression: from scratch vs concise", _SOFTMAX_RUNS,
            "From-scratch and concise softmax regression side by side; they start from the same weights and see "
            "the same minibatches, so their lines coincide.", SOFTMAX, "Training"),
     *(Figure(f"softmax-{impl}-predictions", "predictions", f"Softmax regression ({impl}): predictions",
-             (f"softmax-{impl}",), "The first test images titled with the true class (top) and the prediction "
+             (names.run_key("softmax", impl),), "The first test images titled with the true class (top) and the prediction "
              "(bottom); wrong predictions are framed in red.", SOFTMAX, "Predictions") for impl in IMPLS),
     *(Figure(f"softmax-{impl}-confusion", "confusion", f"Softmax regression ({impl}): confusion matrix",
-             (f"softmax-{impl}",), "Confusion matrix on the test set (rows: true class with its accuracy, "
+             (names.run_key("softmax", impl),), "Confusion matrix on the test set (rows: true class with its accuracy, "
              "columns: predicted class).", SOFTMAX, "Predictions", width=620) for impl in IMPLS),
 )
 
@@ -58,7 +58,7 @@ SEED_FIGURES = (
 STUDY_FIGURES = (
     Figure("metric", "study_metric", "The final metric against the varied setting", (),
            "The study's final metric against its first varied setting: the mean over seeds with a band of one "
-           "standard deviation, a red x where runs diverged.", STUDIES, "{study}"),
+           "standard deviation, a red x where runs diverged.", STUDIES, "{study}", width=560),
     Figure("curves", "study_curves", "Curves per grid point", (),
            "The mean training loss and test metric per epoch for each grid point of the study.", STUDIES, "{study}"),
 )
@@ -75,6 +75,11 @@ def seed_stem(figure: Figure, seed: int | str) -> str:
 
 def study_stem(figure: Figure, study: str) -> str:
     return names.study_figure(study, figure.stem)
+
+
+def figure_manifest(seed: int | str) -> str:
+    """The manifest of one seed's figures: each figure's files and the runs it shows."""
+    return f"{names.figure_dir(seed)}/{names.FIGURES_MANIFEST}"
 
 
 def in_section(section: str) -> list[Figure]:

@@ -18,9 +18,9 @@ from nndl.report import catalog, plots, study_plots
 from nndl.report.answers import answer, value_text
 from nndl.runs import names, outcome, record
 from nndl.runs.grid import EPOCH_TEST_METRIC
+from nndl.tracking.uri import runs_page, tracking_uri
 from nndl.values import format_value, point_label
 
-OK = "ok"  # a run that trained to the end and passed its gates; else its outcome's kind
 # Final metrics of softmax runs that only the last epoch's record holds.
 FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
 
@@ -41,7 +41,7 @@ def read_runs(study: dict, specs: list[dict]) -> list[dict]:
         folder = Path(spec["dir"])
         found = record.read(folder)
         history, metrics = read_json(folder / names.HISTORY), read_json(folder / names.METRICS)
-        kind = found.outcome.kind if found.outcome else OK
+        kind = found.outcome.kind if found.outcome else outcome.OK
         value = metric_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
             kind, value = outcome.DIVERGED, None
@@ -112,6 +112,13 @@ def recorded_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
     return {"run_id": chunk["study_parents"][study], "experiment_id": chunk["experiment_id"]}
 
 
+# kind -> how a study figure of that kind is drawn from the study's groups
+DRAW = {
+    "study_metric": lambda study, groups: study_plots.study_metric(study, groups, study["metric"]),
+    "study_curves": lambda study, groups: study_plots.study_curves(study, groups, EPOCH_TEST_METRIC[study["task"]]),
+}
+
+
 def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[str]) -> dict:
     """Read a study's runs (their specs) back, summarise them over seeds, draw its figures; return
     its summary: the study, its MLflow parent run, the answer, the table, each run's outcome and
@@ -120,13 +127,13 @@ def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[
     plots.use_fonts("en")
     rows = read_runs(study, specs)
     summary = summarise(study, rows)
-    drawn = {"metric": study_plots.study_metric(study, summary["groups"], study["metric"]),
-             "curves": study_plots.study_curves(study, summary["groups"], EPOCH_TEST_METRIC[study["task"]])}
-    files = {figure.stem: [str(path) for path in plots.save(drawn[figure.stem], catalog.study_stem(figure, study["name"]),
-                                                            formats)]
-             for figure in catalog.STUDY_FIGURES}
+    files = {}
+    for figure in catalog.STUDY_FIGURES:
+        drawn = DRAW[figure.kind](study, summary["groups"])
+        files[figure.stem] = [str(path) for path in plots.save(drawn, catalog.study_stem(figure, study["name"]), formats)]
     headers, table_rows = table(study, summary["groups"])
     return {"study": study, "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
+            "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
             "answer": summary["answer"], "table": {"headers": headers, "rows": table_rows},
             # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
             "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value

@@ -13,7 +13,8 @@ from nndl import fingerprint
 
 # The code that computes a run's numbers: the learners, the training loop, evaluation, loading the
 # data. Not how a run is logged, reported, drawn, validated, acquired or administered. Explicit, so
-# that it is read and reviewed: tests/test_code.py checks it is exactly what nndl.learn.run imports.
+# that it is read and reviewed: tests/test_code.py checks it is exactly what nndl.learn.run and
+# nndl.data.tensors import.
 TRAINING_CODE = (
     "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.synthetic",
     "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.evaluation",
@@ -28,6 +29,7 @@ def training_code() -> str:
 
 def rule_code(*files: str | Path) -> str:
     """The fingerprint of what a rule's script (and `files` such as its notebook) run: the files
-    themselves and every package module they import."""
+    themselves and every package module they import (the package as imported here: the one the
+    jobs import too)."""
     paths = [Path(path) for path in files]
     return fingerprint.fingerprint(fingerprint.closure(paths), files=paths)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 from nndl.errors import DivergenceError, GateError
 
-DIVERGED, MISSED_GATES = "diverged", "missed gates"
+OK, DIVERGED, MISSED_GATES = "ok", "diverged", "missed gates"  # OK: trained to the end, passed its gates
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ def outcome(spec: dict, history: dict) -> Outcome | None:
         return Outcome(DIVERGED, describe_divergence(history["diverged"]))
     failures = gate_failures(spec["task"], spec["gates"], history["epochs"][-1], history.get("param_errors"))
     return Outcome(MISSED_GATES, "missed its gates: " + "; ".join(failures)) if failures else None
+
+
+def tag(found: Outcome | None) -> str:
+    """The run's `outcome` tag in MLflow: 'ok', or the outcome's message."""
+    return found.message if found else OK
 
 
 def status(found: Outcome | None) -> str:

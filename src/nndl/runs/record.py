@@ -21,7 +21,7 @@ class Record:
     name: str
     run_id: str  # the MLflow run
     spec_hash: str
-    code_hash: str  # nndl.runs.fingerprints.training_code()
+    code_hash: str  # nndl.runs.code.training_code()
     data_digest: str  # of the data's content (nndl.data.tensors.dataset_identity)
     status: str  # FINISHED, or FAILED for a study run with an outcome
     outcome: Outcome | None

@@ -1,5 +1,5 @@
-"""What the runs of one chunk job share (the store, the code's fingerprint, the data loaded once,
-the study parents) and the training of one run through the stages: learn, evaluate, write, track."""
+"""A chunk job's session: what its runs share (the store, the code's fingerprint, the data loaded
+once, the study parents), through which each run passes learn, evaluate, write, track."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nndl.learn.device import device_name, resolve_device
 from nndl.learn.learners import Objective
 from nndl.learn.run import RunResult, train_and_evaluate
 from nndl.provenance import git_state, package_versions
-from nndl.runs import names, outcome, record
+from nndl.runs import outcome, record
 from nndl.runs.outputs import write_outputs
 from nndl.runs.specs import describe_run, run_params, spec_hash
 from nndl.tracking import repairs, store, tags
@@ -89,7 +89,7 @@ class ChunkSession:
     def train(self, spec: dict, label: str) -> dict:
         """Train, evaluate, write and record one run; return its times."""
         started = time.perf_counter()
-        (Path(spec["dir"]) / names.RECORD).unlink(missing_ok=True)  # an older spec's or code's
+        record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
         device = resolve_device(spec["device"])
         data = self.load(spec, device)
         print(f"{label}: training on {device} ({device_name(device)}), spec {spec_hash(spec)}",
@@ -119,7 +119,7 @@ class ChunkSession:
         for key, value in result.metrics["summary"].items():
             print(f"  {key}: {value:.6g}", file=self.log)
         found = outcome.outcome(spec, result.history)
-        run.set_tags({tags.OUTCOME_TAG: found.message if found else tags.OK_OUTCOME})
+        run.set_tags({tags.OUTCOME_TAG: outcome.tag(found)})
         if found:
             print(f"  outcome: {found.message}", file=self.log)
         if "study" not in spec:

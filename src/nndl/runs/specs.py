@@ -28,7 +28,7 @@ def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | 
     for key, value in (settings or {}).items():
         (hyperparameters if key in hyperparameters else data_settings)[key] = value
     if task == "linreg":
-        digest = data_digest(data_settings)
+        digest = synthetic_key(data_settings)
         data = {"digest": digest, "path": names.SYNTHETIC_DATA.format(digest=digest),
                 "description": names.SYNTHETIC_DESCRIPTION.format(digest=digest), **data_settings}
     else:
@@ -50,8 +50,9 @@ def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | 
     }
 
 
-def data_digest(data_settings: dict) -> str:
-    """A short hash of a synthetic data block: the name of its data files."""
+def synthetic_key(data_settings: dict) -> str:
+    """A short hash of a synthetic data block's settings: the name of its data files (the record's
+    data digest is of their content)."""
     return hashlib.sha256(json.dumps(data_settings, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -23,9 +23,10 @@ from nndl.runs import outcome, record
 from nndl.runs.chunks import group_of
 from nndl.runs.code import training_code
 from nndl.runs.names import HISTORY
+from nndl.runs.specs import spec_hash
 from nndl.runs.session import ChunkSession
 from nndl.tracking import repairs
-from nndl.tracking.tags import OK_OUTCOME, OUTCOME_TAG, PARENT_TAG
+from nndl.tracking.tags import OUTCOME_TAG, PARENT_TAG
 
 
 def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
@@ -37,7 +38,7 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     complete. A study run that does is a finding: it ends FAILED with an `outcome` tag saying why,
     is complete, and the chunk goes on.
     """
-    started = time.perf_counter()
+    started, group = time.perf_counter(), _group(specs)
     session = ChunkSession.open(specs, experiment, training_code(), project_root, source, log, console)
     done = _complete_runs(session, specs)
     rows = []
@@ -49,7 +50,7 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
             rows.append({"name": spec["name"], "trained": False})
         else:
             rows.append({"name": spec["name"], "trained": True, **session.train(spec, label)})
-    manifest = {"group": _group(specs), "experiment_id": session.experiment_id, "study_parents": session.parents,
+    manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
                 "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
                 "seconds": _seconds(rows, time.perf_counter() - started)}
     write_json(manifest, manifest_path)
@@ -68,14 +69,15 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
     expected, failures = {}, []
     for spec, done in found.values():
         today = outcome.outcome(spec, read_json(Path(spec["dir"]) / HISTORY))
-        tags = {OUTCOME_TAG: today.message if today else OK_OUTCOME}
+        tags = {OUTCOME_TAG: outcome.tag(today)}
         if "study" in spec:
             tags[PARENT_TAG] = session.parents[spec["study"]["name"]]
         elif today:
             failures.append((spec, today))
         expected[done.run_id] = {"status": outcome.status(today), "tags": tags}
         if (today, outcome.status(today)) != (done.outcome, done.status):  # the gates changed
-            record.write(replace(done, outcome=today, status=outcome.status(today)), spec["dir"])
+            record.write(replace(done, outcome=today, status=outcome.status(today), spec=spec,
+                                 spec_hash=spec_hash(spec)), spec["dir"])
     present, repaired = repairs.reconcile_runs(session.uri, session.experiment, expected)
     for run_id in repaired:
         print(f"run {run_id}: its files are complete; set its final status and tags ({expected[run_id]})",

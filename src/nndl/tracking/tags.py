@@ -7,4 +7,3 @@ DESCRIPTION_TAG, SOURCE_TAG, PARENT_TAG = "mlflow.note.content", "mlflow.source.
 STUDY_TAG, ROLE_TAG, OUTCOME_TAG = "nndl.study", "nndl.role", "outcome"
 STUDY_ROLE, STUDY_RUN_ROLE = "study", "study run"  # values of ROLE_TAG: a study's parent, its runs
 RUN_DIR_TAG, CONFIG_HASH_TAG, CODE_HASH_TAG = "nndl.run_dir", "config_hash", "code_hash"
-OK_OUTCOME = "ok"  # the outcome tag of a run that trained to the end and passed its gates
