@@ -76,7 +76,8 @@ def test_training_code_is_exactly_what_training_imports():
 # Which rules' jobs rerun when a module's code changes (rule = script stem).
 RERUNS = {
     "nndl.report.plots": {"figure_samples", "figures", "study_summary"},
-    "nndl.report.catalog": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report"},
+    "nndl.report.catalog": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
+                            "studies_report"},
     "nndl.report.answers": {"study_summary"},
     "nndl.report.tables": {"summary_report", "studies_report"},
     "nndl.learn.loop": {"train_chunk"},

@@ -1,9 +1,7 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
 FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM or
-Ctrl-C, so no run stays RUNNING because its job was interrupted. Metrics go through MLflow's own
-asynchronous logging: a call returns at once, MLflow batches them in a thread, and the run flushes
-them before it ends.
+Ctrl-C, so no run stays RUNNING because its job was interrupted. Metrics are sent in batches.
 """
 
 from __future__ import annotations
@@ -12,13 +10,16 @@ import contextlib
 import math
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
 from nndl.provenance import process_identity
 from nndl.tracking.tags import HOST_TAG, PID_TAG
@@ -42,19 +43,39 @@ def flatten_params(settings: dict, prefix: str = "") -> dict[str, Any]:
 
 
 class Run:
-    """Handle of an open run: everything a job logs goes through here."""
+    """Handle of an open run: everything a job logs goes through here.
+
+    Metrics are sent in batches, at most every FLUSH_SECONDS and when the run ends: one call to the
+    store per epoch costs about 10 ms on sqlite, as much as a short run's whole training. Kept
+    instead of MLflow's asynchronous logging (`synchronous=False`), which was measured sending a
+    batch per call: 1500 epochs of 5 metrics took 20 s to flush on sqlite, against one batch here.
+    """
+
+    FLUSH_SECONDS = 5.0
+    BATCH_LIMIT = 1000  # metrics per log_batch call, MLflow's own limit
 
     def __init__(self, run_id: str):
         self.run_id = run_id
         self.ended = False
+        self.pending: list[Metric] = []
+        self.flushed_at = time.monotonic()
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         """Queue finite metrics. NaN and infinity are left out: MLflow would store infinity as
         1.8e308, which flattens every chart it is in; the run's files and `outcome` tag say what
         happened."""
-        finite = {key: float(value) for key, value in metrics.items() if math.isfinite(value)}
-        if finite:
-            mlflow.log_metrics(finite, step=step or 0, synchronous=False)
+        stamp = int(time.time() * 1000)
+        self.pending.extend(Metric(key, float(value), stamp, step or 0) for key, value in metrics.items()
+                            if math.isfinite(value))
+        if time.monotonic() - self.flushed_at >= self.FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the metrics logged since the last flush."""
+        client = MlflowClient()
+        for start in range(0, len(self.pending), self.BATCH_LIMIT):
+            client.log_batch(self.run_id, metrics=self.pending[start:start + self.BATCH_LIMIT])
+        self.pending, self.flushed_at = [], time.monotonic()
 
     def set_tags(self, tags: dict[str, str]) -> None:
         mlflow.set_tags(tags)
@@ -104,7 +125,7 @@ class Run:
         previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
                     for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            mlflow.flush_async_logging()
+            self.flush()
             commit()
             mlflow.end_run(status=status)
             self.ended = True
@@ -152,5 +173,5 @@ def _end_unfinished(run: Run, status: str) -> None:
     if run.ended:
         return
     with contextlib.suppress(MlflowException):  # the error that ended the run matters more
-        mlflow.flush_async_logging()
+        run.flush()
     mlflow.end_run(status=status)
