@@ -23,7 +23,8 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 
 
 def copy_workflow(destination: Path) -> Path:
-    """Copy the workflow (not results) into `destination`; the package is imported from the venv."""
+    """Copy the workflow (not results) into `destination`; its jobs import the copy's package
+    (Workflow.environment sets PYTHONPATH)."""
     destination.mkdir(parents=True, exist_ok=True)
     for part in WORKFLOW_PARTS:
         source = ROOT / part

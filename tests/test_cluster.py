@@ -60,8 +60,11 @@ def test_pipeline_runs_through_slurm(workflow, tmp_path):
     script("slurm-cluster.sh", "up", env={"NNDL_SLURM_STATE": str(state)})
     try:
         workflow.write_config(small_config())
+        # The jobs Slurm runs (the env check and the training chunks); the light ones are local,
+        # tested without Slurm in test_pipeline.py.
+        targets = ["results/env.json", *(f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax"))]
         result = workflow.run(
-            "--profile", "profiles/slurm", "--slurm-status-command", "squeue",
+            *targets, "--profile", "profiles/slurm", "--slurm-status-command", "squeue",
             "--default-resources", "slurm_partition=nndl", "mem_mb=1000", "runtime=10",
             # The profile asks for a GPU; this cluster has none.
             "--set-resources", "train_chunk:gpu=0", "env_check:gpu=0",

@@ -27,7 +27,9 @@ def git(folder, *args):
                    cwd=folder, check=True, capture_output=True)
 
 
-@pytest.fixture(scope="module")
+# Session scope: built once on the worker that runs this module, even if other modules' tests run
+# between its tests there (a module fixture would be torn down and built again).
+@pytest.fixture(scope="session")
 def finished(tmp_path_factory) -> Workflow:
     """The whole pipeline on the small config with two seeds, in a git checkout of its own."""
     workflow = Workflow(tmp_path_factory.mktemp("pipeline") / "project")

@@ -163,7 +163,7 @@ def run_ids(workflow):
 def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
     # Ctrl-C must land mid-training whatever the machine's load: give it a long one. SIGTERM lets
     # the job finish, so a shorter one keeps the test short.
-    workflow.write_config(long_training_config(epochs=800 if how == "ctrl-c" else 200))
+    workflow.write_config(long_training_config(epochs=400 if how == "ctrl-c" else 200))
     target = CHUNK["softmax"]
     process, run = start_and_wait_for_training(workflow, target)
     if how == "ctrl-c":
