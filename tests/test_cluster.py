@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, small_config
+from nndl.runs.names import LOGGED_FIGURES
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
 
-# One worker for all: there is one local Slurm cluster and one MLflow server port.
-pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="starts system daemons: run as root (CI does)")
 RUN_NAMES = {f"{task}-{impl}-seed0" for task in ("linreg", "softmax") for impl in ("scratch", "concise")}
 
@@ -159,7 +159,8 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, mon
                 patched.setenv(key, value)
             assert runs_by_name(uri, "nndl-small") == {}  # no run was created
 
-        workflow.run(env=workflow.environment(MLFLOW_TRACKING_URI=uri, **pipeline))  # --cores 2: parallel jobs
+        # --cores 2: parallel jobs; up to the job that logs the figures (the report reads no server).
+        workflow.run(LOGGED_FIGURES, env=workflow.environment(MLFLOW_TRACKING_URI=uri, **pipeline))
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_TRACKING_PASSWORD"])
         runs = assert_complete_runs(uri, "nndl-small")
@@ -194,7 +195,7 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, mon
             assert denied.value.get_http_status_code() == 403
 
         # Switching back to the local store re-executes nothing.
-        dry = workflow.run("--dry-run")
+        dry = workflow.run(LOGGED_FIGURES, "--dry-run")
         assert "Nothing to be done" in dry.stdout + dry.stderr
 
         # A rotated admin password replaces the old one at once.

@@ -12,8 +12,7 @@ from nndl.runs import record, specs
 from nndl.tracking.run import flatten_params
 from mlflow_store import artifact_paths, logged_models, metric_steps, runs_by_name
 
-# One worker for the module: its tests share one finished pipeline (the `finished` fixture).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
 EPOCH_METRICS = {"linreg": ["train/loss", "test/loss", "epoch_seconds"],
                  "softmax": ["train/loss", "train/accuracy", "test/loss", "test/accuracy", "epoch_seconds"]}

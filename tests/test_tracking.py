@@ -14,7 +14,7 @@ from nndl.tracking.store import ensure_experiment
 
 
 # A fresh sqlite store costs about 10 s (its migrations) on 2 cores: these are e2e tests, sharing one store.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("tracking")]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
