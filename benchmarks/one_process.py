@@ -71,9 +71,10 @@ def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
     by_seed = {seed: specs.seed_runs(runs, seed) for seed in seeds}
     manifests = {}
     for seed in seeds:
-        manifests[seed] = steps(f"figures_seed{seed}", figures.draw_seed, by_seed[seed], seed, labels, formats)
-        write_json(manifests[seed], Path(names.figure_dir(seed)) / names.FIGURES_MANIFEST)
-    by_folder = figures.files_by_run(manifests, by_seed, [str(path) for path in samples])
+        manifests[seed] = steps(f"figures_seed{seed}", figures.draw_seed, list(by_seed[seed].values()), seed,
+                                labels, formats)
+        write_json(manifests[seed], catalog.figure_manifest(seed))
+    by_folder = catalog.files_by_run(manifests, by_seed, [str(path) for path in samples])
     files = {record.read(folder).run_id: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
     steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)
     run_ids = {spec["name"]: record.read(spec["dir"]).run_id for spec in runs}
