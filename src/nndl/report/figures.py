@@ -10,7 +10,6 @@ from pathlib import Path
 from nndl.data.fashion_mnist import CLASS_NAMES, load_split
 from nndl.files import read_json
 from nndl.report import catalog, plots
-from nndl.report.catalog import files_by_run  # noqa: F401  (kept here for callers)
 from nndl.report.fonts import label_language
 from nndl.runs import names
 
