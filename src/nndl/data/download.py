@@ -37,6 +37,27 @@ def _fetch(url: str, destination: Path, timeout_s: float, progress: TextIO) -> N
             raise _Truncated(f"connection closed after {received} of {total} bytes")
 
 
+def _attempt(url: str, destination: Path, verify: Callable[[Path], None], timeout_s: float, progress: TextIO,
+             failures: list[str], attempt: int) -> str:
+    """One download of `url`: 'done', 'next mirror' (it will not get better) or 'retry'; a failure
+    is appended to `failures`."""
+    try:
+        with atomic_path(destination) as temporary:
+            _fetch(url, temporary, timeout_s, progress)
+            verify(temporary)
+        return "done"
+    except DataError as error:  # corrupt content: this mirror will not get better
+        failures.append(f"{url}: {error}")
+        print(f"  {url}: {error}\n  trying the next mirror", file=progress, flush=True)
+        return "next mirror"
+    except urllib.error.HTTPError as error:
+        failures.append(f"{url}: HTTP {error.code} {error.reason}")
+        return "next mirror" if error.code < 500 else "retry"
+    except (urllib.error.URLError, OSError) as error:  # refused, timeout, reset, truncated
+        failures.append(f"{url}: {getattr(error, 'reason', error)} (attempt {attempt})")
+        return "retry"
+
+
 def download(
     urls: Sequence[str],
     destination: str | Path,
@@ -57,22 +78,11 @@ def download(
     for url in urls:
         for attempt in range(1, retries + 1):
             print(f"  downloading {url} (attempt {attempt}/{retries})", file=progress, flush=True)
-            try:
-                with atomic_path(destination) as temporary:
-                    _fetch(url, temporary, timeout_s, progress)
-                    verify(temporary)
+            outcome = _attempt(url, destination, verify, timeout_s, progress, failures, attempt)
+            if outcome == "done":
                 return url
-            except DataError as error:  # corrupt content: this mirror will not get better
-                failures.append(f"{url}: {error}")
-                print(f"  {url}: {error}\n  trying the next mirror", file=progress, flush=True)
+            if outcome == "next mirror":
                 break
-            except urllib.error.HTTPError as error:
-                failures.append(f"{url}: HTTP {error.code} {error.reason}")
-                if error.code < 500:
-                    break
-            except (urllib.error.URLError, OSError) as error:  # refused, timeout, reset, truncated
-                reason = getattr(error, "reason", error)
-                failures.append(f"{url}: {reason} (attempt {attempt})")
             if attempt < retries:
                 time.sleep(backoff_s * attempt)
     raise DataError(

@@ -55,8 +55,14 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
             steps.append(torch.cat([W.reshape(-1), b.reshape(-1)]))
     if steps:
         trajectory.extend(torch.stack(steps).tolist())
+    return _epoch_metrics(n, loss_sum, correct if classify else None, first_bad_step, first_bad_loss)
+
+
+def _epoch_metrics(n: int, loss_sum: torch.Tensor, correct: torch.Tensor | None, first_bad_step: torch.Tensor,
+                   first_bad_loss: torch.Tensor) -> dict[str, float]:
+    """The pass's numbers, copied off the device once: mean loss, accuracy, the first bad step."""
     metrics = {"loss": loss_sum.item() / n}
-    if classify:
+    if correct is not None:
         metrics["accuracy"] = correct.item() / n
     if first_bad_step.item():
         metrics["first_nonfinite_step"] = first_bad_step.item()
