@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, small_config
-from nndl.runs.names import LOGGED_FIGURES
+from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -54,36 +54,24 @@ def test_slurm_profile_dry_run_needs_no_cluster(workflow):
     assert "rule train_chunk:" in result.stdout and "Job stats" in result.stdout
 
 
-@needs_root
-def test_pipeline_runs_through_slurm(workflow, tmp_path):
-    state = tmp_path / "slurm"
-    script("slurm-cluster.sh", "up", env={"NNDL_SLURM_STATE": str(state)})
-    try:
-        workflow.write_config(small_config())
-        # The jobs Slurm runs (the env check and the training chunks); the light ones are local,
-        # tested without Slurm in test_pipeline.py.
-        targets = ["results/env.json", *(f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax"))]
-        result = workflow.run(
-            *targets, "--profile", "profiles/slurm", "--slurm-status-command", "squeue",
-            "--default-resources", "slurm_partition=nndl", "mem_mb=1000", "runtime=10",
-            # The profile asks for a GPU; this cluster has none.
-            "--set-resources", "train_chunk:gpu=0", "env_check:gpu=0",
-            timeout=1200,
-        )
-        assert result.returncode == 0
-        # Snakemake's log names each job it handed to Slurm; Slurm's job-completion log has them all.
-        snakemake_log = next(workflow.path(".snakemake/log").glob("*.snakemake.log")).read_text()
-        submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/", snakemake_log)
-        rules = [rule for _, rule in submitted]
-        assert sorted(set(rules)) == ["env_check", "train_chunk"]  # the light rules stay local
-        # The chunks are cut by chunk_seconds, as on one machine: one per task, whatever --jobs allows.
-        assert rules.count("train_chunk") == 2
-        completed = (state / "log" / "jobcomp.log").read_text()
-        for job_id, rule in submitted:
-            assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule
-        assert_complete_runs(workflow.tracking_uri, "nndl-small")
-    finally:
-        script("slurm-cluster.sh", "down", env={"NNDL_SLURM_STATE": str(state)})
+SLURM_OPTIONS = ["--profile", "profiles/slurm", "--slurm-status-command", "squeue",
+                 "--default-resources", "slurm_partition=nndl", "mem_mb=1000", "runtime=10",
+                 # The profile asks for a GPU; this cluster has none.
+                 "--set-resources", "train_chunk:gpu=0", "env_check:gpu=0"]
+
+
+def assert_slurm_ran_the_heavy_jobs(workflow, state: Path) -> None:
+    """Snakemake's log names each job it handed to Slurm; Slurm's job-completion log has them all."""
+    snakemake_log = max(workflow.path(".snakemake/log").glob("*.snakemake.log"), key=lambda log: log.stat().st_mtime)
+    snakemake_log = snakemake_log.read_text()
+    submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/", snakemake_log)
+    rules = [rule for _, rule in submitted]
+    assert sorted(set(rules)) == ["env_check", "train_chunk"]  # the light rules stay local
+    # The chunks are cut by chunk_seconds, as on one machine: one per task, whatever --jobs allows.
+    assert rules.count("train_chunk") == 2
+    completed = (state / "log" / "jobcomp.log").read_text()
+    for job_id, rule in submitted:
+        assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule
 
 
 @pytest.fixture
@@ -116,17 +104,20 @@ def http_status(url: str, user: str | None = None, password: str | None = None, 
 
 
 @needs_root
-def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, monkeypatch):
+def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, server_state, tmp_path, monkeypatch):
+    """One pipeline as a team runs it: the heavy jobs on a Slurm cluster, every run in a server."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     port = free_port()
     env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(port),
            "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow")}
+    slurm = {"NNDL_SLURM_STATE": str(tmp_path / "slurm")}
     up = script("mlflow-server.sh", "up", env=env)
     uri = f"http://127.0.0.1:{port}"
     assert f"MLFLOW_TRACKING_URI={uri}" in up.stdout
     try:
+        script("slurm-cluster.sh", "up", env=slurm)
         auth = server_state / "auth"
         admin = credentials(auth / "admin.env")
         assert oct(auth.stat().st_mode & 0o777) == "0o700"
@@ -159,8 +150,11 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, mon
                 patched.setenv(key, value)
             assert runs_by_name(uri, "nndl-small") == {}  # no run was created
 
-        # --cores 2: parallel jobs; up to the job that logs the figures (the report reads no server).
-        workflow.run(LOGGED_FIGURES, env=workflow.environment(MLFLOW_TRACKING_URI=uri, **pipeline))
+        # Up to the job that logs the figures (the report reads no server); Slurm runs the env check
+        # and the training chunks, the light jobs run here.
+        workflow.run(LOGGED_FIGURES, ENV_JSON, *SLURM_OPTIONS, timeout=1200,
+                     env=workflow.environment(MLFLOW_TRACKING_URI=uri, **pipeline))
+        assert_slurm_ran_the_heavy_jobs(workflow, tmp_path / "slurm")
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_TRACKING_PASSWORD"])
         runs = assert_complete_runs(uri, "nndl-small")
@@ -205,4 +199,7 @@ def test_pipeline_tracks_into_a_shared_mlflow_server(workflow, server_state, mon
         assert http_status(search, "admin", admin["MLFLOW_TRACKING_PASSWORD"], body) == 401
         assert http_status(search, "admin", new, body) == 200
     finally:
-        script("mlflow-server.sh", "down", env=env)
+        try:
+            script("slurm-cluster.sh", "down", env=slurm)
+        finally:
+            script("mlflow-server.sh", "down", env=env)
