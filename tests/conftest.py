@@ -83,6 +83,16 @@ class Workflow:
     def path(self, relative: str) -> Path:
         return self.folder / relative
 
+    def run_folder(self, name: str) -> Path:
+        """The folder of run `name` ('softmax-scratch-seed0') under the config last written, as
+        the pipeline resolves it."""
+        from nndl.config.validate import validate
+        from nndl.runs.plan import resolve_runs
+
+        config = yaml.safe_load((self.folder / "config" / "config.yaml").read_text())
+        (spec,) = [spec for spec in resolve_runs(validate(config, SCHEMA)) if spec["name"] == name]
+        return self.folder / spec["dir"]
+
 
 @pytest.fixture
 def workflow(tmp_path) -> Workflow:
@@ -126,16 +136,19 @@ def make_data(raw_config: dict) -> None:
     write_json(manifest, f"{fashion['dir']}/{names.DATA_MANIFEST}")
 
 
-def run_chunk(runs: list[dict], name: str = "chunk.json") -> dict:
+def run_chunk(runs: list[dict], name: str = "chunk.json", experiment: str = "chunks") -> dict:
     """One chunk job in this process, tracked in the `project` fixture's store."""
     import io
 
     from nndl.runs.train import run_chunk as run
 
-    return run(runs, name, experiment="chunks", project_root=ROOT, source="tests", console=io.StringIO())
+    return run(runs, name, experiment=experiment, project_root=ROOT, source="tests", console=io.StringIO())
 
 
-def run_id(spec: dict) -> str:
+def run_id(spec: dict, experiment: str = "chunks") -> str:
+    """The MLflow run that records a run's files (found by its key, as the pipeline finds it)."""
     from nndl.runs import record
+    from nndl.tracking.ledger import run_ids
 
-    return record.read(spec["dir"]).run_id
+    key = record.read(spec["dir"]).key
+    return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, [key])[key]

@@ -13,6 +13,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, SCHEMA, make_data, needs_system_fashion_mnist, run_chunk, run_id, small_config
+from mlflow_store import artifact_paths, logged_models, metric_steps
 from nndl.config.validate import validate
 from nndl.errors import GateError
 from nndl.learn.tasks import TASKS
@@ -45,10 +46,13 @@ def test_default_config_gives_the_recorded_numbers(project):
     raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     make_data(raw)  # the verified Debian copy
     recorded = json.loads(RECORDED.read_text())
+    folders = {}
     for task in TASKS:
-        run_chunk(resolved_runs(raw, task), f"{task}.json")
+        runs = resolved_runs(raw, task)
+        run_chunk(runs, f"{task}.json")
+        folders.update({names.run_key(spec["task"], spec["impl"]): project / spec["dir"] for spec in runs})
     for name, expected in recorded.items():
-        folder = project / "results" / "runs" / name / "seed-0"
+        folder = folders[name]
         history = json.loads((folder / names.HISTORY).read_text())
         metrics = json.loads((folder / names.METRICS).read_text())
         actual = {**history["epochs"][-1], **metrics["summary"], **history["untrained"]}
@@ -74,6 +78,9 @@ def test_complete_runs_are_skipped_and_changed_specs_retrained(project):
         assert len(finished_runs(row["name"])) == (2 if row["trained"] else 1)
         assert (run_id(spec) == first_ids[runs.index(spec)]) != row["trained"]
         assert record.read(spec["dir"]).spec["epochs"] == spec["epochs"]
+    # Each spec has its own folder: switching back retrains nothing and records nothing new.
+    assert trained(run_chunk(resolved_runs(raw, "linreg"))) == [False] * 4
+    assert [run_id(spec) for spec in resolved_runs(raw, "linreg")] == first_ids
 
 
 def test_changed_gates_are_checked_not_retrained(project):
@@ -86,10 +93,81 @@ def test_changed_gates_are_checked_not_retrained(project):
     stricter["gates"]["linreg"]["max_param_error"] = 1e-9
     with pytest.raises(GateError, match="linreg-scratch-seed0 missed its gates: max \\|w error\\|.*relax gates.linreg"):
         run_chunk(resolved_runs(stricter, "linreg"))
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    failed = client.get_run(first_ids[0])
+    assert failed.info.status == "FAILED" and failed.data.tags["outcome"].startswith("missed its gates")
+    assert record.read(runs[0]["dir"]).status == "FAILED"
     looser = small_config()
     looser["gates"]["linreg"]["max_param_error"] = 0.5
     assert trained(run_chunk(resolved_runs(looser, "linreg"))) == [False, False]
     assert [run_id(spec) for spec in runs] == first_ids
+    assert [client.get_run(run).info.status for run in first_ids] == ["FINISHED", "FINISHED"]
+    assert client.get_run(first_ids[0]).data.tags["outcome"] == "ok"
+
+
+def live_runs_named(name: str, experiment: str = "chunks") -> list:
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    found = client.get_experiment_by_name(experiment)
+    return client.search_runs([found.experiment_id], filter_string=f"attributes.run_name = '{name}'")
+
+
+def test_a_lost_mlflow_run_is_recorded_again_from_the_files_without_training(project):
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "linreg")
+    run_chunk(runs)
+    before = {spec["name"]: (project / spec["dir"] / names.RECORD).read_bytes() for spec in runs}
+    original = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(run_id(runs[1]))
+    for _ in range(2):  # the second time, the records are there: nothing is added
+        assert trained(run_chunk(runs, experiment="elsewhere")) == [False, False]
+        for spec in runs:
+            (again,) = live_runs_named(spec["name"], "elsewhere")
+            assert again.info.status == "FINISHED" and again.data.tags["outcome"] == "ok"
+            assert metric_steps(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id, "train/loss") == \
+                list(range(1, spec["epochs"] + 1))
+            assert {"model.pt", "history.json", "metrics.json", "predictions.json"} <= \
+                artifact_paths(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id)
+            assert (project / spec["dir"] / names.RECORD).read_bytes() == before[spec["name"]]
+    assert again.data.params == original.data.params
+    assert again.data.metrics == original.data.metrics
+    assert logged_models(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id)  # the concise run's Model
+
+
+def test_lost_files_retrain_and_replace_the_old_record(project):
+    import shutil
+
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "linreg")
+    run_chunk(runs)
+    old = run_id(runs[0])
+    shutil.rmtree(project / runs[0]["dir"])
+    assert trained(run_chunk(runs)) == [True, False]
+    (new,) = live_runs_named(runs[0]["name"])
+    assert new.info.run_id != old and new.info.status == "FINISHED"
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    assert client.get_run(old).info.lifecycle_stage == "deleted"
+
+
+def test_an_unfinished_record_is_replaced_by_one_from_the_files(project):
+    """A run whose record never became whole (the server went away mid-run) is deleted, and the
+    complete files are recorded again: one live run, every step once."""
+    from nndl.tracking.tags import RECORDED_TAG
+
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "linreg")
+    run_chunk(runs)
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    partial = run_id(runs[0])
+    client.delete_tag(partial, RECORDED_TAG)
+    client.set_terminated(partial, status="FAILED")
+    assert trained(run_chunk(runs)) == [False, False]
+    (again,) = live_runs_named(runs[0]["name"])
+    assert again.info.run_id != partial and again.info.status == "FINISHED"
+    assert client.get_run(partial).info.lifecycle_stage == "deleted"
+    assert metric_steps(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id, "train/loss") == \
+        list(range(1, runs[0]["epochs"] + 1))
 
 
 def test_a_record_whose_run_was_not_ended_finished_is_repaired(project):
@@ -126,4 +204,4 @@ def test_saved_weights_are_cpu_tensors_with_the_trained_values(project):
         done = record.read(spec["dir"])
         assert done.name == spec["name"] and done.status == "FINISHED" and done.outcome is None
         assert MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(
-            done.run_id).info.status == "FINISHED"
+            run_id(spec)).info.status == "FINISHED"

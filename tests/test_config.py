@@ -9,9 +9,10 @@ import yaml
 
 from conftest import ROOT, SCHEMA
 from nndl.config import validate as config_module
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, TrackingError
 from nndl.runs import chunks, specs
 from nndl.runs.plan import resolve_runs
+from nndl.tracking import probe
 from nndl.tracking import uri as tracking_uri_module
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -88,7 +89,7 @@ def test_run_specs_carry_everything_a_run_depends_on():
         "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
         "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1"]
     softmax = runs[4]
-    assert softmax["dir"] == "results/runs/softmax-scratch/seed-3"
+    assert softmax["dir"] == f"results/runs/softmax-scratch/seed-3/{specs.training_key(softmax)}"
     assert {key: softmax[key] for key in ("batch_size", "learning_rate", "epochs", "init_std")} == DEFAULT["softmax"]
     assert softmax["formula"] == "stable" and softmax["shuffle"] is True and softmax["init"] == "normal"
     assert softmax["data"] == {"path": "resources/fashion-mnist", "manifest": "resources/fashion-mnist/manifest.json",
@@ -182,7 +183,7 @@ def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):
 
 def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
     """The check Snakemake runs before any job: 401 from the server is a ConfigError naming the
-    server and the variables; a local store, or a server that does not answer, is left to the jobs."""
+    server and the variables; a server that does not answer is a TrackingError."""
     import http.server
     import threading
 
@@ -202,14 +203,31 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
         monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
         monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
         with pytest.raises(ConfigError, match=f"the MLflow server at {uri} refused a request without credentials"):
-            tracking_uri_module.check_access(uri)
+            probe.store_identity(uri, "nndl")
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
         with pytest.raises(ConfigError, match="refused the credentials of user 'alice' \\(HTTP 401\\)") as caught:
-            tracking_uri_module.check_access(uri)
+            probe.store_identity(uri, "nndl")
         assert "MLFLOW_TRACKING_PASSWORD" in str(caught.value) and "wrong" not in str(caught.value)
     finally:
         server.shutdown()
         server.server_close()
-    tracking_uri_module.check_access(uri)  # nothing listens there any more: the jobs will say
-    tracking_uri_module.check_access("sqlite:////tmp/x.db")
+    # Nothing listens there any more: stopped at once, with what to check and how to go on.
+    with pytest.raises(TrackingError, match=f"the MLflow server at {uri} does not answer .*Nothing ran. To train now"):
+        probe.store_identity(uri, "nndl")
+    assert probe.store_identity("sqlite:////tmp/no-such-store.db", "nndl") is None
+
+
+def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
+    from nndl.tracking.store import ensure_experiment
+
+    database = tmp_path / "mlflow.db"
+    uri = f"sqlite:///{database}"
+    assert probe.store_identity(uri, "nndl") is None  # no store yet
+    ensure_experiment(uri, "nndl")
+    identity = probe.store_identity(uri, "nndl", cache=tmp_path / "check.json")
+    assert identity and identity.split("@")[0].isdigit()
+    assert probe.store_identity(uri, "nndl", cache=tmp_path / "check.json") == identity  # checked once
+    database.write_bytes(database.read_bytes()[:4096])
+    with pytest.raises(TrackingError, match=f"{database} is not a readable MLflow store .*Move it aside"):
+        probe.store_identity(uri, "nndl", cache=tmp_path / "check.json")

@@ -4,13 +4,15 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from conftest import Workflow, small_config
 from nndl.runs import record, specs
+from nndl.runs.names import TRACKED_RUNS
 from nndl.tracking.run import flatten_params
-from mlflow_store import artifact_paths, logged_models, metric_steps, runs_by_name
+from mlflow_store import artifact_paths, logged_models, metric_steps, runs_by_name, statuses_by_name
 
 pytestmark = pytest.mark.e2e
 RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
@@ -19,6 +21,7 @@ EPOCH_METRICS = {"linreg": ["train/loss", "test/loss", "epoch_seconds"],
 
 
 SEEDS = [0, 1]
+RUN_NAMES_ALL_SEEDS = [name.replace("seed0", f"seed{seed}") for seed in SEEDS for name in RUN_NAMES]
 
 
 def git(folder, *args):
@@ -89,7 +92,7 @@ def test_logged_model_predicts_like_the_saved_weights(finished):
     (model,) = logged_models(finished.tracking_uri, run.info.run_id)
     mlflow.set_tracking_uri(finished.tracking_uri)
     net = mlflow.pytorch.load_model(model.model_uri)
-    state = torch.load(finished.path("results/runs/softmax-concise/seed-0/model.pt"), weights_only=True)
+    state = torch.load(finished.run_folder("softmax-concise-seed0") / "model.pt", weights_only=True)
     X = torch.rand(5, 28, 28)
     expected = X.reshape(5, -1) @ state["1.weight"].T + state["1.bias"]
     assert torch.allclose(net(X), expected, atol=1e-5)
@@ -98,10 +101,10 @@ def test_logged_model_predicts_like_the_saved_weights(finished):
 def test_run_outputs_and_metrics(finished):
     for name in RUN_NAMES:
         task, impl, _ = name.split("-")
-        folder = finished.path(f"results/runs/{task}-{impl}/seed-0")
-        run_id = record.read(folder).run_id
+        folder = finished.run_folder(name)
         metrics = json.loads((folder / "metrics.json").read_text())
-        assert runs_by_name(finished.tracking_uri, "nndl-small")[name].info.run_id == run_id
+        run = runs_by_name(finished.tracking_uri, "nndl-small")[name]
+        assert run.data.tags["nndl.run_key"] == record.read(folder).key and run.info.status == "FINISHED"
         if task == "linreg":
             assert metrics["vs_truth"]["max_abs_w_error"] < 0.01 and metrics["vs_truth"]["abs_b_error"] < 0.01
             assert metrics["vs_closed_form"]["max_abs_w_error"] < 0.01
@@ -127,7 +130,7 @@ def test_report_is_rendered_with_every_figure_and_no_errors(finished):
     assert "def show(" not in html  # code cells are hidden
     for heading in ("Environment", "Linear regression", "Softmax regression"):
         assert f">{heading}" in html, heading
-    accuracy = json.loads(finished.path("results/runs/softmax-scratch/seed-0/metrics.json").read_text())["test/accuracy"]
+    accuracy = json.loads(finished.run_folder("softmax-scratch-seed0").joinpath("metrics.json").read_text())["test/accuracy"]
     assert f"{accuracy:.4f}"[:5] in html  # the run's own test accuracy is reported
 
 
@@ -184,7 +187,7 @@ def test_runs_record_what_reproduces_them(finished):
     assert tags["version.torch"] and tags["version.mlflow"] and tags["python_version"]
     assert run.data.params["seed"] == "1" and run.data.params["threads"] == "1"
     # The run's params are its spec's settings, and its config_hash is the spec's hash (not the whole config's).
-    marker = record.read(finished.path("results/runs/softmax-concise/seed-1")).to_json()
+    marker = record.read(finished.run_folder("softmax-concise-seed1")).to_json()
     assert tags["config_hash"] == specs.spec_hash(marker["spec"]) == marker["spec_hash"]
     settings = specs.run_params(marker["spec"])
     assert run.data.params == {key: str(value) for key, value in flatten_params(settings).items()}
@@ -196,7 +199,7 @@ def without_times(history):
 
 
 def test_other_seeds_give_other_numbers(finished):
-    histories = [json.loads(finished.path(f"results/runs/softmax-scratch/seed-{seed}/history.json").read_text())
+    histories = [json.loads(finished.run_folder(f"softmax-scratch-seed{seed}").joinpath("history.json").read_text())
                  for seed in SEEDS]
     assert without_times(histories[0]) != without_times(histories[1])
 
@@ -233,30 +236,47 @@ def test_changing_one_task_reruns_only_that_task(finished):
                                           "all"}
 
 
-def test_changing_the_tracking_uri_reruns_nothing(finished):
-    env = {**finished.environment(), "MLFLOW_TRACKING_URI": "http://127.0.0.1:5999"}
-    assert planned_jobs(finished, env=env) == []
-    config = small_config(seeds=SEEDS)
-    config["mlflow"]["tracking_uri"] = "sqlite:////tmp/elsewhere.db"
-    finished.write_config(config)
-    try:
-        assert planned_jobs(finished) == []
-    finally:
-        finished.write_config(small_config(seeds=SEEDS))
+def test_an_unreachable_server_stops_the_pipeline_at_once(finished):
+    started = time.monotonic()
+    result = finished.run("--dry-run", check=False,
+                          env=finished.environment(MLFLOW_TRACKING_URI="http://127.0.0.1:9"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and time.monotonic() - started < 15
+    assert "the MLflow server at http://127.0.0.1:9 does not answer" in output and "To train now" in output
+    assert "rule train_chunk" not in output
+
+
+def test_a_deleted_store_is_recorded_again_from_the_files_without_training(finished):
+    records = {path: path.read_bytes() for path in finished.path("results").rglob("complete.json")}
+    finished.path("mlflow.db").rename(finished.path("mlflow.db.old"))
+    result = finished.run(TRACKED_RUNS)
+    assert "its job records them in this one from their files, without training" in result.stderr
+    manifests = [json.loads(path.read_text()) for path in finished.path("results/chunks").glob("*.json")]
+    assert not [run["name"] for manifest in manifests for run in manifest["runs"] if run["trained"]]
+    assert {path: path.read_bytes() for path in records} == records
+    statuses = statuses_by_name(finished.tracking_uri, "nndl-small")
+    assert statuses == {name: ["FINISHED"] for name in RUN_NAMES_ALL_SEEDS}
+    for name, run in runs_by_name(finished.tracking_uri, "nndl-small").items():
+        epochs = small_config()[name.split("-")[0]]["epochs"]
+        assert metric_steps(finished.tracking_uri, run.info.run_id, "train/loss") == list(range(1, epochs + 1))
+    assert planned_jobs(finished, TRACKED_RUNS) == []
 
 
 # Last: it leaves figures and report out of date on purpose.
 def test_retraining_a_deleted_run_gives_identical_history_and_metrics(finished):
-    folder = finished.path("results/runs/softmax-scratch/seed-0")
+    folder = finished.run_folder("softmax-scratch-seed0")
     before = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
-    before_id = record.read(folder).run_id
+    before_id = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.run_id
     shutil.rmtree(folder)
     result = finished.run("--forcerun", "train_chunk", "--until", "train_chunk")
     trained = [run for path in finished.path("results/chunks").glob("*.json")
                for run in json.loads(path.read_text())["runs"] if run["trained"]]
     assert [run["name"] for run in trained] == ["softmax-scratch-seed0"], result.stdout
     after = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
-    assert record.read(folder).run_id != before_id
+    # The old record is replaced, not left beside the new one.
+    after_id = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.run_id
+    assert after_id != before_id
+    assert statuses_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"] == ["FINISHED"]
     assert without_times(after["history.json"]) == without_times(before["history.json"])
     for metrics in (before["metrics.json"], after["metrics.json"]):
         metrics.pop("run_id", None)

@@ -25,7 +25,7 @@ from nndl.learn import scratch
 from nndl.learn.learners import Objective, build_learner
 from nndl.learn.loop import fit, train_epoch
 from nndl.report import answers, studies
-from nndl.runs import names
+from nndl.runs import names, specs
 from nndl.runs import outcome as outcomes
 from nndl.runs import record
 from nndl.runs.grid import study_definition
@@ -151,7 +151,8 @@ def test_a_study_is_its_grid_times_seeds_times_implementations():
     runs = [spec for spec in resolve_runs(cfg) if "study" in spec]
     assert len(runs) == 8 and all(spec["epochs"] == 5 for spec in runs)
     assert runs[0]["name"] == "lr/linreg-scratch/learning_rate=0.1,n_train=10/seed0"
-    assert runs[0]["dir"] == "results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0"
+    assert runs[0]["dir"] == ("results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0/"
+                              f"{specs.training_key(runs[0])}")
     assert {spec["data"]["n_train"] for spec in runs} == {10, 100}
     assert len({spec["data"]["path"] for spec in runs}) == 2  # a data set per n_train
     default = next(spec for spec in resolve_runs(cfg) if spec["name"] == "linreg-scratch-seed0")
@@ -308,7 +309,7 @@ def pipeline_studies():
 
 
 def markers(workflow, name):
-    return {path: json.loads(path.read_text())["run_id"]
+    return {path: path.read_text()
             for path in sorted(workflow.path(f"results/studies/{name}/runs").rglob(names.RECORD))}
 
 

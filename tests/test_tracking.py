@@ -9,7 +9,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nndl.tracking import readback, repairs
-from nndl.tracking.run import Terminated, tracked_run
+from nndl.tracking.delivery import Delivery
+from nndl.tracking.run import Terminated
+from nndl.tracking.run import tracked_run as open_run
 from nndl.tracking.store import ensure_experiment
 
 
@@ -22,6 +24,23 @@ def store(tmp_path_factory):
     uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
     ensure_experiment(uri, "finish")
     return uri
+
+
+class tracked_run:
+    """nndl.tracking.run.tracked_run with a Delivery of its own, waited for when the block ends."""
+
+    def __init__(self, uri, experiment, name, params, tags):
+        self.delivery = Delivery()
+        self.opened = open_run(uri, self.delivery, ensure_experiment(uri, experiment), name, params, tags)
+
+    def __enter__(self):
+        return self.opened.__enter__()
+
+    def __exit__(self, *raised):
+        try:
+            return self.opened.__exit__(*raised)
+        finally:
+            assert self.delivery.wait(60) and not self.delivery.refused, self.delivery.refused
 
 
 @pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, Terminated),
@@ -60,10 +79,11 @@ def test_a_signal_before_finish_leaves_the_run_killed(store):
 def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     other = f"sqlite:///{tmp_path / 'other.db'}"
     ensure_experiment(other, "finish")
-    with tracked_run(other, "finish", "elsewhere", {}, {}) as run:
+    with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k"}) as run:
         run.finish(lambda: None)
-    present, repaired = repairs.reconcile_runs(store, "finish", {run.run_id: {"status": "FINISHED", "tags": {}}})
-    assert present == set() and repaired == []
+    assert repairs.reconcile_runs(store, "finish", {"k": {"status": "FINISHED", "tags": {}}}) == ({}, [], [])
+    assert repairs.reconcile_runs(other, "finish", {"k": {"status": "FINISHED", "tags": {}}}) == (
+        {"k": run.run_id}, [], [])
     assert readback.run_summaries(store, "finish", [run.run_id]) == []
 
 

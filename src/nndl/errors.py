@@ -23,3 +23,11 @@ class GateError(NndlError):
 
 class DivergenceError(NndlError):
     """A loss became NaN or infinite during training."""
+
+
+class DamagedFileError(NndlError):
+    """A file the pipeline wrote can no longer be read (cut short, edited by hand)."""
+
+
+class TrackingError(NndlError):
+    """The MLflow store is damaged, or its server does not answer or keep up."""

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nndl.errors import DamagedFileError
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -68,8 +70,15 @@ def write_json(data: Any, path: str | Path) -> None:
 
 
 def read_json(path: str | Path) -> Any:
+    """The file's JSON; DamagedFileError naming the file and the fix when it is not JSON."""
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        try:
+            return json.load(handle)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise DamagedFileError(
+                f"{path} is damaged ({error}). Delete it and run snakemake again: the pipeline makes it "
+                "again (a run's file: that run is trained again, and its MLflow run replaced)."
+            ) from error
 
 
 def sha256_bytes(data: bytes) -> str:

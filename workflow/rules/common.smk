@@ -7,8 +7,9 @@ from nndl.config.validate import validate
 from nndl.data.fashion_mnist import FILE_NAMES
 from nndl.learn.tasks import IMPLS, TASKS
 from nndl.report import catalog
-from nndl.runs import chunks, code, grid, names, plan, specs
-from nndl.tracking.uri import check_access, closing_hint, export_tracking_uri
+from nndl.runs import checks, chunks, code, grid, names, plan, specs
+from nndl.tracking.probe import store_identity
+from nndl.tracking.uri import closing_hint, export_tracking_uri
 
 min_version("9.0")
 
@@ -23,11 +24,17 @@ SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
-# read it from the environment, so switching stores reruns no job.
+# read it from the environment.
 TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
-# A server that refuses this user's credentials (MLFLOW_TRACKING_USERNAME and _PASSWORD, kept in
-# the environment only) stops the run here, before any job logs anything.
-check_access(TRACKING_URI)
+# Which experiment the store holds now (nndl.tracking.probe): a server that refuses this user's
+# credentials (MLFLOW_TRACKING_USERNAME and _PASSWORD, kept in the environment only) or does not
+# answer, or a damaged sqlite file, stops the run here, before any job, with the fix. A store that
+# was deleted or replaced plans the chunk jobs again: they record the complete runs from their files.
+STORE = store_identity(
+    TRACKING_URI,
+    config["mlflow"]["experiment"],
+    cache=".snakemake/nndl/store-check.json",
+)
 
 FASHION = config["data"]["fashion_mnist"]
 FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
@@ -43,6 +50,8 @@ SYNTHETIC_SETS = specs.synthetic_datasets(RUNS)
 # The chunks are cut by estimated work against the config's budget: the same on any machine.
 CHUNKS = chunks.chunk_ids(RUNS, config["chunk_seconds"])
 CHUNK_MANIFESTS = [names.chunk_manifest(chunk) for chunk in CHUNKS]
+# A finished chunk whose run lost a file, or holds one cut short, is planned again (nndl.runs.checks).
+checks.check_run_files(CHUNKS, RUNS, STORE)
 DEFAULT_CHUNK_MANIFESTS = [
     names.chunk_manifest(chunk) for chunk in CHUNKS if chunk["group"] in TASKS
 ]

@@ -1,6 +1,8 @@
 rule train_chunk:
     input:
         data=chunk_data,
+        # Rewritten when the workflow finds one of the chunk's runs damaged: see nndl.runs.checks.
+        check=checks.CHECK_FILE,
     output:
         names.CHUNK_MANIFEST,
     log:
@@ -16,6 +18,7 @@ rule train_chunk:
     params:
         runs=chunk_runs,
         experiment=config["mlflow"]["experiment"],
+        record_timeout_s=config["mlflow"]["record_timeout_s"],
         source=script_path("train_chunk"),
         code=rule_code("train_chunk"),
     script:

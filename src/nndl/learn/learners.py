@@ -108,13 +108,25 @@ class ScratchLearner(Learner):
         return self.W.detach(), self.b.detach()
 
 
+def concise_net(task: str, n_inputs: int, n_outputs: int) -> nn.Sequential:
+    """The concise learner's network: a linear layer (after flattening the images for softmax)."""
+    layers = [nn.Linear(n_inputs, n_outputs)] if task == "linreg" else [nn.Flatten(), nn.Linear(n_inputs, n_outputs)]
+    return nn.Sequential(*layers)
+
+
+def load_concise_net(task: str, state: dict[str, torch.Tensor]) -> nn.Sequential:
+    """A concise learner's network from its saved state (model.pt): the shapes come from the state."""
+    weight = next(value for key, value in state.items() if key.endswith("weight"))
+    net = concise_net(task, weight.shape[1], weight.shape[0])
+    net.load_state_dict(state)
+    return net
+
+
 class ConciseLearner(Learner):
     def __init__(self, task: str, W: torch.Tensor, b: torch.Tensor, learning_rate: float, objective: Objective):
         self.task = task
         self.objective = objective
-        n_in, n_out = W.shape
-        layers = [nn.Linear(n_in, n_out)] if task == "linreg" else [nn.Flatten(), nn.Linear(n_in, n_out)]
-        self.net = nn.Sequential(*layers).to(W.device)
+        self.net = concise_net(task, *W.shape).to(W.device)
         linear = self.net[-1]
         with torch.no_grad():  # nn.Linear stores (out, in): same initial function as scratch
             linear.weight.copy_(W.T)

@@ -46,7 +46,7 @@ def read_runs(study: dict, specs: list[dict]) -> list[dict]:
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
             kind, value = outcome.DIVERGED, None
         rows.append({"name": spec["name"], "dir": spec["dir"], "impl": spec["impl"], "seed": spec["seed"],
-                     "point": spec["study"]["point"], "run_id": found.run_id,
+                     "point": spec["study"]["point"], "key": found.key,
                      "outcome": found.outcome.message if found.outcome else None, "kind": kind, "value": value,
                      "train_loss": [epoch["train/loss"] for epoch in history["epochs"]],
                      "test_metric": [epoch[EPOCH_TEST_METRIC[study["task"]]] for epoch in history["epochs"]]})
@@ -138,6 +138,6 @@ def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[
             # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
             "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value
                         for key, value in group.items() if key != "runs"} for group in summary["groups"]],
-            "runs": [{key: row[key] for key in ("name", "run_id", "impl", "seed", "point", "outcome", "kind", "value")}
+            "runs": [{key: row[key] for key in ("name", "key", "impl", "seed", "point", "outcome", "kind", "value")}
                      for row in rows],
             "figures": files, "seconds": time.perf_counter() - started}

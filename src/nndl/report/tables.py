@@ -92,7 +92,7 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
     for name, run_id in run_ids.items():
         summary = by_id.get(run_id)
         if summary is None:
-            rows.append([name, run_id, "not in this store", "-", "-", "-"])
+            rows.append([name, run_id or "-", "not in this store", "-", "-", "-"])
             continue
         metrics = summary["metrics"]
         key = (f"test accuracy {metrics['final/test_accuracy']:.4f}" if "final/test_accuracy" in metrics

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from nndl.runs import names
-from nndl.runs.specs import resolve_run
+from nndl.runs.specs import resolve_run, training_key
 from nndl.values import point_label
 
 # The config blocks whose keys are a task's settings (what a study may vary). A setting of the
@@ -38,7 +38,8 @@ def resolve_study(config: dict, study: dict) -> list[dict]:
             for impl in study["impls"]:
                 spec = resolve_run(config, study["task"], impl, seed, {**study["set"], **point})
                 spec["name"] = names.study_run_name(study["name"], study["task"], impl, label, seed)
-                spec["dir"] = names.study_run_dir(study["name"], study["task"], impl, label, seed)
+                spec["dir"] = names.study_run_dir(study["name"], study["task"], impl, label, seed,
+                                                  training_key(spec))
                 spec["study"] = {"name": study["name"], "point": point}
                 runs.append(spec)
     return runs

@@ -27,7 +27,8 @@ LOGGED_STUDIES = "results/tracking/studies.json"  # which study summary went int
 FIGURES_MANIFEST = "figures.json"  # in each seed's figure folder: files, owners, drawing time
 
 # The files of one run folder. RECORD is written last (nndl.runs.record): a run is complete when
-# it holds the run's MLflow id, the hash of its spec and of the training code, its outcome.
+# it holds the hashes of its spec, of the training code and of the data, its outcome, and the size
+# and checksum of each other file.
 MODEL, HISTORY, METRICS, PREDICTIONS, RECORD = (
     "model.pt", "history.json", "metrics.json", "predictions.json", "complete.json")
 RUN_FILES = (MODEL, HISTORY, METRICS, PREDICTIONS, RECORD)
@@ -43,8 +44,10 @@ def run_name(task: str, impl: str, seed: int) -> str:
     return f"{task}-{impl}-seed{seed}"
 
 
-def run_dir(task: str, impl: str, seed: int) -> str:
-    return f"{RUNS_ROOT}/{task}-{impl}/seed-{seed}"
+def run_dir(task: str, impl: str, seed: int, key: str) -> str:
+    """'results/runs/linreg-scratch/seed-0/3fa2c1d9e0': `key` (nndl.runs.specs.training_key) keeps
+    the runs of different configs apart, so switching configs overwrites nothing."""
+    return f"{RUNS_ROOT}/{task}-{impl}/seed-{seed}/{key}"
 
 
 def study_run_name(study: str, task: str, impl: str, point: str, seed: int) -> str:
@@ -52,8 +55,8 @@ def study_run_name(study: str, task: str, impl: str, point: str, seed: int) -> s
     return f"{study}/{task}-{impl}/{point}/seed{seed}"
 
 
-def study_run_dir(study: str, task: str, impl: str, point: str, seed: int) -> str:
-    return f"{STUDIES_ROOT}/{study}/runs/{task}-{impl}/{point.replace('/', '_')}/seed-{seed}"
+def study_run_dir(study: str, task: str, impl: str, point: str, seed: int, key: str) -> str:
+    return f"{STUDIES_ROOT}/{study}/runs/{task}-{impl}/{point.replace('/', '_')}/seed-{seed}/{key}"
 
 
 def study_figure(study: str, figure: str) -> str:

@@ -1,34 +1,45 @@
-"""A run's record: its MLflow id, spec, the hashes of its spec, training code and data, its status
-and outcome, in one file (`complete.json`), written last, with one reader.
+"""A run's record: the hashes of its spec, training code and data, its status and outcome, and the
+size and checksum of each of its files, in one file (`complete.json`), written last, with one reader.
 
 A run is complete when its record was written for today's spec (gates aside: they are checks, not
-training), by today's training code, on today's data, and every file of the run is there.
+training), by today's training code, on today's data, and every file of the run is there as it was
+written. The record names no MLflow run: the files can be recorded into any store and experiment,
+where the run's `key` finds them (nndl.tracking.ledger).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nndl.files import read_json, write_json
+from nndl.files import read_json, sha256_file, write_json
 from nndl.runs import names
 from nndl.runs.outcome import Outcome
-from nndl.runs.specs import spec_hash, without_gates
+from nndl.runs.specs import spec_hash, training_key, without_gates
+
+OUTPUT_FILES = tuple(name for name in names.RUN_FILES if name != names.RECORD)
 
 
 @dataclass(frozen=True)
 class Record:
     name: str
-    run_id: str  # the MLflow run
+    key: str  # the MLflow run's `nndl.run_key` tag: run_key(spec, code, data)
     spec_hash: str
     code_hash: str  # nndl.runs.code.training_code()
     data_digest: str  # of the data's content (nndl.data.tensors.dataset_identity)
-    status: str  # FINISHED, or FAILED for a study run with an outcome
+    status: str  # FINISHED, or FAILED for a run with an outcome
     outcome: Outcome | None
     spec: dict
+    files: dict[str, dict]  # {file name: {'bytes', 'sha256'}} of the run's other files
 
     def to_json(self) -> dict:
         return {**asdict(self), "outcome": self.outcome.to_json() if self.outcome else None}
+
+
+def run_key(spec: dict, code_hash: str, data_digest: str) -> str:
+    """What makes a run's numbers: its training spec, the training code and the data."""
+    return hashlib.sha256(f"{training_key(spec)}:{code_hash}:{data_digest}".encode()).hexdigest()[:16]
 
 
 def record_path(folder: str | Path) -> Path:
@@ -40,25 +51,51 @@ def write(record: Record, folder: str | Path) -> None:
 
 
 def read(folder: str | Path) -> Record:
-    """The record of a run folder (FileNotFoundError if the run never completed)."""
+    """The record of a run folder (FileNotFoundError if the run never completed, DamagedFileError
+    if the file is not JSON)."""
     data = read_json(record_path(folder))
     return Record(**{**data, "outcome": Outcome.from_json(data["outcome"])})
 
 
-def complete(spec: dict, code_hash: str, data_digest: str) -> Record | None:
-    """The run's record if the run is complete for this spec, code and data; None otherwise."""
-    folder = Path(spec["dir"])
+def _readable(folder: Path) -> Record | None:
     try:
-        found = read(folder)
-    except (FileNotFoundError, KeyError, TypeError, ValueError):  # none yet, or an older record's format
+        return read(folder)
+    except (FileNotFoundError, KeyError, TypeError, ValueError):  # none, damaged, or an older format
+        return None
+
+
+def intact(folder: str | Path) -> bool:
+    """Whether the folder holds a readable record and every file at the size it records: what the
+    workflow checks of each run when it is parsed (stat only, no checksums)."""
+    folder = Path(folder)
+    found = _readable(folder)
+    if found is None:
+        return False
+    try:
+        return all((folder / name).stat().st_size == found.files[name]["bytes"] for name in OUTPUT_FILES)
+    except (FileNotFoundError, KeyError):
+        return False
+
+
+def complete(spec: dict, code_hash: str, data_digest: str) -> Record | None:
+    """The run's record if the run is complete for this spec, code and data, every file as its
+    checksum says; None otherwise."""
+    folder = Path(spec["dir"])
+    found = _readable(folder)
+    if found is None or not intact(folder):
         return None
     if (found.code_hash, found.data_digest) != (code_hash, data_digest) \
             or without_gates(found.spec) != without_gates(spec):
         return None
-    if not all((folder / name).is_file() for name in names.RUN_FILES):
+    if any(sha256_file(folder / name) != found.files[name]["sha256"] for name in OUTPUT_FILES):
         return None
     return found
 
 
-def new(spec: dict, run_id: str, code_hash: str, data_digest: str, outcome: Outcome | None, status: str) -> Record:
-    return Record(spec["name"], run_id, spec_hash(spec), code_hash, data_digest, status, outcome, spec)
+def new(spec: dict, code_hash: str, data_digest: str, outcome: Outcome | None, status: str) -> Record:
+    """The record of a run whose files are written."""
+    folder = Path(spec["dir"])
+    files = {name: {"bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
+             for name in OUTPUT_FILES}
+    return Record(spec["name"], run_key(spec, code_hash, data_digest), spec_hash(spec), code_hash, data_digest,
+                  status, outcome, spec, files)

@@ -13,13 +13,15 @@ import torch
 
 from nndl.data.tensors import TaskData, dataset_identity, load_task_data
 from nndl.learn.device import device_name, resolve_device
-from nndl.learn.learners import Objective
-from nndl.learn.run import RunResult, train_and_evaluate
+from nndl.files import read_json
+from nndl.learn.learners import Objective, load_concise_net
+from nndl.learn.run import train_and_evaluate
 from nndl.provenance import git_state, package_versions
-from nndl.runs import outcome, record
+from nndl.runs import names, outcome, record
 from nndl.runs.outputs import write_outputs
 from nndl.runs.specs import describe_run, run_params, spec_hash
-from nndl.tracking import repairs, store, tags
+from nndl.tracking import ledger, repairs, store, tags
+from nndl.tracking.delivery import Delivery
 from nndl.tracking.run import Run, tracked_run
 from nndl.tracking.studies import study_parent
 from nndl.tracking.uri import tracking_uri
@@ -33,6 +35,7 @@ class ChunkSession:
     code: str  # the training code's fingerprint
     parents: dict[str, str]  # {study: its MLflow parent run id}
     static_tags: dict[str, str]  # what every run of the chunk shares: git, versions, source
+    delivery: Delivery  # every call to the store after the session opened goes through it
     log: TextIO
     console: TextIO
     data: dict[tuple, TaskData] = field(default_factory=dict)
@@ -54,7 +57,7 @@ class ChunkSession:
                   "torch_threads": str(specs[0]["threads"]), "git_commit": git["commit"] or "unknown",
                   "git_dirty": str(git["dirty"]), tags.CODE_HASH_TAG: code, tags.SOURCE_TAG: source,
                   **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
-        return cls(uri, experiment, experiment_id, code, parents, static, log, console)
+        return cls(uri, experiment, experiment_id, code, parents, static, Delivery(), log, console)
 
     def identity(self, spec: dict) -> dict[str, str]:
         """{'name', 'digest', 'source'} of the data a run trains on, read once per data set."""
@@ -76,9 +79,10 @@ class ChunkSession:
                   file=self.log, flush=True)
         return self.data[key]
 
-    def run_tags(self, spec: dict, device: torch.device) -> dict[str, str]:
-        found = {"task": spec["task"], "impl": spec["impl"], "seed": str(spec["seed"]), "device": str(device),
-                 "device_name": device_name(device), tags.CONFIG_HASH_TAG: spec_hash(spec),
+    def run_tags(self, spec: dict, device: str, device_label: str) -> dict[str, str]:
+        found = {"task": spec["task"], "impl": spec["impl"], "seed": str(spec["seed"]), "device": device,
+                 "device_name": device_label, tags.CONFIG_HASH_TAG: spec_hash(spec),
+                 tags.RUN_KEY_TAG: record.run_key(spec, self.code, self.data_digest(spec)),
                  "loss": Objective.from_spec(spec).describe(spec["task"], spec["impl"]),
                  tags.RUN_DIR_TAG: spec["dir"], tags.DESCRIPTION_TAG: describe_run(spec), **self.static_tags}
         if "study" in spec:
@@ -87,23 +91,50 @@ class ChunkSession:
         return found
 
     def train(self, spec: dict, label: str) -> dict:
-        """Train, evaluate, write and record one run; return its times."""
+        """Train, evaluate, write and record one run; return its times. The run's earlier MLflow
+        runs (an interrupted attempt, a record whose files were lost) are deleted once it is recorded."""
         started = time.perf_counter()
         record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
         device = resolve_device(spec["device"])
         data = self.load(spec, device)
         print(f"{label}: training on {device} ({device_name(device)}), spec {spec_hash(spec)}",
               file=self.log, flush=True)
-        with tracked_run(self.uri, self.experiment, spec["name"], run_params(spec), self.run_tags(spec, device)) as run:
-            run.log_dataset(**self.identity(spec))
+        with self._run(spec, str(device), device_name(device)) as run:
             result = train_and_evaluate(spec, data, device, on_epoch=lambda epoch: self._epoch(run, spec, epoch))
-            found = self._record(run, spec, result, device, data)
+            result.history.update({"device": str(device), "device_name": device_name(device)})
+            found = outcome.outcome(spec, result.history)
+            self._log_outcome(run, found, result.metrics["summary"])
+            if "study" not in spec:
+                outcome.raise_for(spec, found)  # a default run must succeed: stop here if not
+            write_outputs(spec["dir"], result.learner.state_dict(), result.history, result.metrics,
+                          result.predictions)
+            self._log_files(run, spec, result.history, result.metrics, found, data)
         seconds = time.perf_counter() - started
         summary = found.message if found else ", ".join(
             f"{key.removeprefix('final/')} {value:.4g}" for key, value in list(result.metrics["summary"].items())[:2])
-        print(f"{label}: finished in {seconds:.1f} s, MLflow run {run.run_id}", file=self.log, flush=True)
+        print(f"{label}: finished in {seconds:.1f} s; its files are complete, its MLflow record queued",
+              file=self.log, flush=True)
         print(f"{label}: done in {seconds:.1f} s ({summary})", file=self.console, flush=True)
         return {"train_seconds": result.train_seconds, "evaluate_seconds": result.evaluate_seconds, "seconds": seconds}
+
+    def record_again(self, spec: dict, done: record.Record) -> None:
+        """Record a complete run from its files into this store and experiment (its MLflow run was
+        lost, or the files were made for another store): params, tags, dataset, every epoch's
+        metrics once, files, model and status, with no training. The store takes it in the
+        background (nndl.tracking.delivery)."""
+        folder = Path(spec["dir"])
+        history, metrics = read_json(folder / names.HISTORY), read_json(folder / names.METRICS)
+        with self._run(spec, history["device"], history["device_name"]) as run:
+            run.set_tags({tags.OUTCOME_TAG: outcome.tag(done.outcome)})
+            for epoch in history["epochs"]:
+                run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
+            data = self.load(spec, torch.device("cpu")) if spec["impl"] == "concise" and not done.outcome else None
+            self._log_files(run, spec, history, metrics, done.outcome, data, done)
+
+    def _run(self, spec: dict, device: str, device_label: str):
+        """An MLflow run for `spec`, with its params, tags and dataset: nndl.tracking.run.tracked_run."""
+        return tracked_run(self.uri, self.delivery, self.experiment_id, spec["name"], run_params(spec),
+                           self.run_tags(spec, device, device_label), dataset=self.identity(spec))
 
     def _epoch(self, run: Run, spec: dict, epoch: dict) -> None:
         numbers = {key: value for key, value in epoch.items() if key != "epoch"}
@@ -111,28 +142,27 @@ class ChunkSession:
         print(f"  epoch {epoch['epoch']}/{spec['epochs']}  " + "  ".join(f"{k} {v:.6f}" for k, v in numbers.items()),
               file=self.log, flush=True)
 
-    def _record(self, run: Run, spec: dict, result: RunResult, device: torch.device,
-                data: TaskData) -> outcome.Outcome | None:
-        """Judge the run, write its files and its record, and end its MLflow run; return its outcome."""
-        run.log_metrics({**result.history["untrained"], **result.metrics["summary"],
-                         "train_seconds": result.train_seconds, "evaluate_seconds": result.evaluate_seconds})
-        for key, value in result.metrics["summary"].items():
-            print(f"  {key}: {value:.6g}", file=self.log)
-        found = outcome.outcome(spec, result.history)
+    def _log_outcome(self, run: Run, found: outcome.Outcome | None, summary: dict) -> None:
         run.set_tags({tags.OUTCOME_TAG: outcome.tag(found)})
+        for key, value in summary.items():
+            print(f"  {key}: {value:.6g}", file=self.log)
         if found:
             print(f"  outcome: {found.message}", file=self.log)
-        if "study" not in spec:
-            outcome.raise_for(spec, found)  # a default run must succeed: stop here if not
-        result.history.update({"device": str(device), "device_name": device_name(device)})
-        folder = spec["dir"]
-        run.log_artifacts(write_outputs(folder, result.learner.state_dict(), result.history, result.metrics,
-                                        result.predictions))
+
+    def _log_files(self, run: Run, spec: dict, history: dict, metrics: dict, found: outcome.Outcome | None,
+                   data: TaskData | None, done: record.Record | None = None) -> None:
+        """Log the run's final numbers and files, write its record (unless it has one: `done`) and
+        end its MLflow run in its final status; then delete the key's other MLflow runs."""
+        run.log_metrics({**history["untrained"], **metrics["summary"], "train_seconds": history["seconds"]["train"],
+                         "evaluate_seconds": history["seconds"]["evaluate"]})
+        folder = Path(spec["dir"])
+        run.log_artifacts([folder / name for name in record.OUTPUT_FILES])
         # A default concise run is also an MLflow Model (loadable with mlflow.pytorch); a study run
         # keeps model.pt only: writing a Model costs about 0.3 s a run, as much as a short run.
         if spec["impl"] == "concise" and not found and "study" not in spec:
-            run.log_torch_model(result.learner.net.cpu(), data.train.X[:4].cpu().numpy())
-        final = record.new(spec, run.run_id, self.code, self.data_digest(spec), found, outcome.status(found))
-        run.finish(lambda: record.write(final, folder), final.status)
-        return found
-
+            net = load_concise_net(spec["task"], torch.load(folder / names.MODEL, weights_only=True))
+            run.log_torch_model(net, data.train.X[:4].cpu().numpy())
+        final = done or record.new(spec, self.code, self.data_digest(spec), found, outcome.status(found))
+        run.finish(lambda: done or record.write(final, folder), final.status)
+        self.delivery.send(spec["name"], "delete its superseded runs",
+                           lambda: ledger.supersede(self.uri, self.experiment, final.key, keep=run.run_id))

@@ -35,9 +35,8 @@ def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | 
         fashion = config["data"]["fashion_mnist"]
         data = {"path": fashion["dir"], "manifest": f"{fashion['dir']}/{names.DATA_MANIFEST}",
                 "generate": fashion["generate"]}
-    return {
+    spec = {
         "name": names.run_name(task, impl, seed),
-        "dir": names.run_dir(task, impl, seed),
         "task": task,
         "impl": impl,
         "seed": seed,
@@ -48,6 +47,14 @@ def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | 
         "device": config["device"],
         "threads": config["train_threads"],  # the rule's `threads` come from the same key
     }
+    return {**spec, "dir": names.run_dir(task, impl, seed, training_key(spec))}
+
+
+def training_key(spec: dict) -> str:
+    """A short hash of what trains a run: its spec without its name, folder, study and gates (the
+    gates are checks on the result). It names the run's folder, so two configs that train the same
+    run share its files, and two that differ never overwrite each other's."""
+    return spec_hash({key: value for key, value in spec.items() if key not in ("name", "dir", "study", "gates")})
 
 
 def synthetic_key(data_settings: dict) -> str:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from nndl.errors import TrackingError
 from nndl.files import read_json, write_json
 from nndl.runs import outcome, record
 from nndl.runs.chunks import group_of
@@ -26,20 +27,45 @@ from nndl.runs.names import HISTORY
 from nndl.runs.specs import spec_hash
 from nndl.runs.session import ChunkSession
 from nndl.tracking import repairs
+from nndl.tracking.probe import store_identity
+from nndl.tracking.run import Terminated
 from nndl.tracking.tags import OUTCOME_TAG, PARENT_TAG
 
 
 def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
-              source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout) -> dict:
+              source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout,
+              record_timeout_s: float = 300) -> dict:
     """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
 
     `source` names the workflow script (MLflow's `mlflow.source.name`). A default run that diverges
     or misses its gates ends FAILED and stops the chunk with its error; the runs before it stay
     complete. A study run that does is a finding: it ends FAILED with an `outcome` tag saying why,
-    is complete, and the chunk goes on.
+    is complete, and the chunk goes on. The store records the runs in the background; at the end
+    the job waits up to `record_timeout_s` for it, then fails naming the runs it has not recorded.
     """
     started, group = time.perf_counter(), _group(specs)
     session = ChunkSession.open(specs, experiment, training_code(), project_root, source, log, console)
+    try:
+        rows = _train_or_skip(session, specs, log, console)
+    except (KeyboardInterrupt, Terminated):
+        raise
+    except BaseException:
+        session.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
+        raise
+    _wait_for_the_record(session, record_timeout_s)
+    manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
+                # Where the runs are recorded: the workflow plans the chunk again when it changes.
+                "store": store_identity(session.uri, session.experiment, verify=False),
+                "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
+                "seconds": _seconds(rows, time.perf_counter() - started)}
+    write_json(manifest, manifest_path)
+    trained = sum(row["trained"] for row in rows)
+    print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
+          f"{manifest['seconds']['in_job']:.1f} s", file=log)
+    return manifest
+
+
+def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, console: TextIO) -> list[dict]:
     done = _complete_runs(session, specs)
     rows = []
     for position, spec in enumerate(specs, 1):
@@ -50,20 +76,29 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
             rows.append({"name": spec["name"], "trained": False})
         else:
             rows.append({"name": spec["name"], "trained": True, **session.train(spec, label)})
-    manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
-                "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
-                "seconds": _seconds(rows, time.perf_counter() - started)}
-    write_json(manifest, manifest_path)
-    trained = sum(row["trained"] for row in rows)
-    print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
-          f"{manifest['seconds']['in_job']:.1f} s", file=log)
-    return manifest
+    return rows
+
+
+def _wait_for_the_record(session: ChunkSession, timeout_s: float) -> None:
+    """Wait until the store took every queued call; TrackingError naming what it did not take."""
+    waiting = time.perf_counter()
+    if not session.delivery.wait(timeout_s):
+        raise TrackingError(
+            f"the MLflow store at {session.uri} did not record these runs within {timeout_s:g} s "
+            f"(mlflow.record_timeout_s; last error: {session.delivery.last_error}): "
+            f"{', '.join(session.delivery.behind())}. Their files are complete on disk. Once the store "
+            "answers, run snakemake again: it records them from their files, without training.")
+    if session.delivery.refused:
+        raise TrackingError(f"the MLflow store at {session.uri} refused: " + "; ".join(session.delivery.refused))
+    if time.perf_counter() - waiting > 1:
+        print(f"waited {time.perf_counter() - waiting:.1f} s for the store to record the runs", file=session.log)
 
 
 def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record.Record]:
-    """{name: record} of the runs that are complete and whose MLflow run is in this store and
-    experiment; each MLflow run gets the status and tags today's gates give it. A default run that
-    misses today's gates is marked FAILED, then stops the job."""
+    """{name: record} of the runs whose files are complete. Each has one MLflow run in this store
+    and experiment afterwards, with the status and tags today's gates give it: its record if there
+    is one (the key's other runs deleted), else one recorded again from the files. A default run
+    that misses today's gates is marked FAILED, then stops the job."""
     found = {spec["name"]: (spec, record.complete(spec, session.code, session.data_digest(spec))) for spec in specs}
     found = {name: pair for name, pair in found.items() if pair[1] is not None}
     expected, failures = {}, []
@@ -74,18 +109,24 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
             tags[PARENT_TAG] = session.parents[spec["study"]["name"]]
         elif today:
             failures.append((spec, today))
-        expected[done.run_id] = {"status": outcome.status(today), "tags": tags}
+        expected[done.key] = {"status": outcome.status(today), "tags": tags}
         if (today, outcome.status(today)) != (done.outcome, done.status):  # the gates changed
-            record.write(replace(done, outcome=today, status=outcome.status(today), spec=spec,
-                                 spec_hash=spec_hash(spec)), spec["dir"])
-    present, repaired = repairs.reconcile_runs(session.uri, session.experiment, expected)
-    for run_id in repaired:
-        print(f"run {run_id}: its files are complete; set its final status and tags ({expected[run_id]})",
-              file=session.log)
+            done = replace(done, outcome=today, status=outcome.status(today), spec=spec, spec_hash=spec_hash(spec))
+            record.write(done, spec["dir"])
+            found[spec["name"]] = (spec, done)
+    kept, changed, deleted = repairs.reconcile_runs(session.uri, session.experiment, expected)
+    for run_id in changed:
+        print(f"run {run_id}: its files are complete; set its final status and tags", file=session.log)
+    if deleted:
+        print(f"deleted {len(deleted)} superseded MLflow runs (older records, unfinished attempts)", file=session.log)
+    for spec, done in found.values():
+        if done.key not in kept:
+            session.record_again(spec, done)
+            print(f"{spec['name']}: complete on disk, not in {session.experiment!r}: recorded again from its "
+                  "files, not trained", file=session.log, flush=True)
     for spec, today in failures:
         outcome.raise_for(spec, today)
-    # A complete run whose MLflow run is not in this store and experiment is trained again, here.
-    return {name: done for name, (spec, done) in found.items() if done.run_id in present}
+    return {name: done for name, (spec, done) in found.items()}
 
 
 def _group(specs: list[dict]) -> str:

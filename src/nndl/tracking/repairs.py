@@ -1,7 +1,8 @@
 """Repairs: runs that a killed job left behind, brought to the state their files say.
 
 A SIGKILLed job cannot close its run, and a job killed between a run's record and the end of its
-MLflow run leaves the run RUNNING with complete files. The next chunk job mends both.
+MLflow run leaves the run RUNNING with complete files; a server that went away leaves a run with
+part of its metrics. The next chunk job mends all three (the last by recording the files again).
 """
 
 from __future__ import annotations
@@ -11,29 +12,37 @@ import os
 from mlflow.tracking import MlflowClient
 
 from nndl.provenance import process_identity
-from nndl.tracking.store import live_runs
+from nndl.tracking import ledger
 from nndl.tracking.tags import HOST_TAG, PID_TAG
 
 
-def reconcile_runs(uri: str, experiment: str, expected: dict[str, dict]) -> tuple[set[str], list[str]]:
-    """For runs whose outputs are complete, {run id: {'status': ..., 'tags': {...}}}: end each in
-    its expected status (FINISHED, or FAILED for a study run whose outcome is a finding) if its job
-    was killed before it could, and set the tags that changed (a study's new parent run, an outcome
-    under changed gates). Returns (the ids that are runs of `experiment` in this store, the ids it
-    ended or changed)."""
+def reconcile_runs(uri: str, experiment: str, expected: dict[str, dict]) -> tuple[dict[str, str], list[str], list[str]]:
+    """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}: keep the one
+    whole record of each key in `experiment` and delete the key's other runs (older records,
+    attempts a killed job or a lost server left); end the kept run in its expected status
+    (FINISHED, or FAILED with an outcome: the gates may have changed) and set the tags that changed
+    (a study's new parent run, an outcome). Returns ({key: kept run id}, the ids it changed, the
+    ids it deleted). A key with no whole record is left out: its files are recorded again."""
     client = MlflowClient(tracking_uri=uri)
-    runs = live_runs(client, experiment, list(expected))
-    repaired = []
-    for run_id, run in runs.items():
-        want = expected[run_id]
-        stale = {key: value for key, value in want.get("tags", {}).items() if run.data.tags.get(key) != value}
-        for key, value in stale.items():
-            client.set_tag(run_id, key, value)
-        if run.info.status != want["status"]:
+    found = ledger.runs_by_key(uri, experiment, list(expected))
+    kept, changed, deleted = {}, [], []
+    for key, runs in found.items():
+        record = ledger.recorded(runs)
+        extra = [run.info.run_id for run in runs if run is not record]
+        ledger.delete_runs(uri, extra)
+        deleted += extra
+        if record is None:
+            continue
+        run_id, want = record.info.run_id, expected[key]
+        kept[key] = run_id
+        stale = {tag: value for tag, value in want["tags"].items() if record.data.tags.get(tag) != value}
+        for tag, value in stale.items():
+            client.set_tag(run_id, tag, value)
+        if record.info.status != want["status"]:
             client.set_terminated(run_id, status=want["status"])
-        if stale or run.info.status != want["status"]:
-            repaired.append(run_id)
-    return set(runs), repaired
+        if stale or record.info.status != want["status"]:
+            changed.append(run_id)
+    return kept, changed, deleted
 
 
 def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:

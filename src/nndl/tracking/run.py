@@ -1,12 +1,13 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
 FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM or
-Ctrl-C, so no run stays RUNNING because its job was interrupted. Metrics are sent in batches.
+Ctrl-C, so no run stays RUNNING because its job was interrupted. Every call to the store goes
+through the chunk's Delivery (nndl.tracking.delivery): the run is created, logged and ended in the
+background, and training never waits on the store. Metrics are sent in batches.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import signal
@@ -16,13 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import mlflow
-from mlflow.entities import Metric
-from mlflow.exceptions import MlflowException
+from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from nndl.provenance import process_identity
-from nndl.tracking.tags import HOST_TAG, PID_TAG
+from nndl.tracking.delivery import Delivery
+from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG
+
+SIGNAL_WAIT_S = 10.0  # how long a killed run waits for its KILLED to reach the store
 
 
 class Terminated(BaseException):
@@ -43,22 +45,40 @@ def flatten_params(settings: dict, prefix: str = "") -> dict[str, Any]:
 
 
 class Run:
-    """Handle of an open run: everything a job logs goes through here.
+    """Handle of an open run: everything a job logs goes through here, to the Delivery.
 
-    Metrics are sent in batches, at most every FLUSH_SECONDS and when the run ends: one call to the
-    store per epoch costs about 10 ms on sqlite, as much as a short run's whole training. Kept
-    instead of MLflow's asynchronous logging (`synchronous=False`), which was measured sending a
-    batch per call: 1500 epochs of 5 metrics took 20 s to flush on sqlite, against one batch here.
+    Metrics are queued and sent in batches, at most every FLUSH_SECONDS and when the run ends: one
+    call to the store per epoch costs about 10 ms on sqlite, as much as a short run's whole
+    training. `run_id` is None until the store has created the run.
     """
 
     FLUSH_SECONDS = 5.0
     BATCH_LIMIT = 1000  # metrics per log_batch call, MLflow's own limit
+    PARAM_LIMIT = 100  # params per log_batch call
 
-    def __init__(self, run_id: str):
-        self.run_id = run_id
+    def __init__(self, uri: str, delivery: Delivery, name: str):
+        self.client, self.delivery, self.name = MlflowClient(tracking_uri=uri), delivery, name
+        self.run_id: str | None = None
         self.ended = False
         self.pending: list[Metric] = []
         self.flushed_at = time.monotonic()
+
+    def _send(self, what: str, call: Callable[[], None]) -> None:
+        self.delivery.send(self.name, what, call)
+
+    def start(self, experiment_id: str, tags: dict, params: dict) -> None:
+        from mlflow.tracking.context.registry import resolve_tags
+
+        def create():
+            if self.run_id is None:  # a retry after the store made the run but did not answer makes another
+                self.run_id = self.client.create_run(experiment_id, run_name=self.name,
+                                                     tags=resolve_tags(tags)).info.run_id
+
+        self._send("create the run", create)
+        flat = [Param(key, str(value)) for key, value in flatten_params(params).items()]
+        for start in range(0, len(flat), self.PARAM_LIMIT):
+            batch = flat[start:start + self.PARAM_LIMIT]
+            self._send("log params", lambda batch=batch: self.client.log_batch(self.run_id, params=batch))
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         """Queue finite metrics. NaN and infinity are left out: MLflow would store infinity as
@@ -71,14 +91,15 @@ class Run:
             self.flush()
 
     def flush(self) -> None:
-        """Send the metrics logged since the last flush."""
-        client = MlflowClient()
+        """Hand the metrics logged since the last flush to the Delivery."""
         for start in range(0, len(self.pending), self.BATCH_LIMIT):
-            client.log_batch(self.run_id, metrics=self.pending[start:start + self.BATCH_LIMIT])
+            batch = self.pending[start:start + self.BATCH_LIMIT]
+            self._send("log metrics", lambda batch=batch: self.client.log_batch(self.run_id, metrics=batch))
         self.pending, self.flushed_at = [], time.monotonic()
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        mlflow.set_tags(tags)
+        batch = [RunTag(key, str(value)) for key, value in tags.items()]
+        self._send("set tags", lambda: self.client.log_batch(self.run_id, tags=batch))
 
     def log_dataset(self, name: str, digest: str, source: str, context: str = "training") -> None:
         """Record the data the run trains on (the runs table's Dataset column), by name, digest and
@@ -87,23 +108,68 @@ class Run:
 
         from mlflow.data.dataset_source_registry import resolve_dataset_source
         from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.entities import DatasetInput, InputTag
+        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
         with warnings.catch_warnings():  # "can be interpreted in multiple ways": a local path it is
             warnings.simplefilter("ignore", UserWarning)
             dataset_source = resolve_dataset_source(source)
-        mlflow.log_input(MetaDataset(dataset_source, name=name, digest=digest), context=context)
+        entity = MetaDataset(dataset_source, name=name, digest=digest)._to_mlflow_entity()
+        inputs = [DatasetInput(entity, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])]
+        self._send("log the dataset", lambda: self.client.log_inputs(self.run_id, inputs))
 
     def log_artifacts(self, paths: list[str | Path], folder: str | None = None) -> None:
+        """Queue files that are final: they are read when the Delivery sends them."""
         for path in paths:
-            mlflow.log_artifact(str(path), artifact_path=folder)
+            self._send(f"log {Path(path).name}",
+                       lambda path=path: self.client.log_artifact(self.run_id, str(path), artifact_path=folder))
 
     def log_torch_model(self, model, input_example) -> None:
-        """Log an nn.Module with an input example and a signature (numpy in, numpy out)."""
-        import torch
-        from mlflow.models import infer_signature
+        """Log an nn.Module (on the CPU) with an input example and a signature (numpy in, numpy out)."""
+        self._send("log the model", lambda: _log_torch_model(self.client, self.run_id, model, input_example))
 
-        with torch.no_grad():
-            output = model(torch.as_tensor(input_example)).cpu().numpy()
+    def finish(self, commit: Callable[[], None], status: str = "FINISHED") -> None:
+        """Run `commit` (which makes the run's outputs final), then queue the metrics, the mark
+        that the record is whole and the run's end in `status` (FINISHED; FAILED for a run whose
+        outcome is a finding): the outputs are final whatever the store does.
+
+        Ctrl-C and SIGTERM that arrive in between are held back (Python-level handlers that only
+        take note: a signal mask would not do, since the kernel may deliver the signal to one of
+        torch's or MLflow's threads) and acted on right after, so a run is never marked whole
+        without its outputs, nor has final outputs while it ends KILLED.
+        """
+        held: list[int] = []
+        previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            commit()
+            self.flush()
+            self.set_tags({RECORDED_TAG: "true"})  # last: a run without it is an attempt
+            self._end(status)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            if held:  # even if the commit failed: the signal still stops the job
+                os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
+
+    def _end(self, status: str) -> None:
+        self._send(f"end it {status}", lambda: self.client.set_terminated(self.run_id, status=status))
+        self.ended = True
+
+
+def _log_torch_model(client: MlflowClient, run_id: str, model, input_example) -> None:
+    """mlflow.pytorch.log_model for run `run_id` from the Delivery's thread: it logs into the
+    thread's active run, which this resumes, and leaves (without ending it) afterwards."""
+    import mlflow
+    import torch
+    from mlflow.models import infer_signature
+    from mlflow.tracking.fluent import _active_run_stack
+
+    with torch.no_grad():
+        output = model(torch.as_tensor(input_example)).cpu().numpy()
+    mlflow.set_tracking_uri(client.tracking_uri)
+    mlflow.start_run(run_id=run_id)
+    try:
         mlflow.pytorch.log_model(
             model, name="model", input_example=input_example,
             signature=infer_signature(input_example, output),
@@ -111,53 +177,34 @@ class Run:
             # pickle, not the default pt2: torch.export would import torch._dynamo (about 5 s).
             serialization_format="pickle",
         )
-
-    def finish(self, commit: Callable[[], None], status: str = "FINISHED") -> None:
-        """Send the queued metrics, run `commit` (which makes the run's outputs final), then end the
-        run in `status` (FINISHED; FAILED for a study run whose outcome is a finding).
-
-        Ctrl-C and SIGTERM that arrive in between are held back (Python-level handlers that only
-        take note: a signal mask would not do, since the kernel may deliver the signal to one of
-        torch's or MLflow's threads) and acted on right after, so a run never ends FINISHED
-        without its outputs, nor has final outputs while it ends KILLED.
-        """
-        held: list[int] = []
-        previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
-                    for signum in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            self.flush()
-            commit()
-            mlflow.end_run(status=status)
-            self.ended = True
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            if held:  # even if the commit failed: the signal still stops the job
-                os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
+    finally:
+        _active_run_stack.get().pop()
 
 
 @contextmanager
-def tracked_run(uri: str, experiment: str, run_name: str, params: dict, tags: dict) -> Iterator[Run]:
-    """Open a new run and always close it in a final state.
+def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str, params: dict, tags: dict,
+                dataset: dict | None = None) -> Iterator[Run]:
+    """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
-    FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED. `tags` go in when the run
-    starts, so they win over the ones MLflow guesses (`mlflow.source.name` would name Snakemake's
-    temporary copy of the script).
+    FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED (waiting up to SIGNAL_WAIT_S
+    for the store to take it: a run a killed job leaves RUNNING is marked KILLED by the next job).
+    `tags` go in when the run is created, so they win over the ones MLflow guesses
+    (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
+    ({'name', 'digest', 'source'}) goes in with the params.
     """
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment)
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         identity = process_identity()
-        active = mlflow.start_run(run_name=run_name, tags={**tags, HOST_TAG: identity["host"],
-                                                           PID_TAG: identity["pid"]})
-        run = Run(active.info.run_id)
+        run = Run(uri, delivery, run_name)
+        run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params)
+        if dataset:
+            run.log_dataset(**dataset)
         try:
-            mlflow.log_params(flatten_params(params))
             yield run
         except (Terminated, KeyboardInterrupt):
             _end_unfinished(run, "KILLED")
+            delivery.wait(SIGNAL_WAIT_S)
             raise
         except BaseException:
             _end_unfinished(run, "FAILED")
@@ -169,9 +216,7 @@ def tracked_run(uri: str, experiment: str, run_name: str, params: dict, tags: di
 
 
 def _end_unfinished(run: Run, status: str) -> None:
-    """End a run that did not finish: its metrics so far are kept if the store takes them."""
-    if run.ended:
-        return
-    with contextlib.suppress(MlflowException):  # the error that ended the run matters more
+    """End a run that did not finish: its metrics so far are kept."""
+    if not run.ended:
         run.flush()
-    mlflow.end_run(status=status)
+        run._end(status)

@@ -7,3 +7,6 @@ DESCRIPTION_TAG, SOURCE_TAG, PARENT_TAG = "mlflow.note.content", "mlflow.source.
 STUDY_TAG, ROLE_TAG, OUTCOME_TAG = "nndl.study", "nndl.role", "outcome"
 STUDY_ROLE, STUDY_RUN_ROLE = "study", "study run"  # values of ROLE_TAG: a study's parent, its runs
 RUN_DIR_TAG, CONFIG_HASH_TAG, CODE_HASH_TAG = "nndl.run_dir", "config_hash", "code_hash"
+# What finds a run's files in MLflow (nndl.runs.record.run_key), and the mark that its record is
+# whole (set last, just before the run ends): a run without it is an attempt, replaced by the next.
+RUN_KEY_TAG, RECORDED_TAG = "nndl.run_key", "nndl.recorded"

@@ -1,13 +1,11 @@
-"""Which MLflow store the pipeline uses, where its UI shows the runs, and whether its server lets
-this user in. No mlflow import: the workflow calls this where it is parsed."""
+"""Which MLflow store the pipeline uses and where its UI shows the runs. No mlflow import: the
+workflow calls this where it is parsed."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-
-from nndl.errors import ConfigError
 
 UI_ADDRESS = "http://127.0.0.1:5000"  # where `mlflow ui` serves, started in the project root
 
@@ -50,35 +48,3 @@ def closing_hint(tracked_runs: str | Path) -> str:
     if is_server(tracked["tracking_uri"]):
         return f"Runs are tracked on the MLflow server {tracked['tracking_uri']}: open {page}"
     return f"Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\nthen open {page}"
-
-
-def check_access(uri: str, timeout_s: float = 10.0) -> None:
-    """Before any job: raise ConfigError if the MLflow server at `uri` (http or https) refuses this
-    process's credentials (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, MLflow's own
-    variables) or asks for some. A local store, or a server that does not answer, is left to the
-    jobs. The credentials stay in the environment: nothing here writes them anywhere."""
-    if not is_server(uri):
-        return
-    import base64
-    import urllib.error
-    import urllib.request
-
-    username = os.environ.get("MLFLOW_TRACKING_USERNAME")
-    password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
-    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/experiments/search?max_results=1")
-    if username and password:
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        urllib.request.urlopen(request, timeout=timeout_s).close()
-    except urllib.error.HTTPError as error:
-        if error.code not in (401, 403):
-            return
-        who = f"the credentials of user {username!r}" if username and password else "a request without credentials"
-        raise ConfigError(
-            f"the MLflow server at {uri} refused {who} (HTTP {error.code}). Set MLFLOW_TRACKING_USERNAME and "
-            "MLFLOW_TRACKING_PASSWORD to an account with EDIT permission on the experiment "
-            "(scripts/mlflow-server.sh add-user NAME writes both to a file: "
-            "set -a; . <that file>; set +a). Nothing ran.") from None
-    except (urllib.error.URLError, OSError):  # not up, or not reachable from here: the jobs will say
-        return
