@@ -115,21 +115,23 @@ def pipeline(config_name: str, device: str, data: Path | None) -> list[dict]:
             config["data"]["fashion_mnist"].update({"local_dir": str(data), "mirrors": []})
         (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
         seconds = snakemake(folder, "--scheduler", "greedy", "--until", "train_chunk")
-        return [run_row(path.parent, folder, config_name, device, seconds)
+        return [run_row(path.parent, folder, config, config_name, device, seconds)
                 for path in sorted((folder / "results" / "runs").rglob("history.json"))]
 
 
-def run_row(run_folder: Path, project: Path, config_name: str, device: str, seconds: float) -> dict:
+def run_row(run_folder: Path, project: Path, config: dict, config_name: str, device: str, seconds: float) -> dict:
     """One run of the pipeline step: its device, epochs, accuracy against the CPU's, MLflow's tags."""
     from mlflow.tracking import MlflowClient
 
     from nndl.runs.names import run_key
     from nndl.runs.record import read
+    from nndl.runs.recorded import mlflow_runs
 
     history = json.loads((run_folder / "history.json").read_text())
     metrics = json.loads((run_folder / "metrics.json").read_text())
-    found = read(run_folder)
-    tags = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}").get_run(found.run_id).data.tags
+    found, uri = read(run_folder), f"sqlite:///{project / 'mlflow.db'}"
+    run_id = mlflow_runs(uri, config["mlflow"]["experiment"], [run_folder]).get(str(run_folder))
+    tags = MlflowClient(tracking_uri=uri).get_run(run_id).data.tags if run_id else {}
     epochs = [entry["epoch_seconds"] for entry in history["epochs"]]
     key = run_key(found.spec["task"], found.spec["impl"])
     cpu = json.loads(CPU_METRICS.read_text()).get(key, {}).get("test/accuracy") if config_name == "config.yaml" else None

@@ -24,7 +24,8 @@ from nndl.data import synthetic
 from nndl.files import write_json
 from nndl.learn import environment
 from nndl.report import catalog, figures, notebook
-from nndl.runs import chunks, names, plan, record, specs
+from nndl.runs import chunks, names, plan, specs
+from nndl.runs.recorded import mlflow_runs
 from nndl.runs.train import run_chunk
 from nndl.tracking.attach import log_files
 from nndl.tracking.readback import store_summary
@@ -75,9 +76,10 @@ def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
                                 labels, formats)
         write_json(manifests[seed], catalog.figure_manifest(seed))
     by_folder = catalog.files_by_run(manifests, by_seed, [str(path) for path in samples])
-    files = {record.read(folder).run_id: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
+    ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], [*by_folder, *(spec["dir"] for spec in runs)])
+    files = {ids[str(folder)]: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
     steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)
-    run_ids = {spec["name"]: record.read(spec["dir"]).run_id for spec in runs}
+    run_ids = {spec["name"]: ids.get(spec["dir"]) for spec in runs}
     write_json(steps("track_runs", store_summary, uri, cfg["mlflow"]["experiment"], run_ids), names.TRACKED_RUNS)
 
 

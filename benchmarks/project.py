@@ -30,19 +30,20 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
-def environment(folder: Path) -> dict:
-    """The jobs import the copy's own package (PYTHONPATH=<copy>/src) and its own MLflow store."""
+def environment(folder: Path, **extra: str) -> dict:
+    """The jobs import the copy's own package (PYTHONPATH=<copy>/src) and its own MLflow store
+    (unless `extra` names another: MLFLOW_TRACKING_URI and its credentials)."""
     env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder / "src"), os.environ.get("PYTHONPATH")]))
-    return env
+    return {**env, **extra}
 
 
-def snakemake(folder: Path, *args: str, target: str = "all") -> float:
-    """Wall seconds of one Snakemake call in `folder`."""
+def snakemake(folder: Path, *args: str, target: str = "all", env: dict | None = None) -> float:
+    """Wall seconds of one Snakemake call in `folder` (`env`: more environment variables)."""
     command = [sys.executable, "-m", "snakemake", target, *args, "--cores", "all", "--quiet", "all"]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=folder, env=environment(folder), capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(command, cwd=folder, env=environment(folder, **(env or {})), capture_output=True,
+                            text=True, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"snakemake {' '.join(args)} failed in {folder}:\n{result.stderr[-3000:]}")
@@ -81,9 +82,9 @@ def in_job_seconds(folder: Path) -> dict:
     overhead = sum(c["seconds"]["in_job"] - c["seconds"]["training"] - c["seconds"]["evaluation"] for c in chunks)
     arithmetic = sum(c["seconds"]["training"] + c["seconds"]["evaluation"] for c in chunks)
     per_seed: dict[str, float] = {}
-    for path in (folder / "results" / "runs").glob("*/seed-*/history.json"):
+    for path in (folder / "results" / "runs").glob("*/seed-*/*/history.json"):  # <learner>/seed-<n>/<key>/
         history = json.loads(path.read_text())
-        seed = path.parent.name.removeprefix("seed-")
+        seed = path.parent.parent.name.removeprefix("seed-")
         per_seed[seed] = per_seed.get(seed, 0.0) + history["seconds"]["train"] + history["seconds"]["evaluate"]
     for path in (folder / "results" / "figures").glob("seed-*/figures.json"):
         seed = path.parent.name.removeprefix("seed-")

@@ -7,15 +7,17 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, small_config
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
-from mlflow_store import artifact_paths, metric_steps, runs_by_name
+from mlflow_store import artifact_paths, metric_steps, runs_by_name, statuses_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="starts system daemons: run as root (CI does)")
@@ -203,3 +205,81 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
             script("slurm-cluster.sh", "down", env=slurm)
         finally:
             script("mlflow-server.sh", "down", env=env)
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := predicate():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def one_finished_run_each(uri: str, epochs: int) -> None:
+    statuses = statuses_by_name(uri, "nndl-small")
+    assert statuses == {f"softmax-{impl}-seed0": ["FINISHED"] for impl in ("scratch", "concise")}, statuses
+    for run in runs_by_name(uri, "nndl-small").values():
+        for key in ("train/loss", "test/accuracy"):
+            assert metric_steps(uri, run.info.run_id, key) == list(range(1, epochs + 1)), (run.info.run_name, key)
+
+
+@needs_root
+def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state):
+    """An outage longer than the job waits: training goes on, the files are complete while the
+    server is down, the job fails saying so, and a plain rerun records the runs from their files.
+    Then an outage the job rides out: nothing missing."""
+    env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(free_port()),
+           "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow"),
+           "NNDL_MLFLOW_AUTH": "off"}
+    uri = f"http://127.0.0.1:{env['NNDL_MLFLOW_PORT']}"
+    script("mlflow-server.sh", "up", env=env)
+    try:
+        config = small_config()
+        config["softmax"]["epochs"] = 300  # about 10 s a run on the stand-in
+        config["mlflow"]["record_timeout_s"] = 20
+        workflow.write_config(config)
+        target, log = "results/chunks/softmax-0-of-1.json", workflow.path("logs/train/softmax-0-of-1.log")
+        job_env = workflow.environment(MLFLOW_TRACKING_URI=uri)
+        process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=job_env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: log.exists() and "epoch 3/300" in log.read_text(), 240, "epoch 3")
+        script("mlflow-server.sh", "down", env=env)
+        output = process.communicate(timeout=600)[0]
+        assert process.returncode != 0
+        assert f"the MLflow store at {uri} did not record these runs within 20 s" in output, output[-3000:]
+        assert "Their files are complete on disk" in output
+        records = {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")}
+        assert len(records) == 2  # both written while the server was down
+        for path in records:
+            seconds = [epoch["epoch_seconds"] for epoch in json.loads(path.with_name("history.json").read_text())["epochs"]]
+            assert max(seconds) < 10 * statistics.median(seconds) + 0.5, "an epoch waited on the server"
+
+        script("mlflow-server.sh", "up", env=env)
+        workflow.run(target, env=job_env)
+        manifest = json.loads(workflow.path(target).read_text())
+        assert not any(row["trained"] for row in manifest["runs"])
+        assert {path: path.read_bytes() for path in records} == records
+        one_finished_run_each(uri, 300)
+
+        config["softmax"]["epochs"] = 301  # new specs: trained while the server restarts
+        config["mlflow"]["record_timeout_s"] = 300
+        workflow.write_config(config)
+        process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=job_env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: log.exists() and "epoch 3/301" in log.read_text(), 240, "epoch 3")
+        script("mlflow-server.sh", "down", env=env)
+        script("mlflow-server.sh", "up", env=env)  # the server's own start: about 15 s of outage
+        output = process.communicate(timeout=600)[0]
+        assert process.returncode == 0, output[-3000:]
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=uri)
+        runs = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
+                                  filter_string="params.epochs = '301'")
+        assert sorted(run.info.run_name for run in runs) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
+        assert all(run.info.status == "FINISHED" for run in runs)
+        for run in runs:
+            assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, 302))
+    finally:
+        script("mlflow-server.sh", "down", env=env)

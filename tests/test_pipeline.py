@@ -263,21 +263,28 @@ def test_a_deleted_store_is_recorded_again_from_the_files_without_training(finis
 
 
 # Last: it leaves figures and report out of date on purpose.
-def test_retraining_a_deleted_run_gives_identical_history_and_metrics(finished):
-    folder = finished.run_folder("softmax-scratch-seed0")
-    before = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
-    before_id = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.run_id
-    shutil.rmtree(folder)
-    result = finished.run("--forcerun", "train_chunk", "--until", "train_chunk")
+def test_lost_or_damaged_run_files_retrain_that_run_only_with_identical_numbers(finished):
+    """A deleted run folder and a history cut in half: a plain rerun (no --forcerun) plans their
+    chunks where the workflow is parsed, retrains those two runs only, and each has one MLflow run."""
+    deleted, damaged = finished.run_folder("softmax-scratch-seed0"), finished.run_folder("linreg-concise-seed1")
+    before = {folder: {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
+              for folder in (deleted, damaged)}
+    before_ids = {name: runs_by_name(finished.tracking_uri, "nndl-small")[name].info.run_id
+                  for name in ("softmax-scratch-seed0", "linreg-concise-seed1")}
+    shutil.rmtree(deleted)
+    history = damaged / "history.json"
+    history.write_bytes(history.read_bytes()[: history.stat().st_size // 2])
+    result = finished.run("--until", "train_chunk")
+    assert "a file is missing or not as its record (complete.json) says" in result.stderr
     trained = [run for path in finished.path("results/chunks").glob("*.json")
                for run in json.loads(path.read_text())["runs"] if run["trained"]]
-    assert [run["name"] for run in trained] == ["softmax-scratch-seed0"], result.stdout
-    after = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
-    # The old record is replaced, not left beside the new one.
-    after_id = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.run_id
-    assert after_id != before_id
-    assert statuses_by_name(finished.tracking_uri, "nndl-small")["softmax-scratch-seed0"] == ["FINISHED"]
-    assert without_times(after["history.json"]) == without_times(before["history.json"])
-    for metrics in (before["metrics.json"], after["metrics.json"]):
-        metrics.pop("run_id", None)
-    assert after["metrics.json"] == before["metrics.json"]
+    assert sorted(run["name"] for run in trained) == ["linreg-concise-seed1", "softmax-scratch-seed0"], result.stdout
+    statuses = statuses_by_name(finished.tracking_uri, "nndl-small")
+    for name, old_id in before_ids.items():
+        # The old record is replaced, not left beside the new one.
+        assert statuses[name] == ["FINISHED"]
+        assert runs_by_name(finished.tracking_uri, "nndl-small")[name].info.run_id != old_id
+    for folder, files in before.items():
+        after = {name: json.loads((folder / name).read_text()) for name in ("history.json", "metrics.json")}
+        assert without_times(after["history.json"]) == without_times(files["history.json"])
+        assert after["metrics.json"] == files["metrics.json"]

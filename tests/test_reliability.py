@@ -268,7 +268,7 @@ def test_sigterm_to_a_chunk_job_marks_its_run_killed(workflow):
         if process.poll() is None:
             process.kill()
     assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.status == "KILLED"
-    assert not workflow.run_folder("softmax-scratch-seed0") / "model.pt".exists()
+    assert not (workflow.run_folder("softmax-scratch-seed0") / "model.pt").exists()
 
 
 def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
@@ -293,3 +293,23 @@ def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
     assert repairs.mark_orphaned_runs_killed(uri, "orphans") == [ids["dead"]]
     statuses = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
     assert statuses == {"live": "RUNNING", "dead": "KILLED", "elsewhere": "RUNNING"}
+
+
+def test_switching_configs_back_and_forth_retrains_nothing_complete(workflow):
+    """small -> small with other linreg epochs -> small: each spec has its own folder, so the third
+    run trains nothing and adds no MLflow run."""
+    changed = small_config()
+    changed["linreg"]["epochs"] = 4
+    for config in (small_config(), changed):
+        workflow.write_config(config)
+        workflow.run(CHUNK["linreg"])
+    first = {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")}
+    assert len(first) == 4
+    runs_before = statuses_by_name(workflow.tracking_uri, "nndl-small")
+    assert all(statuses == ["FINISHED", "FINISHED"] for statuses in runs_before.values())  # two specs each
+    workflow.write_config(small_config())
+    workflow.run(CHUNK["linreg"])
+    manifest = json.loads(workflow.path(CHUNK["linreg"]).read_text())
+    assert not any(row["trained"] for row in manifest["runs"])
+    assert {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")} == first
+    assert statuses_by_name(workflow.tracking_uri, "nndl-small") == runs_before

@@ -8,7 +8,7 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from nndl.tracking import readback, repairs
+from nndl.tracking import ledger, readback, repairs
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.run import Terminated
 from nndl.tracking.run import tracked_run as open_run
@@ -81,8 +81,9 @@ def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     ensure_experiment(other, "finish")
     with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k"}) as run:
         run.finish(lambda: None)
-    assert repairs.reconcile_runs(store, "finish", {"k": {"status": "FINISHED", "tags": {}}}) == ({}, [], [])
-    assert repairs.reconcile_runs(other, "finish", {"k": {"status": "FINISHED", "tags": {}}}) == (
+    expected = {"k": {"status": "FINISHED", "tags": {}}}
+    assert repairs.reconcile_runs(store, ledger.runs_by_key(store, "finish", ["k"]), expected) == ({}, [], [])
+    assert repairs.reconcile_runs(other, ledger.runs_by_key(other, "finish", ["k"]), expected) == (
         {"k": run.run_id}, [], [])
     assert readback.run_summaries(store, "finish", [run.run_id]) == []
 

@@ -2,7 +2,7 @@ rule train_chunk:
     input:
         data=chunk_data,
         # Rewritten when the workflow finds one of the chunk's runs damaged: see nndl.runs.checks.
-        check=checks.CHECK_FILE,
+        check=checks.check_input,
     output:
         names.CHUNK_MANIFEST,
     log:

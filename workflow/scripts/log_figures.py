@@ -3,10 +3,9 @@
 from nndl.files import read_json, write_json
 from nndl.joblog import job_log
 from nndl.report.catalog import files_by_run
-from nndl.runs import record
+from nndl.runs.recorded import mlflow_runs
 from nndl.runs.specs import seed_runs
 from nndl.tracking.attach import log_files
-from nndl.tracking.ledger import run_ids
 from nndl.tracking.uri import tracking_uri
 
 with job_log(snakemake.log[0]) as log:
@@ -14,9 +13,8 @@ with job_log(snakemake.log[0]) as log:
     specs = {seed: seed_runs(snakemake.params.runs, seed) for seed in seeds}
     manifests = dict(zip(seeds, map(read_json, snakemake.input.manifests)))
     by_folder = files_by_run(manifests, specs, [*snakemake.input.samples, *snakemake.input.samples_extra])
-    keys = {folder: record.read(folder).key for folder in by_folder}
-    ids = run_ids(uri, experiment, list(keys.values()))
-    by_run = {ids[keys[folder]]: paths for folder, paths in by_folder.items() if keys[folder] in ids}
+    ids = mlflow_runs(uri, experiment, list(by_folder))
+    by_run = {ids[str(folder)]: paths for folder, paths in by_folder.items() if str(folder) in ids}
     logged = log_files(uri, experiment, {run_id: [(path, "figures") for path in paths] for run_id, paths in by_run.items()})
     print(f"logged {logged} figure files into the runs of {experiment!r} at {uri}", file=log)
     write_json({"tracking_uri": uri, "experiment": experiment, "files": logged, "by_run": by_run}, snakemake.output[0])

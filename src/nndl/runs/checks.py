@@ -29,6 +29,21 @@ def check_path(chunk: dict) -> str:
     return CHECK_FILE.format(**chunk)
 
 
+def check_input(wildcards) -> str:
+    """train_chunk's check input: the chunk's check file, made (dated 1970) if the workflow did not
+    plan this chunk itself (a chunk asked for by name, cut for another budget)."""
+    path = Path(check_path({"group": wildcards.group, "part": wildcards.part, "parts": wildcards.parts}))
+    if not path.exists():
+        _touch_old(path)
+    return str(path)
+
+
+def _touch_old(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    os.utime(path, (0, 0))
+
+
 def check_run_files(chunks: list[dict], specs: list[dict], store: str | None, log: TextIO = sys.stderr) -> list[str]:
     """Flag each finished chunk that must run again: one of its runs is not intact
     (nndl.runs.record.intact), or its runs were recorded in another store than today's (`store`:
@@ -44,9 +59,7 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: str | None, lo
                 print(f"nndl: {line}", file=log)
             reasons += why
         elif not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-            os.utime(path, (0, 0))
+            _touch_old(path)
     return reasons
 
 

@@ -38,8 +38,9 @@ class Record:
 
 
 def run_key(spec: dict, code_hash: str, data_digest: str) -> str:
-    """What makes a run's numbers: its training spec, the training code and the data."""
-    return hashlib.sha256(f"{training_key(spec)}:{code_hash}:{data_digest}".encode()).hexdigest()[:16]
+    """Which run this is (its name: a study run may train exactly as a default run does, and is
+    still a run of its own) and what makes its numbers: its training spec, the code, the data."""
+    return hashlib.sha256(f"{spec['name']}:{training_key(spec)}:{code_hash}:{data_digest}".encode()).hexdigest()[:16]
 
 
 def record_path(folder: str | Path) -> Path:

@@ -39,6 +39,7 @@ class ChunkSession:
     log: TextIO
     console: TextIO
     data: dict[tuple, TaskData] = field(default_factory=dict)
+    superseded: dict[str, list[str]] = field(default_factory=dict)  # {run key: MLflow runs to delete once recorded}
     identities: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
@@ -128,7 +129,7 @@ class ChunkSession:
             run.set_tags({tags.OUTCOME_TAG: outcome.tag(done.outcome)})
             for epoch in history["epochs"]:
                 run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
-            data = self.load(spec, torch.device("cpu")) if spec["impl"] == "concise" and not done.outcome else None
+            data = self.load(spec, torch.device("cpu")) if _logs_model(spec, done.outcome) else None
             self._log_files(run, spec, history, metrics, done.outcome, data, done)
 
     def _run(self, spec: dict, device: str, device_label: str):
@@ -157,12 +158,16 @@ class ChunkSession:
                          "evaluate_seconds": history["seconds"]["evaluate"]})
         folder = Path(spec["dir"])
         run.log_artifacts([folder / name for name in record.OUTPUT_FILES])
-        # A default concise run is also an MLflow Model (loadable with mlflow.pytorch); a study run
-        # keeps model.pt only: writing a Model costs about 0.3 s a run, as much as a short run.
-        if spec["impl"] == "concise" and not found and "study" not in spec:
+        if _logs_model(spec, found):
             net = load_concise_net(spec["task"], torch.load(folder / names.MODEL, weights_only=True))
             run.log_torch_model(net, data.train.X[:4].cpu().numpy())
         final = done or record.new(spec, self.code, self.data_digest(spec), found, outcome.status(found))
         run.finish(lambda: done or record.write(final, folder), final.status)
-        self.delivery.send(spec["name"], "delete its superseded runs",
-                           lambda: ledger.supersede(self.uri, self.experiment, final.key, keep=run.run_id))
+        if stale := self.superseded.pop(final.key, []):
+            self.delivery.send(spec["name"], "delete its superseded runs", lambda: ledger.delete_runs(self.uri, stale))
+
+
+def _logs_model(spec: dict, found: outcome.Outcome | None) -> bool:
+    """A default concise run that succeeded is also an MLflow Model (loadable with mlflow.pytorch);
+    a study run keeps model.pt only: writing a Model costs about 0.3 s a run, as much as a short run."""
+    return spec["impl"] == "concise" and not found and "study" not in spec

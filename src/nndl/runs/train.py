@@ -26,7 +26,7 @@ from nndl.runs.code import training_code
 from nndl.runs.names import HISTORY
 from nndl.runs.specs import spec_hash
 from nndl.runs.session import ChunkSession
-from nndl.tracking import repairs
+from nndl.tracking import ledger, repairs
 from nndl.tracking.probe import store_identity
 from nndl.tracking.run import Terminated
 from nndl.tracking.tags import OUTCOME_TAG, PARENT_TAG
@@ -114,7 +114,12 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
             done = replace(done, outcome=today, status=outcome.status(today), spec=spec, spec_hash=spec_hash(spec))
             record.write(done, spec["dir"])
             found[spec["name"]] = (spec, done)
-    kept, changed, deleted = repairs.reconcile_runs(session.uri, session.experiment, expected)
+    keys = {spec["name"]: record.run_key(spec, session.code, session.data_digest(spec)) for spec in specs}
+    runs = ledger.runs_by_key(session.uri, session.experiment, list(keys.values()))
+    kept, changed, deleted = repairs.reconcile_runs(session.uri, runs, expected)
+    # The MLflow runs of the runs about to train (attempts): deleted once each is recorded.
+    session.superseded = {key: [run.info.run_id for run in runs.get(key, [])]
+                          for name, key in keys.items() if name not in found}
     for run_id in changed:
         print(f"run {run_id}: its files are complete; set its final status and tags", file=session.log)
     if deleted:

@@ -1,6 +1,7 @@
 """Which MLflow run records a run's files: the one live run of `experiment` whose `nndl.run_key`
 tag is the run's key and whose record is whole (RECORDED_TAG). Older records and unfinished
-attempts with the same key are soft-deleted, so each key has at most one live run per experiment.
+attempts with the same key are soft-deleted (nndl.tracking.repairs, nndl.runs.session), so each
+key has at most one live run per experiment.
 """
 
 from __future__ import annotations
@@ -46,13 +47,6 @@ def delete_runs(uri: str, run_ids: list[str]) -> None:
     client = MlflowClient(tracking_uri=uri)
     for run_id in run_ids:
         client.delete_run(run_id)
-
-
-def supersede(uri: str, experiment: str, key: str, keep: str) -> list[str]:
-    """Delete every other live run of `key` in `experiment` than `keep`; returns their ids."""
-    others = [run.info.run_id for run in runs_by_key(uri, experiment, [key]).get(key, []) if run.info.run_id != keep]
-    delete_runs(uri, others)
-    return others
 
 
 def run_ids(uri: str, experiment: str, keys: list[str]) -> dict[str, str]:

@@ -16,17 +16,18 @@ from nndl.tracking import ledger
 from nndl.tracking.tags import HOST_TAG, PID_TAG
 
 
-def reconcile_runs(uri: str, experiment: str, expected: dict[str, dict]) -> tuple[dict[str, str], list[str], list[str]]:
-    """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}: keep the one
-    whole record of each key in `experiment` and delete the key's other runs (older records,
-    attempts a killed job or a lost server left); end the kept run in its expected status
-    (FINISHED, or FAILED with an outcome: the gates may have changed) and set the tags that changed
-    (a study's new parent run, an outcome). Returns ({key: kept run id}, the ids it changed, the
-    ids it deleted). A key with no whole record is left out: its files are recorded again."""
+def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict]) -> tuple[dict[str, str], list[str], list[str]]:
+    """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}, and the live
+    runs of the experiment by key (nndl.tracking.ledger.runs_by_key): keep the one whole record of
+    each key and delete the key's other runs (older records, attempts a killed job or a lost server
+    left); end the kept run in its expected status (FINISHED, or FAILED with an outcome: the gates
+    may have changed) and set the tags that changed (a study's new parent run, an outcome). Returns
+    ({key: kept run id}, the ids it changed, the ids it deleted). A key with no whole record is left
+    out: its files are recorded again."""
     client = MlflowClient(tracking_uri=uri)
-    found = ledger.runs_by_key(uri, experiment, list(expected))
     kept, changed, deleted = {}, [], []
-    for key, runs in found.items():
+    for key in expected:
+        runs = found.get(key, [])
         record = ledger.recorded(runs)
         extra = [run.info.run_id for run in runs if run is not record]
         ledger.delete_runs(uri, extra)
