@@ -9,6 +9,7 @@ most 1.3x the local store's.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -71,6 +72,8 @@ def measure(options) -> dict:
             common.say(f"  {team_s:.1f} s; reading both stores back ...")
             in_sqlite = record_of(f"sqlite:///{local / 'mlflow.db'}", {})
             on_server = record_of(uri, admin)
+            answers = {path.parent.name: json.loads(path.read_text())["answer"]
+                       for path in sorted((local / "results" / "studies").glob("*/summary.json"))}
         finally:
             _server(state, "down")
     same = in_sqlite == on_server
@@ -78,6 +81,7 @@ def measure(options) -> dict:
     ratio = team_s / local_s
     common.say(f"  {len(in_sqlite)} runs in sqlite, {len(on_server)} on the server; differing: {differing[:5]}")
     return {"sqlite_s": local_s, "server_s": team_s, "runs": len(in_sqlite), "differing_runs": differing,
+            "answers": answers,  # each study's answer, for comparing with other versions of the code
             "verdicts": [
                 common.verdict("same statuses and metric steps in both stores (differing runs)", len(differing), 0,
                                same),

@@ -46,12 +46,32 @@ def small_config(**overrides) -> dict:
     return config
 
 
+_EMPTY_STORE: list[bytes] = []
+
+
+def empty_store() -> bytes:
+    """The bytes of a new, empty sqlite MLflow store (its schema made), built once per process:
+    making the schema costs about 10 s on 2 cores, for every test that runs the pipeline. The
+    pipeline's own first store, made under a lock by racing jobs, is tested in test_tracking.py."""
+    if not _EMPTY_STORE:
+        import tempfile
+
+        from mlflow.tracking import MlflowClient
+
+        with tempfile.TemporaryDirectory() as folder:
+            database = Path(folder) / "mlflow.db"
+            MlflowClient(tracking_uri=f"sqlite:///{database}").search_experiments()
+            _EMPTY_STORE.append(database.read_bytes())
+    return _EMPTY_STORE[0]
+
+
 class Workflow:
-    """A copy of the workflow in a temporary folder, with its own MLflow store."""
+    """A copy of the workflow in a temporary folder, with its own MLflow store (new and empty)."""
 
     def __init__(self, folder: Path):
         self.folder = copy_workflow(folder)
         self.tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
+        (folder / "mlflow.db").write_bytes(empty_store())
 
     def write_config(self, config: dict, name: str = "test.yaml") -> Path:
         path = self.folder / "config" / name

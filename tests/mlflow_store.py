@@ -35,3 +35,11 @@ def logged_models(tracking_uri: str, run_id: str) -> list:
     client = MlflowClient(tracking_uri=tracking_uri)
     experiment_id = client.get_run(run_id).info.experiment_id
     return client.search_logged_models([experiment_id], filter_string=f"source_run_id = '{run_id}'")
+
+
+def forget_stores() -> None:
+    """Drop MLflow's cached store objects in this process: after a test moves a sqlite store's file
+    aside, a cached one would still read the moved file through its open connection."""
+    from mlflow.tracking._tracking_service.utils import _tracking_store_registry
+
+    type(_tracking_store_registry)._get_store_with_resolved_uri.cache_clear()

@@ -2,6 +2,7 @@
 both on this machine (scripts/slurm-cluster.sh, scripts/mlflow-server.sh). They need root to
 install and start the daemons, as in CI."""
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -164,7 +166,8 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
             artifacts = artifact_paths(uri, run.info.run_id)
             assert {"history.json", "metrics.json", "predictions.json", "model.pt", "figures"} <= artifacts, name
             assert artifact_paths(uri, run.info.run_id, "figures"), name
-        assert not workflow.path("mlflow.db").exists()  # nothing went to the local store
+        local = MlflowClient(tracking_uri=workflow.tracking_uri)  # nothing went to the local store
+        assert local.get_experiment_by_name("nndl-small") is None
         assert any((server_state / "artifacts").rglob("history.json"))
 
         # No password reaches a file the project writes, nor the runs' params and tags.
@@ -190,9 +193,10 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
                 attempt()
             assert denied.value.get_http_status_code() == 403
 
-        # Switching back to the local store re-executes nothing.
+        # Switching to the local store plans the chunk jobs: they record the runs there from their files.
         dry = workflow.run(LOGGED_FIGURES, "--dry-run")
-        assert "Nothing to be done" in dry.stdout + dry.stderr
+        assert "its job records them in this one from their files, without training" in dry.stderr
+        assert "rule train_chunk" in dry.stdout
 
         # A rotated admin password replaces the old one at once.
         rotated = script("mlflow-server.sh", "rotate-admin", env=env)
@@ -224,52 +228,103 @@ def one_finished_run_each(uri: str, epochs: int) -> None:
             assert metric_steps(uri, run.info.run_id, key) == list(range(1, epochs + 1)), (run.info.run_name, key)
 
 
+class Relay:
+    """A TCP relay in front of a server: `cut()` closes it and drops every connection, so the
+    server seems gone (connections refused), `restore()` relays again at once. The server itself
+    keeps running, so an outage lasts exactly as long as the test wants."""
+
+    def __init__(self, target_port: int):
+        self.port, self.target, self.listener, self.open = free_port(), target_port, None, []
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        self.listener.close()
+        for connection in self.open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+        self.open = []
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # cut
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.open += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+def start_training(workflow, target: str, env: dict, epochs: int):
+    """Snakemake on `target`, returned once the first run's epoch 3 is in the job's log."""
+    log = workflow.path(f"logs/train/{Path(target).stem}.log")
+    process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: log.exists() and f"epoch 3/{epochs}" in log.read_text(), 240, "epoch 3")
+    return process
+
+
 @needs_root
 def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state):
     """An outage longer than the job waits: training goes on, the files are complete while the
-    server is down, the job fails saying so, and a plain rerun records the runs from their files.
+    server is away, the job fails saying so, and a plain rerun records the runs from their files.
     Then an outage the job rides out: nothing missing."""
     env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(free_port()),
            "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow"),
            "NNDL_MLFLOW_AUTH": "off"}
-    uri = f"http://127.0.0.1:{env['NNDL_MLFLOW_PORT']}"
     script("mlflow-server.sh", "up", env=env)
+    relay = Relay(int(env["NNDL_MLFLOW_PORT"]))
+    uri = f"http://127.0.0.1:{relay.port}"
     try:
         config = small_config()
         config["softmax"]["epochs"] = 300  # about 10 s a run on the stand-in
         config["mlflow"]["record_timeout_s"] = 20
         workflow.write_config(config)
-        target, log = "results/chunks/softmax-0-of-1.json", workflow.path("logs/train/softmax-0-of-1.log")
-        job_env = workflow.environment(MLFLOW_TRACKING_URI=uri)
-        process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=job_env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(lambda: log.exists() and "epoch 3/300" in log.read_text(), 240, "epoch 3")
-        script("mlflow-server.sh", "down", env=env)
+        target, job_env = "results/chunks/softmax-0-of-1.json", workflow.environment(MLFLOW_TRACKING_URI=uri)
+        process = start_training(workflow, target, job_env, 300)
+        relay.cut()
         output = process.communicate(timeout=600)[0]
         assert process.returncode != 0
         assert f"the MLflow store at {uri} did not record these runs within 20 s" in output, output[-3000:]
         assert "Their files are complete on disk" in output
         records = {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")}
-        assert len(records) == 2  # both written while the server was down
+        assert len(records) == 2  # both written while the server was away
         for path in records:
             seconds = [epoch["epoch_seconds"] for epoch in json.loads(path.with_name("history.json").read_text())["epochs"]]
             assert max(seconds) < 10 * statistics.median(seconds) + 0.5, "an epoch waited on the server"
 
-        script("mlflow-server.sh", "up", env=env)
+        relay.restore()
         workflow.run(target, env=job_env)
         manifest = json.loads(workflow.path(target).read_text())
         assert not any(row["trained"] for row in manifest["runs"])
         assert {path: path.read_bytes() for path in records} == records
         one_finished_run_each(uri, 300)
 
-        config["softmax"]["epochs"] = 301  # new specs: trained while the server restarts
+        config["softmax"]["epochs"] = 301  # new specs, trained through a 15 s outage
         config["mlflow"]["record_timeout_s"] = 300
         workflow.write_config(config)
-        process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=job_env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(lambda: log.exists() and "epoch 3/301" in log.read_text(), 240, "epoch 3")
-        script("mlflow-server.sh", "down", env=env)
-        script("mlflow-server.sh", "up", env=env)  # the server's own start: about 15 s of outage
+        process = start_training(workflow, target, job_env, 301)
+        relay.cut()
+        time.sleep(15)
+        relay.restore()
         output = process.communicate(timeout=600)[0]
         assert process.returncode == 0, output[-3000:]
         from mlflow.tracking import MlflowClient
@@ -282,4 +337,5 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         for run in runs:
             assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, 302))
     finally:
+        relay.cut()
         script("mlflow-server.sh", "down", env=env)

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from conftest import Workflow, small_config
+from conftest import ROOT, Workflow, small_config
 from nndl.runs import record, specs
 from nndl.runs.names import TRACKED_RUNS
 from nndl.tracking.run import flatten_params
-from mlflow_store import artifact_paths, logged_models, metric_steps, runs_by_name, statuses_by_name
+from mlflow_store import artifact_paths, forget_stores, logged_models, metric_steps, runs_by_name, statuses_by_name
 
 pytestmark = pytest.mark.e2e
 RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
@@ -37,6 +37,7 @@ def finished(tmp_path_factory) -> Workflow:
     workflow = Workflow(tmp_path_factory.mktemp("pipeline") / "project")
     workflow.write_config(small_config(seeds=SEEDS))
     git(workflow.folder, "init", "-q")
+    shutil.copy(ROOT / ".gitignore", workflow.path(".gitignore"))  # the store is not the project's source
     git(workflow.folder, "add", ".")
     git(workflow.folder, "commit", "-q", "-m", "test checkout")
     workflow.run()
@@ -246,9 +247,20 @@ def test_an_unreachable_server_stops_the_pipeline_at_once(finished):
     assert "rule train_chunk" not in output
 
 
+def test_a_damaged_store_stops_the_pipeline_naming_the_file_and_the_fix(finished):
+    damaged = finished.path("mlflow-cut.db")
+    damaged.write_bytes(finished.path("mlflow.db").read_bytes()[:4096])
+    result = finished.run("--dry-run", check=False,
+                          env=finished.environment(MLFLOW_TRACKING_URI=f"sqlite:///{damaged}"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and f"{damaged} is not a readable MLflow store" in output
+    assert f"mv {damaged} {damaged}.damaged" in output and "rule train_chunk" not in output
+
+
 def test_a_deleted_store_is_recorded_again_from_the_files_without_training(finished):
     records = {path: path.read_bytes() for path in finished.path("results").rglob("complete.json")}
     finished.path("mlflow.db").rename(finished.path("mlflow.db.old"))
+    forget_stores()
     result = finished.run(TRACKED_RUNS)
     assert "its job records them in this one from their files, without training" in result.stderr
     manifests = [json.loads(path.read_text()) for path in finished.path("results/chunks").glob("*.json")]

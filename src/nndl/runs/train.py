@@ -89,7 +89,9 @@ def _wait_for_the_record(session: ChunkSession, timeout_s: float) -> None:
             f"{', '.join(session.delivery.behind())}. Their files are complete on disk. Once the store "
             "answers, run snakemake again: it records them from their files, without training.")
     if session.delivery.refused:
-        raise TrackingError(f"the MLflow store at {session.uri} refused: " + "; ".join(session.delivery.refused))
+        refused = session.delivery.refused
+        more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
+        raise TrackingError(f"the MLflow store at {session.uri} refused: {'; '.join(refused[:3])}{more}")
     if time.perf_counter() - waiting > 1:
         print(f"waited {time.perf_counter() - waiting:.1f} s for the store to record the runs", file=session.log)
 
