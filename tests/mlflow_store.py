@@ -40,6 +40,10 @@ def logged_models(tracking_uri: str, run_id: str) -> list:
 def forget_stores() -> None:
     """Drop MLflow's cached store objects in this process: after a test moves a sqlite store's file
     aside, a cached one would still read the moved file through its open connection."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
     from mlflow.tracking._tracking_service.utils import _tracking_store_registry
 
     type(_tracking_store_registry)._get_store_with_resolved_uri.cache_clear()
+    for engine in SqlAlchemyStore._engine_map.values():  # the engines, and their open connections
+        engine.dispose()
+    SqlAlchemyStore._engine_map.clear()
