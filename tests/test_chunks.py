@@ -83,11 +83,8 @@ def test_complete_runs_are_skipped_and_changed_specs_retrained(project):
     assert [run_id(spec) for spec in resolved_runs(raw, "linreg")] == first_ids
 
 
-def test_changed_gates_are_checked_not_retrained(project):
-    raw = small_config()
-    make_data(raw)
-    runs = resolved_runs(raw, "linreg")
-    run_chunk(runs)
+def test_changed_gates_are_checked_not_retrained(trained_linreg):
+    runs = trained_linreg
     first_ids = [run_id(spec) for spec in runs]
     stricter = small_config()
     stricter["gates"]["linreg"]["max_param_error"] = 1e-9
@@ -105,17 +102,24 @@ def test_changed_gates_are_checked_not_retrained(project):
     assert client.get_run(first_ids[0]).data.tags["outcome"] == "ok"
 
 
+@pytest.fixture
+def trained_linreg(project) -> list[dict]:
+    """The small config's two linreg runs, trained and recorded in the `project` store."""
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "linreg")
+    run_chunk(runs)
+    return runs
+
+
 def live_runs_named(name: str, experiment: str = "chunks") -> list:
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     found = client.get_experiment_by_name(experiment)
     return client.search_runs([found.experiment_id], filter_string=f"attributes.run_name = '{name}'")
 
 
-def test_a_lost_mlflow_run_is_recorded_again_from_the_files_without_training(project):
-    raw = small_config()
-    make_data(raw)
-    runs = resolved_runs(raw, "linreg")
-    run_chunk(runs)
+def test_a_lost_mlflow_run_is_recorded_again_from_the_files_without_training(trained_linreg, project):
+    runs = trained_linreg
     before = {spec["name"]: (project / spec["dir"] / names.RECORD).read_bytes() for spec in runs}
     original = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(run_id(runs[1]))
     for _ in range(2):  # the second time, the records are there: nothing is added
@@ -133,13 +137,10 @@ def test_a_lost_mlflow_run_is_recorded_again_from_the_files_without_training(pro
     assert logged_models(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id)  # the concise run's Model
 
 
-def test_lost_files_retrain_and_replace_the_old_record(project):
+def test_lost_files_retrain_and_replace_the_old_record(trained_linreg, project):
     import shutil
 
-    raw = small_config()
-    make_data(raw)
-    runs = resolved_runs(raw, "linreg")
-    run_chunk(runs)
+    runs = trained_linreg
     old = run_id(runs[0])
     shutil.rmtree(project / runs[0]["dir"])
     assert trained(run_chunk(runs)) == [True, False]
@@ -149,15 +150,12 @@ def test_lost_files_retrain_and_replace_the_old_record(project):
     assert client.get_run(old).info.lifecycle_stage == "deleted"
 
 
-def test_an_unfinished_record_is_replaced_by_one_from_the_files(project):
+def test_an_unfinished_record_is_replaced_by_one_from_the_files(trained_linreg):
     """A run whose record never became whole (the server went away mid-run) is deleted, and the
     complete files are recorded again: one live run, every step once."""
     from nndl.tracking.tags import RECORDED_TAG
 
-    raw = small_config()
-    make_data(raw)
-    runs = resolved_runs(raw, "linreg")
-    run_chunk(runs)
+    runs = trained_linreg
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     partial = run_id(runs[0])
     client.delete_tag(partial, RECORDED_TAG)
@@ -170,12 +168,9 @@ def test_an_unfinished_record_is_replaced_by_one_from_the_files(project):
         list(range(1, runs[0]["epochs"] + 1))
 
 
-def test_a_record_whose_run_was_not_ended_finished_is_repaired(project):
+def test_a_record_whose_run_was_not_ended_finished_is_repaired(trained_linreg):
     """A SIGKILL between the record and the end of the run: outputs whole, run set FINISHED again."""
-    raw = small_config()
-    make_data(raw)
-    runs = resolved_runs(raw, "linreg")
-    run_chunk(runs)
+    runs = trained_linreg
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     victim = run_id(runs[1])
     client.set_terminated(victim, status="KILLED")

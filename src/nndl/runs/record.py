@@ -68,10 +68,11 @@ def _readable(folder: Path) -> Record | None:
 def intact(folder: str | Path) -> bool:
     """Whether the folder holds a readable record and every file at the size it records: what the
     workflow checks of each run when it is parsed (stat only, no checksums)."""
-    folder = Path(folder)
-    found = _readable(folder)
-    if found is None:
-        return False
+    found = _readable(Path(folder))
+    return found is not None and _sizes_match(Path(folder), found)
+
+
+def _sizes_match(folder: Path, found: Record) -> bool:
     try:
         return all((folder / name).stat().st_size == found.files[name]["bytes"] for name in OUTPUT_FILES)
     except (FileNotFoundError, KeyError):
@@ -83,7 +84,7 @@ def complete(spec: dict, code_hash: str, data_digest: str) -> Record | None:
     checksum says; None otherwise."""
     folder = Path(spec["dir"])
     found = _readable(folder)
-    if found is None or not intact(folder):
+    if found is None or not _sizes_match(folder, found):
         return None
     if (found.code_hash, found.data_digest) != (code_hash, data_digest) \
             or without_gates(found.spec) != without_gates(spec):
