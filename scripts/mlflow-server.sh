@@ -56,6 +56,11 @@ admin_username = admin
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 EOF
         fi
+        # A password's hash is checked once per TTL, not on every call (0.16 s of CPU each, which
+        # made every call 0.5 s). The cache lives in the server's one worker (--workers 1), which
+        # also handles every password change, so a rotated password stops working at once.
+        grep -q '^auth_cache_ttl_seconds' "$AUTH_DIR/basic_auth.ini" ||
+            echo 'auth_cache_ttl_seconds = 300' >>"$AUTH_DIR/basic_auth.ini"
         if [ ! -f "$AUTH_DIR/admin.env" ]; then
             local password=${NNDL_MLFLOW_ADMIN_PASSWORD:-$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))')}
             printf 'MLFLOW_TRACKING_USERNAME=admin\nMLFLOW_TRACKING_PASSWORD=%s\n' "$password" >"$AUTH_DIR/admin.env"
@@ -139,7 +144,7 @@ up() {
             exec setsid "$MLFLOW" server "${app[@]}" \
                 --backend-store-uri "postgresql://postgres@127.0.0.1:$PG_PORT/mlflow" \
                 --artifacts-destination "$STATE/artifacts" --serve-artifacts \
-                --host "$HOST" --port "$PORT" --workers 2 \
+                --host "$HOST" --port "$PORT" --workers 1 \
                 >"$STATE/mlflow.log" 2>&1 </dev/null
         ) &
         echo $! >"$STATE/mlflow.pid"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -113,6 +114,12 @@ class Workflow:
         (spec,) = [spec for spec in resolve_runs(validate(config, SCHEMA)) if spec["name"] == name]
         return self.folder / spec["dir"]
 
+    def records(self) -> dict[str, str]:
+        """{run name: its record's text} of the complete runs: a run trained again has another
+        (its history's timings differ)."""
+        return {json.loads(path.read_text())["name"]: path.read_text()
+                for path in self.path("results/runs").rglob("complete.json")}
+
 
 @pytest.fixture
 def workflow(tmp_path) -> Workflow:
@@ -172,3 +179,15 @@ def run_id(spec: dict, experiment: str = "chunks") -> str:
 
     key = record.read(spec["dir"]).key
     return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, [key])[key]
+
+
+@pytest.fixture
+def server_state():
+    """A state folder for scripts/mlflow-server.sh that the `postgres` user can reach (pytest's own
+    are private to root)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="nndl-mlflow-server-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -2,41 +2,19 @@
 both on this machine (scripts/slurm-cluster.sh, scripts/mlflow-server.sh). They need root to
 install and start the daemons, as in CI."""
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import socket
-import statistics
-import subprocess
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, small_config
+from daemons import credentials, free_port, http_status, needs_root, script
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
-from mlflow_store import artifact_paths, metric_steps, runs_by_name, statuses_by_name
+from mlflow_store import artifact_paths, metric_steps, runs_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="starts system daemons: run as root (CI does)")
 RUN_NAMES = {f"{task}-{impl}-seed0" for task in ("linreg", "softmax") for impl in ("scratch", "concise")}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def script(name: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(["bash", str(ROOT / "scripts" / name), *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, timeout=600)
-    assert result.returncode == 0, f"{name} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def assert_complete_runs(tracking_uri: str, experiment: str) -> dict:
@@ -60,6 +38,8 @@ def test_slurm_profile_dry_run_needs_no_cluster(workflow):
 
 SLURM_OPTIONS = ["--profile", "profiles/slurm", "--slurm-status-command", "squeue",
                  "--default-resources", "slurm_partition=nndl", "mem_mb=1000", "runtime=10",
+                 # The plugin first asks after a job 40 s in, then every 10 s more: these jobs take seconds.
+                 "--slurm-init-seconds-before-status-checks", "2",
                  # The profile asks for a GPU; this cluster has none.
                  "--set-resources", "train_chunk:gpu=0", "env_check:gpu=0"]
 
@@ -76,35 +56,6 @@ def assert_slurm_ran_the_heavy_jobs(workflow, state: Path) -> None:
     completed = (state / "log" / "jobcomp.log").read_text()
     for job_id, rule in submitted:
         assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule
-
-
-@pytest.fixture
-def server_state():
-    """A state folder the `postgres` user can reach (pytest's own are private to root)."""
-    folder = Path(tempfile.mkdtemp(prefix="nndl-mlflow-server-", dir="/tmp"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def credentials(path: Path) -> dict:
-    """MLFLOW_TRACKING_USERNAME and _PASSWORD from a file scripts/mlflow-server.sh wrote."""
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
-
-
-def http_status(url: str, user: str | None = None, password: str | None = None, data: bytes | None = None) -> int:
-    import base64
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    if user:
-        request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 @needs_root
@@ -209,133 +160,3 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
             script("slurm-cluster.sh", "down", env=slurm)
         finally:
             script("mlflow-server.sh", "down", env=env)
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def one_finished_run_each(uri: str, epochs: int) -> None:
-    statuses = statuses_by_name(uri, "nndl-small")
-    assert statuses == {f"softmax-{impl}-seed0": ["FINISHED"] for impl in ("scratch", "concise")}, statuses
-    for run in runs_by_name(uri, "nndl-small").values():
-        for key in ("train/loss", "test/accuracy"):
-            assert metric_steps(uri, run.info.run_id, key) == list(range(1, epochs + 1)), (run.info.run_name, key)
-
-
-class Relay:
-    """A TCP relay in front of a server: `cut()` closes it and drops every connection, so the
-    server seems gone (connections refused), `restore()` relays again at once. The server itself
-    keeps running, so an outage lasts exactly as long as the test wants."""
-
-    def __init__(self, target_port: int):
-        self.port, self.target, self.listener, self.open = free_port(), target_port, None, []
-        self.restore()
-
-    def restore(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        self.listener.close()
-        for connection in self.open:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-            connection.close()
-        self.open = []
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:  # cut
-                return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            self.open += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-
-def start_training(workflow, target: str, env: dict, epochs: int):
-    """Snakemake on `target`, returned once the first run's epoch 3 is in the job's log."""
-    log = workflow.path(f"logs/train/{Path(target).stem}.log")
-    process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wait_for(lambda: log.exists() and f"epoch 3/{epochs}" in log.read_text(), 240, "epoch 3")
-    return process
-
-
-@needs_root
-def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state):
-    """An outage longer than the job waits: training goes on, the files are complete while the
-    server is away, the job fails saying so, and a plain rerun records the runs from their files.
-    Then an outage the job rides out: nothing missing."""
-    env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(free_port()),
-           "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow"),
-           "NNDL_MLFLOW_AUTH": "off"}
-    script("mlflow-server.sh", "up", env=env)
-    relay = Relay(int(env["NNDL_MLFLOW_PORT"]))
-    uri = f"http://127.0.0.1:{relay.port}"
-    try:
-        config = small_config()
-        config["softmax"]["epochs"] = 300  # about 10 s a run on the stand-in
-        config["mlflow"]["record_timeout_s"] = 20
-        workflow.write_config(config)
-        target, job_env = "results/chunks/softmax-0-of-1.json", workflow.environment(MLFLOW_TRACKING_URI=uri)
-        process = start_training(workflow, target, job_env, 300)
-        relay.cut()
-        output = process.communicate(timeout=600)[0]
-        assert process.returncode != 0
-        assert f"the MLflow store at {uri} did not record these runs within 20 s" in output, output[-3000:]
-        assert "Their files are complete on disk" in output
-        records = {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")}
-        assert len(records) == 2  # both written while the server was away
-        for path in records:
-            seconds = [epoch["epoch_seconds"] for epoch in json.loads(path.with_name("history.json").read_text())["epochs"]]
-            assert max(seconds) < 10 * statistics.median(seconds) + 0.5, "an epoch waited on the server"
-
-        relay.restore()
-        workflow.run(target, env=job_env)
-        manifest = json.loads(workflow.path(target).read_text())
-        assert not any(row["trained"] for row in manifest["runs"])
-        assert {path: path.read_bytes() for path in records} == records
-        one_finished_run_each(uri, 300)
-
-        config["softmax"]["epochs"] = 301  # new specs, trained through a 15 s outage
-        config["mlflow"]["record_timeout_s"] = 300
-        workflow.write_config(config)
-        process = start_training(workflow, target, job_env, 301)
-        relay.cut()
-        time.sleep(15)
-        relay.restore()
-        output = process.communicate(timeout=600)[0]
-        assert process.returncode == 0, output[-3000:]
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient(tracking_uri=uri)
-        runs = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
-                                  filter_string="params.epochs = '301'")
-        assert sorted(run.info.run_name for run in runs) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
-        assert all(run.info.status == "FINISHED" for run in runs)
-        for run in runs:
-            assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, 302))
-    finally:
-        relay.cut()
-        script("mlflow-server.sh", "down", env=env)

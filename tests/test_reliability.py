@@ -1,13 +1,9 @@
 """What the real pipeline does when things go wrong: bad data, bad config, no data, divergence,
-interruption, killed jobs, many parallel writers to one MLflow store, and precise reruns."""
+missed gates, and switching configs (signals and killed jobs: test_signals.py)."""
 
 import gzip
 import json
-import os
-import signal
-import subprocess
 import tempfile
-import time
 
 import numpy as np
 import pytest
@@ -127,88 +123,6 @@ def test_divergence_fails_the_job_at_the_first_bad_epoch_and_the_run(workflow):
     assert not workflow.run_folder("linreg-scratch-seed0").exists()
 
 
-def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0", start_new_session=True):
-    """Start Snakemake on `target`; return (process, run) once the run `run_name` is RUNNING."""
-    process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=start_new_session)
-    log = workflow.path(f"logs/train/{target.split('/')[-1].removesuffix('.json')}.log")
-    deadline = time.time() + 240
-    while time.time() < deadline and process.poll() is None:
-        # Read the store only once the chunk job has created it (two first users of sqlite race).
-        if log.exists() and f"{run_name}: training on" in log.read_text():
-            run = runs_by_name(workflow.tracking_uri, "nndl-small").get(run_name)
-            if run is not None and run.info.status == "RUNNING" and "nndl.pid" in run.data.tags:
-                time.sleep(1)  # into its epochs
-                return process, run
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError(f"{run_name} never started:\n{process.communicate()[0]}")
-
-
-def long_training_config(epochs=400, seeds=(0,)):
-    config = small_config(seeds=list(seeds))
-    config["softmax"]["epochs"] = epochs  # about 0.03 s an epoch on the stand-in
-    return config
-
-
-def records(workflow):
-    """{run name: its record's text} of the complete runs: a run trained again has another (its
-    history's timings differ)."""
-    return {json.loads(path.read_text())["name"]: path.read_text()
-            for path in workflow.path("results/runs").rglob("complete.json")}
-
-
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
-def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
-    # 200 epochs: about 6 s of training, the signal lands about 1 s in (SIGTERM lets the job finish).
-    workflow.write_config(long_training_config(epochs=200))
-    target = CHUNK["softmax"]
-    process, run = start_and_wait_for_training(workflow, target)
-    if how == "ctrl-c":
-        os.killpg(process.pid, signal.SIGINT)  # what a terminal sends the foreground group
-    else:
-        process.send_signal(signal.SIGTERM)  # Snakemake alone: it lets running jobs finish
-    output = process.communicate(timeout=240)[0]
-    assert process.returncode != 0, output
-    status = runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.status
-    model = workflow.run_folder("softmax-scratch-seed0") / "model.pt"
-    if how == "ctrl-c":
-        assert status == "KILLED" and not model.exists()
-    else:
-        assert status == "FINISHED" and model.exists()  # finished for real, not half-written
-    assert not list(workflow.folder.rglob("*.part"))
-
-    workflow.run(target)  # a plain rerun finishes the work: no --rerun-incomplete needed
-    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
-    assert all(attempts.count("FINISHED") == 1 for attempts in statuses.values()), statuses
-    assert all(status in ("FINISHED", "KILLED") for attempts in statuses.values() for status in attempts)
-    assert workflow.path(target).exists()
-
-
-def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
-    # Two seeds: one chunk of four softmax runs. Kill the job while the third one trains.
-    workflow.write_config(long_training_config(epochs=200, seeds=(0, 1)))
-    target = CHUNK["softmax"]
-    process, run = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
-    os.kill(int(run.data.tags["nndl.pid"]), signal.SIGKILL)
-    process.communicate(timeout=120)
-    finished_before = records(workflow)
-    assert sorted(finished_before) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
-    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed1"].info.status == "RUNNING"
-
-    result = workflow.run(target)
-    manifest = json.loads(workflow.path(target).read_text())
-    assert [row["name"] for row in manifest["runs"] if row["trained"]] == ["softmax-scratch-seed1",
-                                                                           "softmax-concise-seed1"]
-    assert "[1/4] softmax-scratch-seed0: complete, skipped" in result.stdout
-    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
-    assert statuses == {"softmax-scratch-seed0": ["FINISHED"], "softmax-concise-seed0": ["FINISHED"],
-                        "softmax-scratch-seed1": ["FINISHED"], "softmax-concise-seed1": ["FINISHED"]}  # the killed attempt deleted
-    after = records(workflow)
-    assert {name: after[name] for name in finished_before} == finished_before  # not trained again
-
-
 def test_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(workflow):
     """Seeds ordered so that the last one's final train loss is the highest; a gate just below it
     fails that run only, after the runs before it are safe."""
@@ -221,7 +135,7 @@ def test_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(workflow
     result = workflow.run(CHUNK["softmax"], check=False)
     assert result.returncode != 0
     assert f"softmax-scratch-seed{order[-1]} missed its gates: train/loss" in output_of(result)
-    kept = records(workflow)
+    kept = workflow.records()
     assert sorted(kept) == sorted(f"softmax-{impl}-seed{seed}" for seed in order[:2] for impl in ("scratch", "concise"))
     statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert statuses.pop(f"softmax-scratch-seed{order[-1]}") == ["FAILED"]
@@ -234,7 +148,7 @@ def test_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(workflow
     manifest = json.loads(workflow.path(CHUNK["softmax"]).read_text())
     assert [row["name"] for row in manifest["runs"] if row["trained"]] == [
         f"softmax-{impl}-seed{order[-1]}" for impl in ("scratch", "concise")]
-    assert {name: records(workflow)[name] for name in kept} == kept
+    assert {name: workflow.records()[name] for name in kept} == kept
 
 
 def softmax_train_loss(seed):
@@ -256,43 +170,6 @@ def softmax_train_loss(seed):
     learner = build_learner("softmax", "scratch", 784, 10, hyper["learning_rate"], hyper["init_std"], generator, cpu)
     history = fit(learner, train, test, hyper["batch_size"], hyper["epochs"], generator, classify=True)
     return history["epochs"][-1]["train/loss"]
-
-
-def test_sigterm_to_a_chunk_job_marks_its_run_killed(workflow):
-    workflow.write_config(long_training_config(epochs=2000))  # long enough to be caught mid-training
-    process, run = start_and_wait_for_training(workflow, CHUNK["softmax"])
-    try:
-        os.kill(int(run.data.tags["nndl.pid"]), signal.SIGTERM)
-        assert process.wait(timeout=120) != 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.status == "KILLED"
-    assert not (workflow.run_folder("softmax-scratch-seed0") / "model.pt").exists()
-
-
-def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
-    from mlflow.tracking import MlflowClient
-
-    from nndl.provenance import process_identity
-    from nndl.tracking import repairs, tags
-    from nndl.tracking.store import ensure_experiment
-
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    experiment_id = ensure_experiment(uri, "orphans")
-    client = MlflowClient(tracking_uri=uri)
-    host = process_identity()["host"]
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    cases = {"live": (host, os.getpid()), "dead": (host, dead.pid), "elsewhere": ("other-host", dead.pid)}
-    ids = {}
-    for name, (run_host, pid) in cases.items():
-        run = client.create_run(experiment_id, run_name=name,
-                                tags={tags.HOST_TAG: run_host, tags.PID_TAG: str(pid)})
-        ids[name] = run.info.run_id
-    assert repairs.mark_orphaned_runs_killed(uri, "orphans") == [ids["dead"]]
-    statuses = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
-    assert statuses == {"live": "RUNNING", "dead": "KILLED", "elsewhere": "RUNNING"}
 
 
 def test_switching_configs_back_and_forth_retrains_nothing_complete(workflow):

@@ -58,7 +58,7 @@ class ChunkSession:
                   "torch_threads": str(specs[0]["threads"]), "git_commit": git["commit"] or "unknown",
                   "git_dirty": str(git["dirty"]), tags.CODE_HASH_TAG: code, tags.SOURCE_TAG: source,
                   **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
-        return cls(uri, experiment, experiment_id, code, parents, static, Delivery(), log, console)
+        return cls(uri, experiment, experiment_id, code, parents, static, Delivery.for_store(uri), log, console)
 
     def identity(self, spec: dict) -> dict[str, str]:
         """{'name', 'digest', 'source'} of the data a run trains on, read once per data set."""

@@ -47,9 +47,9 @@ def flatten_params(settings: dict, prefix: str = "") -> dict[str, Any]:
 class Run:
     """Handle of an open run: everything a job logs goes through here, to the Delivery.
 
-    Metrics are queued and sent in batches, at most every FLUSH_SECONDS and when the run ends: one
-    call to the store per epoch costs about 10 ms on sqlite, as much as a short run's whole
-    training. `run_id` is None until the store has created the run.
+    Metrics and tags are queued and sent together in batches, at most every FLUSH_SECONDS and when
+    the run ends: one call to the store costs about 10 ms on sqlite and 0.2 s on a server, as much
+    as a short run's whole training. `run_id` is None until the store has created the run.
     """
 
     FLUSH_SECONDS = 5.0
@@ -61,6 +61,7 @@ class Run:
         self.run_id: str | None = None
         self.ended = False
         self.pending: list[Metric] = []
+        self.pending_tags: dict[str, str] = {}
         self.flushed_at = time.monotonic()
 
     def _send(self, what: str, call: Callable[[], None]) -> None:
@@ -91,15 +92,22 @@ class Run:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the metrics logged since the last flush to the Delivery."""
-        for start in range(0, len(self.pending), self.BATCH_LIMIT):
-            batch = self.pending[start:start + self.BATCH_LIMIT]
-            self._send("log metrics", lambda batch=batch: self.client.log_batch(self.run_id, metrics=batch))
-        self.pending, self.flushed_at = [], time.monotonic()
+        """Hand the metrics and tags set since the last flush to the Delivery (the tags with the
+        last batch of metrics)."""
+        batches = [self.pending[start:start + self.BATCH_LIMIT] for start in range(0, len(self.pending),
+                                                                                   self.BATCH_LIMIT)] or [[]]
+        tags = [RunTag(key, value) for key, value in self.pending_tags.items()]
+        for number, batch in enumerate(batches):
+            with_tags = tags if number == len(batches) - 1 else []
+            if batch or with_tags:
+                self._send("log metrics and tags",
+                           lambda batch=batch, with_tags=with_tags: self.client.log_batch(self.run_id, metrics=batch,
+                                                                                          tags=with_tags))
+        self.pending, self.pending_tags, self.flushed_at = [], {}, time.monotonic()
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        batch = [RunTag(key, str(value)) for key, value in tags.items()]
-        self._send("set tags", lambda: self.client.log_batch(self.run_id, tags=batch))
+        """Queue tags: they go with the next batch of metrics."""
+        self.pending_tags.update({key: str(value) for key, value in tags.items()})
 
     def log_dataset(self, name: str, digest: str, source: str, context: str = "training") -> None:
         """Record the data the run trains on (the runs table's Dataset column), by name, digest and
@@ -143,8 +151,8 @@ class Run:
                     for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             commit()
+            self.set_tags({RECORDED_TAG: "true"})  # in the last batch: a run without it is an attempt
             self.flush()
-            self.set_tags({RECORDED_TAG: "true"})  # last: a run without it is an attempt
             self._end(status)
         finally:
             for signum, handler in previous.items():

@@ -1,0 +1,62 @@
+"""The background delivery of MLflow calls: each run's calls in order, runs side by side."""
+
+import threading
+import time
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
+
+from nndl.tracking.delivery import Delivery
+
+
+def test_each_owner_keeps_its_order_while_owners_go_side_by_side():
+    delivery = Delivery(lanes=2)
+    sent: dict[str, list[int]] = {"a": [], "b": []}
+    both_sending = threading.Barrier(2, timeout=5)  # broken (an error) unless two owners send at once
+
+    def call(owner, number):
+        if number == 0:
+            both_sending.wait()
+        time.sleep(0.01)
+        sent[owner].append(number)
+
+    for number in range(5):
+        for owner in sent:
+            delivery.send(owner, f"call {number}", lambda owner=owner, number=number: call(owner, number))
+    assert delivery.wait(10)
+    assert sent == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
+    assert delivery.behind() == [] and delivery.refused == []
+
+
+def test_a_failing_call_is_tried_again_and_a_refused_one_is_reported():
+    delivery = Delivery()
+    delivery.RETRY_SECONDS = 0.01
+    attempts = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("connection refused")
+
+    def refused():
+        raise MlflowException("no such run", error_code=RESOURCE_DOES_NOT_EXIST)
+
+    delivery.send("run-a", "log metrics", flaky)
+    delivery.send("run-b", "set tags", refused)
+    assert delivery.wait(10)
+    assert len(attempts) == 3 and delivery.last_error == "run-a: log metrics: connection refused"
+    assert delivery.refused == ["run-b: set tags: no such run"]
+
+
+def test_behind_names_the_owners_still_waiting_in_the_order_they_came():
+    delivery = Delivery(lanes=2)
+    release = threading.Event()
+    for owner in ("first", "second", "third"):
+        delivery.send(owner, "end it", release.wait)
+    time.sleep(0.1)
+    assert delivery.behind() == ["first", "second", "third"]
+    assert not delivery.wait(0.1)
+    release.set()
+    assert delivery.wait(5) and delivery.behind() == []
+    assert len(Delivery.for_store("http://127.0.0.1:5000").lanes) > 1
+    assert len(Delivery.for_store("sqlite:///mlflow.db").lanes) == 1
