@@ -23,6 +23,17 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow files first: pytest-xdist hands out whole files in this order (--no-loadscope-reorder;
+    its default order is by number of tests, which put the one-test server outage file last and
+    left one worker idle for its two minutes). The daemon tests first, as they mostly wait and
+    leave the cores to the other worker's pipelines; then the other end-to-end tests; the unit tier last."""
+    def tier(item):
+        return 0 if item.get_closest_marker("cluster") else 1 if item.get_closest_marker("e2e") else 2
+
+    items.sort(key=tier)  # stable: a tier keeps the files' own order
+
+
 def copy_workflow(destination: Path) -> Path:
     """Copy the workflow (not results) into `destination`; its jobs import the copy's package
     (Workflow.environment sets PYTHONPATH)."""

@@ -6,7 +6,10 @@ import time
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
+from mlflow.entities import Metric, RunTag
+
 from nndl.tracking.delivery import Delivery
+from nndl.tracking.run import batches
 
 
 def test_each_owner_keeps_its_order_while_owners_go_side_by_side():
@@ -60,3 +63,22 @@ def test_behind_names_the_owners_still_waiting_in_the_order_they_came():
     assert delivery.wait(5) and delivery.behind() == []
     assert len(Delivery.for_store("http://127.0.0.1:5000").lanes) > 1
     assert len(Delivery.for_store("sqlite:///mlflow.db").lanes) == 1
+
+
+def test_the_tags_go_last_and_no_call_is_over_the_limit():
+    tags = [RunTag("outcome", "ok"), RunTag("nndl.recorded", "true")]
+
+    def metrics(count):
+        return [Metric("m", 1.0, 0, step) for step in range(count)]
+
+    def sizes(found):
+        return [(len(batch), len(with_tags)) for batch, with_tags in found]
+
+    assert sizes(batches(metrics(5), tags, 1000)) == [(5, 2)]
+    assert sizes(batches(metrics(998), tags, 1000)) == [(998, 2)]
+    # A full last batch: the tags alone, after it (MLflow would split a call of 1001 items).
+    assert sizes(batches(metrics(999), tags, 1000)) == [(999, 0), (0, 2)]
+    assert sizes(batches(metrics(2000), tags, 1000)) == [(1000, 0), (1000, 0), (0, 2)]
+    assert sizes(batches([], tags, 1000)) == [(0, 2)]
+    assert sizes(batches(metrics(3), [], 1000)) == [(3, 0)]
+    assert batches([], [], 1000) == []

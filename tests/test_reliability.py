@@ -54,23 +54,16 @@ def test_bad_data_file_is_named_and_nothing_is_left(workflow, tmp_path, case):
     assert leftover_files(workflow) == []
 
 
-@pytest.mark.parametrize("damage, expected", [
-    ("magic", "bad magic number"),
-    ("length", "wrong length"),
-])
-def test_malformed_idx_file_stops_training_with_its_name(workflow, damage, expected):
+def test_malformed_idx_file_stops_training_with_its_name(workflow):
+    """One damage here (a file cut short); the reader's other messages (a bad magic number) are
+    tested on the reader, in test_idx.py: the pipeline's path to the message is the same."""
     workflow.write_config(small_config())
     workflow.run("resources/fashion-mnist-small/manifest.json")
     path = workflow.path("resources/fashion-mnist-small/t10k-labels-idx1-ubyte.gz")
-    raw = bytearray(gzip.decompress(path.read_bytes()))
-    if damage == "magic":
-        raw[2] = 0x0B
-    else:
-        raw = raw[:-7]
-    path.write_bytes(gzip.compress(bytes(raw)))
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:-7]))
     result = workflow.run(CHUNK["softmax"], check=False)
     assert result.returncode != 0
-    assert f"t10k-labels-idx1-ubyte.gz: {expected}" in output_of(result)
+    assert "t10k-labels-idx1-ubyte.gz: wrong length" in output_of(result)
     assert not workflow.run_folder("softmax-scratch-seed0").exists()
 
 

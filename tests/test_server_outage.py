@@ -4,7 +4,6 @@ Its own file, so that pytest-xdist runs it beside the cluster test, not after it
 import contextlib
 import json
 import socket
-import statistics
 import subprocess
 import threading
 import time
@@ -43,6 +42,7 @@ class Relay:
 
     def __init__(self, target_port: int):
         self.port, self.target, self.listener, self.open = free_port(), target_port, None, []
+        self.lock = threading.Lock()  # a connection is either refused by a cut or closed by it
         self.restore()
 
     def restore(self) -> None:
@@ -54,16 +54,16 @@ class Relay:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        listener, self.listener = self.listener, None
+        with self.lock:
+            listener, self.listener, connections, self.open = self.listener, None, self.open, []
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: close alone does not
             listener.close()
-        for connection in self.open:
+        for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
-        self.open = []
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -71,11 +71,16 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:  # cut
                 return
-            if listener is not self.listener:  # accepted as it was cut: refused, as the rest
-                client.close()
-                return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            self.open += [client, server]
+            with self.lock:
+                if listener is not self.listener:  # accepted as it was cut: refused, as the rest
+                    client.close()
+                    return
+                try:
+                    server = socket.create_connection(("127.0.0.1", self.target))
+                except OSError:
+                    client.close()
+                    continue
+                self.open += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
@@ -130,9 +135,13 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         assert len(records) == 2  # both written while the server was away
         for path in records:
             seconds = [epoch["epoch_seconds"] for epoch in json.loads(path.with_name("history.json").read_text())["epochs"]]
-            assert max(seconds) < 10 * statistics.median(seconds) + 0.5, "an epoch waited on the server"
+            # An epoch that waited on the server would wait out MLflow's retries (about 2 s here) or
+            # the outage (10 s and more); a busy machine slows one by a fraction of a second.
+            assert max(seconds) < 2.0, f"an epoch waited on the server: {max(seconds):.2f} s"
 
         relay.restore()
+        config["mlflow"]["record_timeout_s"] = 300  # recording the runs from their files takes its time
+        workflow.write_config(config)
         workflow.run(target, env=job_env)
         manifest = json.loads(workflow.path(target).read_text())
         assert not any(row["trained"] for row in manifest["runs"])
@@ -140,7 +149,6 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         one_finished_run_each(uri, 150)
 
         config["softmax"]["epochs"] = 151  # new specs, trained through a 15 s outage
-        config["mlflow"]["record_timeout_s"] = 300
         workflow.write_config(config)
         process = start_training(workflow, target, job_env, 151)
         relay.cut()

@@ -3,8 +3,8 @@ slow or absent server delays the record, never the run or its files.
 
 Each run's calls go in order through one lane (a queue and its thread); runs go side by side in
 several lanes against a server, which answers one call in about 0.2 s but four at once in about
-0.05 s each (measured against scripts/mlflow-server.sh), and through one lane into a local file,
-where concurrent writers would only wait on its lock. Each call is tried again until it goes
+0.05 s each (measured against scripts/mlflow-server.sh), and through one lane into any other store
+(a local sqlite file, where concurrent writers would only wait on its lock). Each call is tried again until it goes
 through (MLflow's own retries first, then ours every RETRY_SECONDS), so an outage is ridden out;
 the job decides at its end how long to wait for the rest (`wait`). A call the store refuses for
 good (a bad value, no permission) is not tried again: it is kept in `refused` and reported.
@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 from mlflow.exceptions import MlflowException
 
+from nndl.tracking.uri import is_server
+
 # Errors that no retry mends: the call itself is wrong, or this user may not make it.
 REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "RESOURCE_DOES_NOT_EXIST", "PERMISSION_DENIED",
                  "UNAUTHENTICATED", "INVALID_STATE"}
@@ -36,6 +38,7 @@ class Delivery:
     def __init__(self, lanes: int = 1):
         self.lanes = [_Lane(self, number) for number in range(lanes)]
         self.lane_of: dict[str, _Lane] = {}  # {owner: its lane}, in the order owners first sent
+        self.unsent: dict[str, int] = {}  # {owner: its calls not yet through}
         self.refused: list[str] = []  # 'what: error' of each call the store refused for good
         self.last_error: str | None = None  # the latest error a call met, for the job's message
         self.unfinished = 0
@@ -43,30 +46,31 @@ class Delivery:
 
     @classmethod
     def for_store(cls, uri: str) -> Delivery:
-        return cls(SERVER_LANES if uri.startswith(("http://", "https://")) else 1)
+        return cls(SERVER_LANES if is_server(uri) else 1)
 
     def send(self, owner: str, what: str, call: Callable[[], None]) -> None:
         """Queue `call`, made for `owner` (a run's name; `what` names the call in messages), after
         the owner's earlier calls; returns at once."""
         with self.done:
             self.unfinished += 1
+            self.unsent[owner] = self.unsent.get(owner, 0) + 1
             lane = self.lane_of.setdefault(owner, self.lanes[len(self.lane_of) % len(self.lanes)])
         lane.calls.put((owner, what, call))
 
     def behind(self) -> list[str]:
-        """The owners of the calls not yet sent, in the order they first sent."""
-        waiting = {lane.sending for lane in self.lanes} | {
-            owner for lane in self.lanes for owner, _, _ in list(lane.calls.queue)}
-        return [owner for owner in self.lane_of if owner in waiting]
+        """The owners of the calls not yet through, in the order they first sent."""
+        with self.done:
+            return [owner for owner in self.lane_of if self.unsent[owner]]
 
     def wait(self, timeout_s: float) -> bool:
         """Wait until every queued call went through (or was refused), at most `timeout_s`."""
         with self.done:
             return self.done.wait_for(lambda: self.unfinished == 0, timeout_s)
 
-    def _finished_one(self) -> None:
+    def _finished_one(self, owner: str) -> None:
         with self.done:
             self.unfinished -= 1
+            self.unsent[owner] -= 1
             self.done.notify_all()
 
     def _deliver(self, what: str, call: Callable[[], None]) -> None:
@@ -92,18 +96,15 @@ class _Lane:
     def __init__(self, delivery: Delivery, number: int):
         self.delivery = delivery
         self.calls: queue.Queue[tuple[str, str, Callable[[], None]]] = queue.Queue()
-        self.sending: str | None = None  # the owner of the call being sent
         threading.Thread(target=self._work, name=f"mlflow-delivery-{number}", daemon=True).start()
 
     def _work(self) -> None:
         while True:
             owner, what, call = self.calls.get()
-            self.sending = owner
             try:
                 self.delivery._deliver(f"{owner}: {what}", call)
             finally:
-                self.sending = None
-                self.delivery._finished_one()
+                self.delivery._finished_one(owner)
 
 
 def _first_line(error: Exception) -> str:

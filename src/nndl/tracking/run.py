@@ -3,7 +3,7 @@
 FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM or
 Ctrl-C, so no run stays RUNNING because its job was interrupted. Every call to the store goes
 through the chunk's Delivery (nndl.tracking.delivery): the run is created, logged and ended in the
-background, and training never waits on the store. Metrics are sent in batches.
+background, and training never waits on the store. Metrics and tags are sent in batches.
 """
 
 from __future__ import annotations
@@ -94,19 +94,15 @@ class Run:
     def flush(self) -> None:
         """Hand the metrics and tags set since the last flush to the Delivery (the tags with the
         last batch of metrics)."""
-        batches = [self.pending[start:start + self.BATCH_LIMIT] for start in range(0, len(self.pending),
-                                                                                   self.BATCH_LIMIT)] or [[]]
         tags = [RunTag(key, value) for key, value in self.pending_tags.items()]
-        for number, batch in enumerate(batches):
-            with_tags = tags if number == len(batches) - 1 else []
-            if batch or with_tags:
-                self._send("log metrics and tags",
-                           lambda batch=batch, with_tags=with_tags: self.client.log_batch(self.run_id, metrics=batch,
-                                                                                          tags=with_tags))
+        for metrics, with_tags in batches(self.pending, tags, self.BATCH_LIMIT):
+            self._send("log metrics and tags",
+                       lambda metrics=metrics, with_tags=with_tags: self.client.log_batch(
+                           self.run_id, metrics=metrics, tags=with_tags))
         self.pending, self.pending_tags, self.flushed_at = [], {}, time.monotonic()
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        """Queue tags: they go with the next batch of metrics."""
+        """Queue tags: they go at the next flush, with its last batch of metrics."""
         self.pending_tags.update({key: str(value) for key, value in tags.items()})
 
     def log_dataset(self, name: str, digest: str, source: str, context: str = "training") -> None:
@@ -163,6 +159,18 @@ class Run:
     def _end(self, status: str) -> None:
         self._send(f"end it {status}", lambda: self.client.set_terminated(self.run_id, status=status))
         self.ended = True
+
+
+def batches(metrics: list[Metric], tags: list[RunTag], limit: int) -> list[tuple[list[Metric], list[RunTag]]]:
+    """[(metrics, tags)] for log_batch calls of at most `limit` items each, the tags in the last:
+    MLflow splits a bigger call into several, which could send the tags (the `nndl.recorded`
+    mark among them) before the metrics after them."""
+    found = [(metrics[start:start + limit], []) for start in range(0, len(metrics), limit)]
+    if tags and (not found or len(found[-1][0]) + len(tags) > limit):
+        found.append(([], []))
+    if tags:
+        found[-1] = (found[-1][0], tags)
+    return found
 
 
 def _log_torch_model(client: MlflowClient, run_id: str, model, input_example) -> None:
