@@ -148,11 +148,11 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         assert {path: path.read_bytes() for path in records} == records
         one_finished_run_each(uri, 150)
 
-        config["softmax"]["epochs"] = 151  # new specs, trained through a 15 s outage
+        config["softmax"]["epochs"] = 151  # new specs, trained through a 30 s outage (the most to ride out)
         workflow.write_config(config)
         process = start_training(workflow, target, job_env, 151)
         relay.cut()
-        time.sleep(15)
+        time.sleep(30)
         relay.restore()
         output = process.communicate(timeout=600)[0]
         assert process.returncode == 0, output[-3000:]
