@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from mlflow.entities import Dataset, DatasetInput
 from mlflow.tracking import MlflowClient
 
 from nndl.tracking import ledger, readback, repairs
@@ -74,6 +75,32 @@ def test_a_signal_before_finish_leaves_the_run_killed(store):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
     assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"
+
+
+def test_runs_logging_one_new_dataset_at_once_all_get_it(store):
+    """MLflow looks a dataset up, then inserts it: runs logging the same new one at once clash on
+    the database's unique key (BAD_REQUEST), and the loser must be tried again, not refused."""
+    client = MlflowClient(tracking_uri=store)
+    experiment_id = ensure_experiment(store, "datasets")
+    delivery = Delivery(lanes=4)
+    run_ids = []
+    for round_number in range(8):  # a clash comes about once in two rounds of four
+        runs = [client.create_run(experiment_id).info.run_id for _ in range(4)]
+        run_ids += runs
+        all_ready = threading.Barrier(len(runs), timeout=10)
+        dataset = Dataset(name="stand-in", digest=f"digest-{round_number}", source_type="local", source="{}")
+        tries = dict.fromkeys(runs, 0)
+        for run_id in runs:
+
+            def log_dataset(run_id=run_id, tries=tries, all_ready=all_ready, dataset=dataset):
+                tries[run_id] += 1
+                if tries[run_id] == 1:
+                    all_ready.wait()  # the four first tries at once
+                client.log_inputs(run_id, [DatasetInput(dataset)])
+
+            delivery.send(run_id, "log the dataset", log_dataset)
+    assert delivery.wait(60) and delivery.refused == []
+    assert all(len(client.get_run(run_id).inputs.dataset_inputs) == 1 for run_id in run_ids)
 
 
 def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
