@@ -142,10 +142,12 @@ def workflow(tmp_path) -> Workflow:
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """An empty project folder as the working directory, with its own MLflow store."""
+    """An empty project folder as the working directory, with its own MLflow store (a copy of
+    `empty_store`)."""
     from nndl.tracking.store import ensure_experiment
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "mlflow.db").write_bytes(empty_store())
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     ensure_experiment(uri, "chunks")

@@ -6,6 +6,8 @@ Every test here trains and tracks, so all are in the e2e tier."""
 import copy
 import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +15,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, SCHEMA, make_data, needs_system_fashion_mnist, run_chunk, run_id, small_config
-from mlflow_store import artifact_paths, logged_models, metric_steps
+from mlflow_store import artifact_paths, logged_models, metric_steps, statuses_by_name
 from nndl.config.validate import validate
 from nndl.errors import GateError
 from nndl.learn.tasks import TASKS
@@ -100,6 +102,59 @@ def test_changed_gates_are_checked_not_retrained(trained_linreg):
     assert [run_id(spec) for spec in runs] == first_ids
     assert [client.get_run(run).info.status for run in first_ids] == ["FINISHED", "FINISHED"]
     assert client.get_run(first_ids[0]).data.tags["outcome"] == "ok"
+
+
+def test_a_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(project):
+    """Seeds ordered so that the last one's final train loss is the highest; a gate just below it
+    fails that run only, after the runs before it are complete."""
+    seeds = [0, 1, 2]
+    losses = {seed: softmax_train_loss(seed) for seed in seeds}
+    order = sorted(seeds, key=losses.get)
+    raw = small_config(seeds=order)
+    raw["gates"]["softmax"]["max_train_loss"] = (losses[order[-1]] + losses[order[-2]]) / 2
+    make_data(raw)
+    runs = resolved_runs(raw, "softmax")
+    with pytest.raises(GateError, match=f"softmax-scratch-seed{order[-1]} missed its gates: train/loss"):
+        run_chunk(runs)
+    kept = complete_records()
+    assert sorted(kept) == sorted(f"softmax-{impl}-seed{seed}" for seed in order[:2] for impl in ("scratch", "concise"))
+    statuses = statuses_by_name(os.environ["MLFLOW_TRACKING_URI"], "chunks")
+    assert statuses.pop(f"softmax-scratch-seed{order[-1]}") == ["FAILED"]
+    assert statuses == {name: ["FINISHED"] for name in kept}
+    assert all((project / spec["dir"] / names.MODEL).exists() for spec in runs if spec["name"] in kept)
+
+    relaxed = resolved_runs(small_config(seeds=order), "softmax")  # the runs are not trained again
+    manifest = run_chunk(relaxed)
+    assert [row["name"] for row in manifest["runs"] if row["trained"]] == [
+        f"softmax-{impl}-seed{order[-1]}" for impl in ("scratch", "concise")]
+    assert {name: complete_records()[name] for name in kept} == kept
+
+
+def complete_records() -> dict[str, str]:
+    """{run name: its record's text} of the complete runs under the working directory."""
+    return {json.loads(path.read_text())["name"]: path.read_text()
+            for path in Path("results/runs").rglob(names.RECORD)}
+
+
+def softmax_train_loss(seed):
+    """The final train loss of softmax regression from scratch on the small config's stand-in."""
+    import torch
+
+    from nndl.data.stand_in import generate_stand_in
+    from nndl.data.tensors import fashion_mnist_split
+    from nndl.learn.learners import build_learner
+    from nndl.learn.loop import fit
+
+    config = small_config()
+    generate, hyper = config["data"]["fashion_mnist"]["generate"], config["softmax"]
+    with tempfile.TemporaryDirectory() as folder:
+        generate_stand_in(folder, generate["train"], generate["test"], generate["seed"])
+        cpu = torch.device("cpu")
+        train, test = fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
+    generator = torch.Generator().manual_seed(seed)
+    learner = build_learner("softmax", "scratch", 784, 10, hyper["learning_rate"], hyper["init_std"], generator, cpu)
+    history = fit(learner, train, test, hyper["batch_size"], hyper["epochs"], generator, classify=True)
+    return history["epochs"][-1]["train/loss"]
 
 
 @pytest.fixture

@@ -1,16 +1,15 @@
-"""What the real pipeline does when things go wrong: bad data, bad config, no data, divergence,
-missed gates, and switching configs (signals and killed jobs: test_signals.py)."""
+"""What the real pipeline does when things go wrong: bad data, bad config, no data, divergence
+(signals and killed jobs: test_signals.py; missed gates and switching configs, in one process:
+test_chunks.py)."""
 
 import gzip
-import json
-import tempfile
 
 import numpy as np
 import pytest
 
 from conftest import small_config
 from http_mirrors import dead_url
-from mlflow_store import metric_steps, runs_by_name, statuses_by_name
+from mlflow_store import metric_steps, runs_by_name
 
 pytestmark = pytest.mark.e2e
 # With --cores 2 each task gets one chunk job, which trains all its runs.
@@ -114,72 +113,3 @@ def test_divergence_fails_the_job_at_the_first_bad_epoch_and_the_run(workflow):
     assert metric_steps(workflow.tracking_uri, run.info.run_id, "epoch_seconds") == [1]
     assert metric_steps(workflow.tracking_uri, run.info.run_id, "train/loss") == []
     assert not workflow.run_folder("linreg-scratch-seed0").exists()
-
-
-def test_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(workflow):
-    """Seeds ordered so that the last one's final train loss is the highest; a gate just below it
-    fails that run only, after the runs before it are safe."""
-    seeds = [0, 1, 2]
-    losses = {seed: softmax_train_loss(seed) for seed in seeds}
-    order = sorted(seeds, key=losses.get)
-    config = small_config(seeds=order)
-    config["gates"]["softmax"]["max_train_loss"] = (losses[order[-1]] + losses[order[-2]]) / 2
-    workflow.write_config(config)
-    result = workflow.run(CHUNK["softmax"], check=False)
-    assert result.returncode != 0
-    assert f"softmax-scratch-seed{order[-1]} missed its gates: train/loss" in output_of(result)
-    kept = workflow.records()
-    assert sorted(kept) == sorted(f"softmax-{impl}-seed{seed}" for seed in order[:2] for impl in ("scratch", "concise"))
-    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
-    assert statuses.pop(f"softmax-scratch-seed{order[-1]}") == ["FAILED"]
-    assert statuses == {name: ["FINISHED"] for name in kept}
-    for name in kept:
-        assert (workflow.run_folder(name) / "model.pt").exists()
-
-    workflow.write_config(small_config(seeds=order))  # the gate relaxed: the runs are not trained again
-    workflow.run(CHUNK["softmax"])
-    manifest = json.loads(workflow.path(CHUNK["softmax"]).read_text())
-    assert [row["name"] for row in manifest["runs"] if row["trained"]] == [
-        f"softmax-{impl}-seed{order[-1]}" for impl in ("scratch", "concise")]
-    assert {name: workflow.records()[name] for name in kept} == kept
-
-
-def softmax_train_loss(seed):
-    """The final train loss of softmax regression from scratch on the small config's stand-in."""
-    import torch
-
-    from nndl.data.stand_in import generate_stand_in
-    from nndl.data.tensors import fashion_mnist_split
-    from nndl.learn.learners import build_learner
-    from nndl.learn.loop import fit
-
-    config = small_config()
-    generate, hyper = config["data"]["fashion_mnist"]["generate"], config["softmax"]
-    with tempfile.TemporaryDirectory() as folder:
-        generate_stand_in(folder, generate["train"], generate["test"], generate["seed"])
-        cpu = torch.device("cpu")
-        train, test = fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
-    generator = torch.Generator().manual_seed(seed)
-    learner = build_learner("softmax", "scratch", 784, 10, hyper["learning_rate"], hyper["init_std"], generator, cpu)
-    history = fit(learner, train, test, hyper["batch_size"], hyper["epochs"], generator, classify=True)
-    return history["epochs"][-1]["train/loss"]
-
-
-def test_switching_configs_back_and_forth_retrains_nothing_complete(workflow):
-    """small -> small with other linreg epochs -> small: each spec has its own folder, so the third
-    run trains nothing and adds no MLflow run."""
-    changed = small_config()
-    changed["linreg"]["epochs"] = 4
-    for config in (small_config(), changed):
-        workflow.write_config(config)
-        workflow.run(CHUNK["linreg"])
-    first = {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")}
-    assert len(first) == 4
-    runs_before = statuses_by_name(workflow.tracking_uri, "nndl-small")
-    assert all(statuses == ["FINISHED", "FINISHED"] for statuses in runs_before.values())  # two specs each
-    workflow.write_config(small_config())
-    workflow.run(CHUNK["linreg"])
-    manifest = json.loads(workflow.path(CHUNK["linreg"]).read_text())
-    assert not any(row["trained"] for row in manifest["runs"])
-    assert {path: path.read_bytes() for path in workflow.path("results/runs").rglob("complete.json")} == first
-    assert statuses_by_name(workflow.tracking_uri, "nndl-small") == runs_before
