@@ -43,8 +43,8 @@ def long_training_config(epochs=400, seeds=(0,)):
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
-    # 200 epochs: about 6 s of training, the signal lands about 1 s in (SIGTERM lets the job finish).
-    workflow.write_config(long_training_config(epochs=200))
+    # 100 epochs: 3 s of training or more, the signal lands about 1 s in (SIGTERM lets the job finish).
+    workflow.write_config(long_training_config(epochs=100))
     target = CHUNK["softmax"]
     process, run = start_and_wait_for_training(workflow, target)
     if how == "ctrl-c":
@@ -70,7 +70,7 @@ def test_interrupted_pipeline_leaves_no_running_run_and_resumes(workflow, how):
 
 def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
     # Two seeds: one chunk of four softmax runs. Kill the job while the third one trains.
-    workflow.write_config(long_training_config(epochs=200, seeds=(0, 1)))
+    workflow.write_config(long_training_config(epochs=100, seeds=(0, 1)))
     target = CHUNK["softmax"]
     process, run = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
     os.kill(int(run.data.tags["nndl.pid"]), signal.SIGKILL)
