@@ -25,9 +25,10 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 
 def pytest_collection_modifyitems(config, items):
     """The slow files first: pytest-xdist hands out whole files in this order (--no-loadscope-reorder;
-    its default order is by number of tests, which put the one-test server outage file last and
-    left one worker idle for its two minutes). The daemon tests first, as they mostly wait and
-    leave the cores to the other worker's pipelines; then the other end-to-end tests; the unit tier last."""
+    its default order is by number of tests, which can start a slow one-test file last and leave
+    one worker idle for its minutes). The daemon tests (one file, test_cluster.py) first, as they
+    mostly wait and leave the cores to the other worker's pipelines; then the other end-to-end
+    tests; the unit tier last."""
     def tier(item):
         return 0 if item.get_closest_marker("cluster") else 1 if item.get_closest_marker("e2e") else 2
 
