@@ -18,8 +18,14 @@ from benchmarks.common import ROOT, SCHEMA
 JOBS = Path("results") / "benchmarks" / "jobs"
 
 
-def copy_workflow(destination: Path) -> Path:
-    """The project's files as git sees them (tracked, and untracked but not ignored) under destination."""
+def copy_workflow(destination: Path, revision: str | None = None) -> Path:
+    """The project's files as git sees them (tracked, and untracked but not ignored) under
+    destination; or, with `revision`, the files committed at that revision (git archive)."""
+    if revision is not None:
+        destination.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", revision], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+        return destination
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout.split("\0")
     for name in filter(None, listed):
@@ -50,10 +56,12 @@ def snakemake(folder: Path, *args: str, target: str = "all", env: dict | None = 
     return elapsed
 
 
-def prepared_project(scratch: str | Path, base_config: str, seeds: list[int] | None = None) -> Path:
-    """A copy of the workflow on config/<base_config> (seeds replaced if given), data acquired, untimed."""
-    folder = copy_workflow(Path(scratch) / "project")
-    config = yaml.safe_load((ROOT / "config" / base_config).read_text())
+def prepared_project(scratch: str | Path, base_config: str, seeds: list[int] | None = None,
+                     revision: str | None = None) -> Path:
+    """A copy of the workflow (as committed at `revision`, if given) on its config/<base_config>
+    (seeds replaced if given), data acquired, untimed."""
+    folder = copy_workflow(Path(scratch) / "project", revision)
+    config = yaml.safe_load((folder / "config" / base_config).read_text())
     if seeds is not None:
         config["seeds"] = seeds
     full_data = ROOT / "resources" / "fashion-mnist"

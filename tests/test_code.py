@@ -79,13 +79,15 @@ RERUNS = {
     "nndl.report.catalog": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
                             "studies_report"},
     "nndl.report.answers": {"study_summary"},
-    "nndl.report.tables": {"summary_report", "studies_report"},
+    "nndl.report.tables": {"study_summary", "summary_report", "studies_report"},  # the parent's description
+    "nndl.report.theory_text": {"study_summary", "studies_report"},
+    "nndl.theory.linear": {"study_summary"},  # the theory is recomputed; no run is retrained
     "nndl.learn.loop": {"train_chunk"},
     "nndl.learn.learners": {"train_chunk"},
     "nndl.learn.environment": {"env_check"},
     "nndl.data.download": {"fashion_mnist"},
     "nndl.data.acquire": {"fashion_mnist"},
-    "nndl.data.synthetic": {"synthetic_data", "train_chunk"},
+    "nndl.data.synthetic": {"synthetic_data", "train_chunk", "study_summary"},  # the theory reads the data
     "nndl.data.tensors": {"train_chunk"},
     "nndl.runs.chunks": {"train_chunk"},
     "nndl.tracking.admin": set(),
@@ -131,7 +133,7 @@ def import_graph() -> dict[str, set[str]]:
 
 
 CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.joblog", "nndl.fingerprint", "nndl.provenance"}
-STAGES = ["core", "nndl.data", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.report"]
+STAGES = ["core", "nndl.data", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.theory", "nndl.report"]
 
 
 def stage(module: str) -> int:

@@ -8,6 +8,7 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -295,6 +296,10 @@ def test_the_exercises_run_as_small_stand_ins(project):
         assert summary["figures"] and all(Path(path).is_file() for paths in summary["figures"].values()
                                           for path in paths), name
         check_answer(summary)
+        theory = summary["theory"]
+        assert {"prediction", "predicted", "measured", "verdict", "rule"} <= set(theory), name
+        assert theory["verdict"] in ("agrees", "disagrees", "inconclusive") and theory["rule"], name
+        assert not theory["prediction"].startswith("No prediction"), name  # every exercise has a theory
 
 
 # --- the pipeline --------------------------------------------------------------------------------
@@ -336,8 +341,17 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
     assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
     default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
     assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
+    # The theory beside the answer: the threshold 2 / lambda_max of the runs' own training data.
+    summary = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())
+    arrays = np.load(workflow.path(children[0].data.params["data.path"]))
+    inputs = np.hstack([arrays["X_train"].astype(np.float64), np.ones((len(arrays["X_train"]), 1))])
+    assert summary["theory"]["predicted"] == pytest.approx(2 / np.linalg.eigvalsh(inputs.T @ inputs / len(inputs)).max())
+    assert summary["theory"]["verdict"] == "agrees" and summary["theory"]["measured"] == pytest.approx(15.015)
+    assert "**Theory:** Gradient descent on this loss is stable only for lr < 2 / (c lambda_max)" in \
+        parent.data.tags["mlflow.note.content"]
     html = workflow.path(names.STUDIES_REPORT).read_text()
     assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
+    assert html.count("Theory:") == 2 and "verdict: agrees" in html and "verdict: inconclusive" in html
     assert "studies.html" in workflow.path("results/report/summary.html").read_text()
 
     # Editing one study plans that study's runs and report again, nothing of the other study (a

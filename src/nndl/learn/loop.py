@@ -16,10 +16,14 @@ from nndl.data.tensors import Split
 from nndl.learn.learners import Learner
 
 EVAL_BATCH = 8192
+# A classifier records the largest logit of each of its first steps: where a naive softmax would
+# overflow (nndl.theory.softmax_studies); kept on the device, copied off once after the pass.
+LOGIT_STEPS = 100
 
 
 def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch.Generator,
-                classify: bool, trajectory: list | None = None, shuffle: bool = True) -> dict[str, float]:
+                classify: bool, trajectory: list | None = None, shuffle: bool = True,
+                max_logits: list | None = None) -> dict[str, float]:
     """One pass over `data`: in a random order drawn from `generator`, or in stored order every
     epoch when not `shuffle`. The last minibatch holds the remainder when the batch size does not
     divide the data.
@@ -27,7 +31,8 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
     Returns the mean per-example loss over the pass (and accuracy when `classify`), and
     `first_nonfinite_step` (1-based) with its minibatch loss `first_nonfinite_loss` when a step's
     loss was not finite. When `trajectory` is a list, the flattened weights and bias after every
-    step are appended to it (as lists of floats, copied off the device once, after the pass).
+    step are appended to it (as lists of floats, copied off the device once, after the pass); when
+    `max_logits` is a list, the largest output of each of the first LOGIT_STEPS steps, likewise.
     """
     n, device = len(data), data.X.device
     order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
@@ -37,10 +42,13 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
     first_bad_step = torch.zeros((), device=device, dtype=torch.long)
     first_bad_loss = torch.zeros((), device=device)
     steps = []  # (d + 1,) weights and bias after each step, on the device: no sync per step
+    largest = []  # () the largest logit of each of the first steps, on the device
     for step, start in enumerate(range(0, n, batch_size), 1):
         batch = order[start:start + batch_size]
         X, y = data.X[batch], data.y[batch]
         output = learner.forward(X)
+        if max_logits is not None and step <= LOGIT_STEPS:
+            largest.append(output.detach().max())
         losses = learner.loss(output, y)
         learner.step(losses)
         batch_loss = losses.detach().sum()
@@ -55,6 +63,8 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
             steps.append(torch.cat([W.reshape(-1), b.reshape(-1)]))
     if steps:
         trajectory.extend(torch.stack(steps).tolist())
+    if largest:
+        max_logits.extend(torch.stack(largest).tolist())
     return _epoch_metrics(n, loss_sum, correct if classify else None, first_bad_step, first_bad_loss)
 
 
@@ -103,13 +113,20 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
     history then says where in `diverged`: {'epoch', 'step': the first minibatch whose loss was not
     finite (None if only an evaluation's loss was), 'step_loss': that minibatch's summed loss,
     'losses': the epoch's records that were not finite}. Whether that is an error is the caller's call.
+    A regression's history holds its start (`start`: weights then bias); a classifier's, the largest
+    logit of each of its first steps (`max_logits`): what nndl.theory predicts from.
     """
     untrained = evaluate(learner, test, classify)
     history: dict = {"untrained": {f"untrained/test_{key}": value for key, value in untrained.items()},
                      "epochs": [], "trajectory": [] if record_trajectory else None, "diverged": None}
+    if classify:
+        history["max_logits"] = []
+    else:
+        history["start"] = torch.cat([tensor.detach().reshape(-1) for tensor in learner.weight_and_bias()]).tolist()
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
-        train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"], shuffle)
+        train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"], shuffle,
+                                    history.get("max_logits") if epoch == 1 else None)
         bad_step, bad_loss = train_metrics.pop("first_nonfinite_step", None), train_metrics.pop("first_nonfinite_loss", None)
         if not classify:
             train_metrics = evaluate(learner, train, classify)

@@ -16,8 +16,10 @@ from pathlib import Path
 from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots
 from nndl.report.answers import answer, value_text
+from nndl.report.theory_text import description
 from nndl.runs import names, outcome, record
 from nndl.runs.grid import EPOCH_TEST_METRIC
+from nndl.theory.choose import theory
 from nndl.tracking.uri import runs_page, tracking_uri
 from nndl.values import format_value, point_label
 
@@ -46,7 +48,7 @@ def read_runs(study: dict, specs: list[dict]) -> list[dict]:
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
             kind, value = outcome.DIVERGED, None
         rows.append({"name": spec["name"], "dir": spec["dir"], "impl": spec["impl"], "seed": spec["seed"],
-                     "point": spec["study"]["point"], "key": found.key,
+                     "point": spec["study"]["point"], "key": found.key, "spec": spec, "history": history,
                      "outcome": found.outcome.message if found.outcome else None, "kind": kind, "value": value,
                      "train_loss": [epoch["train/loss"] for epoch in history["epochs"]],
                      "test_metric": [epoch[EPOCH_TEST_METRIC[study["task"]]] for epoch in history["epochs"]]})
@@ -114,8 +116,8 @@ def recorded_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
 
 # kind -> how a study figure of that kind is drawn from the study's groups
 DRAW = {
-    "study_metric": lambda study, groups: study_plots.study_metric(study, groups, study["metric"]),
-    "study_curves": lambda study, groups: study_plots.study_curves(study, groups, EPOCH_TEST_METRIC[study["task"]]),
+    "study_metric": lambda study, groups, marks: study_plots.study_metric(study, groups, study["metric"], marks),
+    "study_curves": lambda study, groups, marks: study_plots.study_curves(study, groups, EPOCH_TEST_METRIC[study["task"]]),
 }
 
 
@@ -127,14 +129,17 @@ def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[
     plots.use_fonts("en")
     rows = read_runs(study, specs)
     summary = summarise(study, rows)
+    block = theory(study, rows).to_json()
     files = {}
     for figure in catalog.STUDY_FIGURES:
-        drawn = DRAW[figure.kind](study, summary["groups"])
+        drawn = DRAW[figure.kind](study, summary["groups"], block["marks"])
         files[figure.stem] = [str(path) for path in plots.save(drawn, catalog.study_stem(figure, study["name"]), formats)]
     headers, table_rows = table(study, summary["groups"])
     return {"study": study, "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
-            "answer": summary["answer"], "table": {"headers": headers, "rows": table_rows},
+            "answer": summary["answer"], "theory": block,
+            "description": description(study, summary["answer"], block),
+            "table": {"headers": headers, "rows": table_rows},
             # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
             "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value
                         for key, value in group.items() if key != "runs"} for group in summary["groups"]],

@@ -18,10 +18,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from nndl.report.plots import WRONG  # noqa: E402
 from nndl.values import all_numbers, format_value  # noqa: E402
 
-def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
+def study_metric(study: dict, groups: list[dict], metric_label: str, marks: dict | None = None) -> Figure:
     """A study's final metric against its first varied setting: the mean over seeds with a band of
     one standard deviation, a line per implementation (and per value of any other varied
-    setting); a red x at the top where runs diverged (no final metric)."""
+    setting); a red x at the top where runs diverged (no final metric); and the theory's `marks`
+    (nndl.theory.verdict.Theory.marks: predicted thresholds, levels and lines)."""
     keys = list(study["vary"])
     x_key, values = keys[0], study["vary"][keys[0]]
     numeric = all_numbers(values)
@@ -46,6 +47,7 @@ def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
                 axes.plot(positions[repr(group["point"][x_key])], 0.97, marker="x", color=WRONG, markersize=10,
                           linestyle="none", transform=axes.get_xaxis_transform(), label=diverged_label)
                 diverged_label = None  # one legend entry
+    _draw_marks(axes, marks or {}, numeric)
     _scale_axes(axes, values, numeric, [g["mean"] for g in groups if not math.isnan(g["mean"])])
     seeds = max(g["seeds"] for g in groups)
     axes.set_xlabel(x_key)
@@ -54,6 +56,18 @@ def study_metric(study: dict, groups: list[dict], metric_label: str) -> Figure:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return figure
+
+
+def _draw_marks(axes, marks: dict, numeric: bool) -> None:
+    """The prediction in black: dotted vertical lines at thresholds, dashed lines of predicted
+    values (on a numeric axis only: a named one has no place for them), dash-dot levels."""
+    for index, line in enumerate(marks.get("vlines", []) if numeric else []):
+        axes.axvline(line["x"], color="black", linestyle=":" if index == 0 else (0, (1, 3)), linewidth=1.2,
+                     label=f"theory: {line['label']}")
+    for line in marks.get("lines", []) if numeric else []:
+        axes.plot(line["x"], line["y"], color="black", linestyle="--", linewidth=1, label=f"theory: {line['label']}")
+    for line in marks.get("hlines", []):
+        axes.axhline(line["y"], color="black", linestyle="-.", linewidth=1, label=f"theory: {line['label']}")
 
 
 def _scale_axes(axes, values: list, numeric: bool, finite: list[float]) -> None:

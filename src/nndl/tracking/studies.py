@@ -46,9 +46,10 @@ def study_parent(uri: str, experiment: str, name: str, source: str) -> str:
     return chosen
 
 
-def study_tags(study: dict, answer: str) -> dict[str, str]:
-    """A study's parent run tags: its question and answer as the description, the grid."""
-    return {DESCRIPTION_TAG: f"{study['question']}\n\n**Answer:** {answer}", "task": study["task"],
+def study_tags(study: dict, description: str) -> dict[str, str]:
+    """A study's parent run tags: its description (the question, the answer and the theory beside
+    it: nndl.report.theory_text), the grid."""
+    return {DESCRIPTION_TAG: description, "task": study["task"],
             "study.metric": study["metric"],
             **{f"study.vary.{key}": json.dumps(values) for key, values in study["vary"].items()},
             **{f"study.set.{key}": json.dumps(value) for key, value in study["set"].items()}}
@@ -65,7 +66,7 @@ def end_with_children(client: MlflowClient, parent_id: str) -> None:
 
 def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -> int:
     """Put each study's summary file and figures into its parent run ({summary path: summary}), its
-    question, answer and grid into the parent's description and tags, and end it with its last run.
+    description (question, answer, theory) and grid into the parent's tags, and end it with its last run.
     Returns how many files it logged; raises NndlError if a parent run is gone."""
     client = MlflowClient(tracking_uri=uri)
     present = live_runs(client, experiment, [summary["parent_run_id"] for summary in summaries.values()])
@@ -78,7 +79,7 @@ def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -
                                                                    summary["figures"].values() for figure in paths]
              for path, summary in summaries.items()}
     logged = log_files(uri, experiment, files)
-    set_run_tags(uri, experiment, {summary["parent_run_id"]: study_tags(summary["study"], summary["answer"])
+    set_run_tags(uri, experiment, {summary["parent_run_id"]: study_tags(summary["study"], summary["description"])
                                    for summary in summaries.values()})
     for parent_id in files:
         end_with_children(client, parent_id)

@@ -1,0 +1,151 @@
+"""The theory's predictions: each function on a case with a known answer, and predictions that move
+with the data as the theory says (none is a constant)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nndl.data.synthetic import make_dataset, save_dataset
+from nndl.runs import outcome
+from nndl.theory import linear, linreg_errors, linreg_rates, softmax_studies
+from nndl.theory.choose import prediction_for, theory
+from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE, overall
+
+# Inputs with orthogonal columns: X~^T X~ / n = diag(0.5, 2, 1) (the last column is the bias's ones).
+ORTHOGONAL = np.array([[1.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [0.0, 2.0, 1.0], [0.0, -2.0, 1.0]])
+
+
+def test_the_hessian_of_orthogonal_inputs_is_diagonal_and_sets_the_threshold():
+    assert np.allclose(linear.hessian(ORTHOGONAL), np.diag([0.5, 2.0, 1.0]))
+    spec = {"impl": "scratch", "batch_size": 10, "reduction": "mean"}
+    assert linear.curvature(spec) == 1.0
+    assert linear.curvature({**spec, "impl": "concise"}) == 2.0  # nn.MSELoss has no 1/2
+    assert linear.curvature({**spec, "reduction": "sum"}) == 10.0
+
+
+def test_gradient_descent_in_closed_form_is_the_iteration():
+    H, theta_star = np.diag([0.5, 2.0]), np.array([1.0, -1.0])
+    theta = np.zeros(2)
+    for _ in range(7):
+        theta = theta - 0.3 * H @ (theta - theta_star)
+    assert np.allclose(linear.gd_iterate(H, theta_star, np.zeros(2), 0.3, 7), theta)
+    assert np.allclose(linear.contraction(H, 0.3, 7), np.diag([(1 - 0.15) ** 7, (1 - 0.6) ** 7]))
+
+
+def test_least_squares_of_two_points_is_the_line_through_them():
+    X = np.array([[0.0, 1.0], [1.0, 1.0]])  # x = 0 and x = 1, with the bias column
+    assert np.allclose(linear.least_squares(X, np.array([1.0, 3.0])), [2.0, 1.0])
+    assert linear.half_mse(X, np.array([1.0, 3.0]), np.array([2.0, 1.0])) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_full_batches_are_mean_square_stable_up_to_gradient_descents_limit_and_small_ones_less():
+    rng = np.random.default_rng(0)
+    X = np.hstack([rng.standard_normal((200, 2)), np.ones((200, 1))])
+    gd_limit = 2 / np.linalg.eigvalsh(linear.hessian(X)).max()
+    assert linear.mean_square_stable_rate(X, batch_size=200) == pytest.approx(gd_limit, rel=1e-6)
+    assert linear.mean_square_stable_rate(X, batch_size=1) < linear.mean_square_stable_rate(X, batch_size=10) < gd_limit
+
+
+def test_expected_max_abs_of_known_cases():
+    assert linear.expected_max_abs(np.array([3.0, -1.0]), np.zeros(2)) == 3.0
+    # E|z| for a standard normal is sqrt(2 / pi)
+    assert linear.expected_max_abs(np.zeros(1), np.ones(1)) == pytest.approx(math.sqrt(2 / math.pi), rel=0.02)
+
+
+def test_the_first_overflow_is_the_first_logit_above_ln_float32_max():
+    assert softmax_studies.LN_FLOAT32_MAX == pytest.approx(88.7228, abs=1e-4)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.exp(np.float32(88.73))) and np.isfinite(np.exp(np.float32(88.72)))
+    assert softmax_studies.first_overflow_step([10.0, 50.0, 88.7, 88.8, 200.0]) == 4
+    assert softmax_studies.first_overflow_step([1.0, 2.0]) is None
+
+
+def test_the_verdict_is_agrees_only_when_every_decided_check_agrees():
+    assert overall([{"agrees": True}, {"agrees": None}]) == AGREES
+    assert overall([{"agrees": True}, {"agrees": False}]) == DISAGREES
+    assert overall([{"agrees": None}]) == INCONCLUSIVE == overall([])
+
+
+def synthetic_spec(folder, scale=1.0, noise_std=0.01, n_train=1000, outliers=0, **settings):
+    """A linreg run spec whose data (inputs scaled by `scale`) is written to `folder`."""
+    block = {"true_w": [2.0, -3.4], "true_b": 4.2, "n_train": n_train, "n_test": 50, "noise_std": noise_std,
+             "seed": 0, "noise": "gaussian", "outliers": outliers, "outlier_size": 20.0}
+    arrays = make_dataset(**block)
+    arrays["X_train"] = arrays["X_train"] * np.float32(scale)
+    path = folder / f"data-{scale}-{noise_std}-{n_train}-{outliers}.npz"
+    save_dataset(arrays, path, path.with_suffix(".json"), block)
+    return {"task": "linreg", "impl": "scratch", "batch_size": 10, "learning_rate": 0.03, "epochs": 3,
+            "init_std": 0.01, "init": "normal", "reduction": "mean", "loss": "squared",
+            "data": {"path": str(path), **block}, **settings}
+
+
+def run_row(spec, point, kind=outcome.OK, train_loss=(0.01,), value=0.001, seed=0):
+    return {"spec": spec, "point": point, "kind": kind, "value": value, "impl": spec["impl"], "seed": seed,
+            "train_loss": list(train_loss), "test_metric": list(train_loss), "history": {}}
+
+
+LR_STUDY = {"name": "lr", "task": "linreg", "vary": {"learning_rate": [0.03, 30.0]}, "metric": "final/train_loss"}
+
+
+def test_scaling_the_inputs_by_two_quarters_the_predicted_threshold(tmp_path):
+    thresholds = {}
+    for scale in (1.0, 2.0):
+        spec = synthetic_spec(tmp_path, scale=scale)
+        runs = [run_row({**spec, "learning_rate": 0.03}, {"learning_rate": 0.03}),
+                run_row({**spec, "learning_rate": 30.0}, {"learning_rate": 30.0}, kind=outcome.DIVERGED, train_loss=())]
+        block = linreg_rates.learning_rate(LR_STUDY, runs)
+        thresholds[scale] = block.predicted
+        assert block.verdict == AGREES and block.measured == pytest.approx((0.03 + 30.0) / 2)
+    assert thresholds[1.0] / thresholds[2.0] == pytest.approx(4.0, rel=0.03)
+    assert thresholds[1.0] == pytest.approx(2 / np.linalg.eigvalsh(linear.hessian(linear.training_data(
+        synthetic_spec(tmp_path))[0])).max())
+
+
+def test_the_predicted_error_grows_with_the_noise_and_the_outliers(tmp_path):
+    converged = {"batch_size": 10_000, "learning_rate": 0.5, "epochs": 50}  # full batches, to convergence
+    quiet = linreg_errors.predicted_w_error(synthetic_spec(tmp_path, noise_std=0.01, **converged))
+    loud = linreg_errors.predicted_w_error(synthetic_spec(tmp_path, noise_std=0.1, **converged))
+    assert loud / quiet == pytest.approx(10.0, rel=0.01)  # the least-squares error is proportional to sigma
+    clean = linreg_errors.predicted_w_error(synthetic_spec(tmp_path, **converged))
+    corrupted = linreg_errors.predicted_w_error(synthetic_spec(tmp_path, outliers=50, **converged))
+    assert corrupted > 20 * clean
+
+
+def test_the_summed_loss_rate_predicted_is_the_mean_rate_over_the_batch_size(tmp_path):
+    study = {"name": "sum", "task": "linreg", "vary": {"reduction": ["mean", "sum"], "learning_rate": [0.03, 0.006, 0.003]},
+             "metric": "final/test_mse"}
+    spec = synthetic_spec(tmp_path, batch_size=5)
+    same, other = [0.5, 0.1, 0.01], [0.5, 0.2, 0.05]
+    runs = [run_row(spec, {"reduction": "mean", "learning_rate": 0.03}, train_loss=same),
+            run_row(spec, {"reduction": "sum", "learning_rate": 0.006}, train_loss=same),
+            run_row(spec, {"reduction": "sum", "learning_rate": 0.003}, train_loss=other)]
+    block = linreg_rates.summed_loss(study, runs)
+    assert (block.predicted, block.measured, block.verdict) == (pytest.approx(0.006), 0.006, AGREES)
+    runs[1]["train_loss"] = runs[1]["test_metric"] = [0.5, 0.1, 0.02]  # no longer the same trajectory
+    assert linreg_rates.summed_loss(study, runs).verdict == DISAGREES
+
+
+def test_a_study_gets_the_prediction_of_what_it_varies_or_says_there_is_none():
+    assert prediction_for(LR_STUDY) is linreg_rates.learning_rate
+    assert prediction_for({**LR_STUDY, "vary": {"n_train": [5, 50, 500]}}) is linreg_errors.data_size
+    assert prediction_for({**LR_STUDY, "vary": {"n_train": [1000, 1001]}}) is linreg_errors.partial_batch
+    odd = {"name": "odd", "task": "softmax", "vary": {"init_std": [0.01, 0.1]}, "metric": "final/test_accuracy"}
+    block = theory(odd, []).to_json()
+    assert set(block) >= {"prediction", "predicted", "measured", "verdict", "rule"}
+    assert block["verdict"] == INCONCLUSIVE and "init_std" in block["prediction"]
+
+
+def test_the_study_figure_draws_the_prediction_where_its_axis_has_a_place_for_it():
+    from nndl.report.study_plots import study_metric
+
+    group = {"point": {"learning_rate": 0.1}, "impl": "scratch", "mean": 0.5, "std": 0.1, "seeds": 3, "diverged": 0}
+    marks = {"vlines": [{"x": 1.8, "label": "2/λmax = 1.8"}], "hlines": [{"y": 0.4, "label": "level"}],
+             "lines": [{"x": [0.1, 1.0], "y": [0.5, 0.2], "label": "predicted"}]}
+    numeric = {"name": "lr", "impls": ["scratch"], "vary": {"learning_rate": [0.1, 1.0]}}
+    labels = study_metric(numeric, [group], "final/train_loss", marks).axes[0].get_legend_handles_labels()[1]
+    assert {"theory: 2/λmax = 1.8", "theory: level", "theory: predicted"} <= set(labels)
+    named = {"name": "f", "impls": ["scratch"], "vary": {"formula": ["stable", "naive"]}}
+    named_group = {**group, "point": {"formula": "stable"}}
+    labels = study_metric(named, [named_group], "final/train_loss", marks).axes[0].get_legend_handles_labels()[1]
+    assert "theory: level" in labels and not any("2/λmax" in label or "predicted" in label for label in labels)
