@@ -58,16 +58,22 @@ def study_metric(study: dict, groups: list[dict], metric_label: str, marks: dict
     return figure
 
 
+# The prediction's marks: black for the first of a kind, grey for the next (a threshold and a limit).
+MARK_STYLES = [{"color": "black"}, {"color": "grey"}]
+
+
 def _draw_marks(axes, marks: dict, numeric: bool) -> None:
-    """The prediction in black: dotted vertical lines at thresholds, dashed lines of predicted
-    values (on a numeric axis only: a named one has no place for them), dash-dot levels."""
+    """The prediction: dotted vertical lines at thresholds, dashed lines of predicted values (on a
+    numeric axis only: a named one has no place for them), dash-dot levels."""
     for index, line in enumerate(marks.get("vlines", []) if numeric else []):
-        axes.axvline(line["x"], color="black", linestyle=":" if index == 0 else (0, (1, 3)), linewidth=1.2,
-                     label=f"theory: {line['label']}")
-    for line in marks.get("lines", []) if numeric else []:
-        axes.plot(line["x"], line["y"], color="black", linestyle="--", linewidth=1, label=f"theory: {line['label']}")
-    for line in marks.get("hlines", []):
-        axes.axhline(line["y"], color="black", linestyle="-.", linewidth=1, label=f"theory: {line['label']}")
+        axes.axvline(line["x"], linestyle=":" if index == 0 else "--", linewidth=1.2,
+                     label=f"theory: {line['label']}", **MARK_STYLES[min(index, 1)])
+    for index, line in enumerate(marks.get("lines", []) if numeric else []):
+        axes.plot(line["x"], line["y"], linestyle="--" if index == 0 else ":", linewidth=1.2,
+                  label=f"theory: {line['label']}", **MARK_STYLES[min(index, 1)])
+    for index, line in enumerate(marks.get("hlines", [])):
+        axes.axhline(line["y"], linestyle="-.", linewidth=1, label=f"theory: {line['label']}",
+                     **MARK_STYLES[min(index, 1)])
 
 
 def _scale_axes(axes, values: list, numeric: bool, finite: list[float]) -> None:
