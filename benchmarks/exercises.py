@@ -12,6 +12,7 @@ the same benchmark run, and the target is this tree's cold wall <= 1.2 x the rev
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import tempfile
 from pathlib import Path
@@ -25,9 +26,10 @@ TARGETS = {"exercises_over_floor": 1.3, "chunk_overhead_per_run_s": 0.5, "over_r
 def cold_exercises(revision: str | None = None, keep: Path | None = None) -> tuple[float, dict, dict]:
     """(cold wall, what the jobs measured inside, per-rule job seconds) of the exercises in a fresh
     copy (left in `keep`/<revision or 'tree'> when given, to read its reports)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        if keep is not None:
-            scratch = keep / (revision or "tree")
+    kept = None if keep is None else keep / (revision or "tree")
+    if kept is not None and kept.exists() and any(kept.iterdir()):
+        raise SystemExit(f"{kept} is not empty: a run there would not be cold. Remove it, or --keep another folder.")
+    with contextlib.nullcontext(kept) if kept is not None else tempfile.TemporaryDirectory() as scratch:
         folder = prepared_project(scratch, "config.yaml", revision=revision)
         cold = snakemake(folder, "--configfile", "config/exercises.yaml")
         return cold, in_job_seconds(folder), job_seconds(folder)

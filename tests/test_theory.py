@@ -85,7 +85,8 @@ def run_row(spec, point, kind=outcome.OK, train_loss=(0.01,), value=0.001, seed=
             "train_loss": list(train_loss), "test_metric": list(train_loss), "history": {}}
 
 
-LR_STUDY = {"name": "lr", "task": "linreg", "vary": {"learning_rate": [0.03, 30.0]}, "metric": "final/train_loss"}
+LR_STUDY = {"name": "lr", "task": "linreg", "impls": ["scratch"], "vary": {"learning_rate": [0.03, 30.0]},
+            "metric": "final/train_loss"}
 
 
 def test_scaling_the_inputs_by_two_quarters_the_predicted_threshold(tmp_path):
@@ -128,9 +129,13 @@ def test_the_summed_loss_rate_predicted_is_the_mean_rate_over_the_batch_size(tmp
 
 def test_a_study_gets_the_prediction_of_what_it_varies_or_says_there_is_none():
     assert prediction_for(LR_STUDY) is linreg_rates.learning_rate
-    assert prediction_for({**LR_STUDY, "vary": {"n_train": [5, 50, 500]}}) is linreg_errors.data_size
-    assert prediction_for({**LR_STUDY, "vary": {"n_train": [1000, 1001]}}) is linreg_errors.partial_batch
-    odd = {"name": "odd", "task": "softmax", "vary": {"init_std": [0.01, 0.1]}, "metric": "final/test_accuracy"}
+    error = {**LR_STUDY, "metric": "final/max_abs_w_error"}
+    assert prediction_for({**error, "vary": {"n_train": [5, 50, 500]}}) is linreg_errors.data_size
+    assert prediction_for({**error, "vary": {"n_train": [1000, 1001]}}) is linreg_errors.partial_batch
+    assert prediction_for({**LR_STUDY, "vary": {"n_train": [1000, 1001]}}) is None  # not about the w error
+    assert prediction_for({**LR_STUDY, "impls": ["scratch", "concise"]}) is None  # two curvatures in one grid
+    odd = {"name": "odd", "task": "softmax", "impls": ["concise"], "vary": {"init_std": [0.01, 0.1]},
+           "metric": "final/test_accuracy"}
     block = theory(odd, []).to_json()
     assert set(block) >= {"prediction", "predicted", "measured", "verdict", "rule"}
     assert block["verdict"] == INCONCLUSIVE and "init_std" in block["prediction"]

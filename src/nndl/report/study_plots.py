@@ -63,8 +63,9 @@ MARK_STYLES = [{"color": "black"}, {"color": "grey"}]
 
 
 def _draw_marks(axes, marks: dict, numeric: bool) -> None:
-    """The prediction: dotted vertical lines at thresholds, dashed lines of predicted values (on a
-    numeric axis only: a named one has no place for them), dash-dot levels."""
+    """The prediction: vertical lines at thresholds (the first black dotted, the next grey dashed),
+    lines of predicted values (black dashed, then grey dotted), both on a numeric axis only (a named
+    one has no place for them), and dash-dot levels."""
     for index, line in enumerate(marks.get("vlines", []) if numeric else []):
         axes.axvline(line["x"], linestyle=":" if index == 0 else "--", linewidth=1.2,
                      label=f"theory: {line['label']}", **MARK_STYLES[min(index, 1)])

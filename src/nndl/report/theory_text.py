@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from nndl.report.tables import markdown_table
+from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE
 
-VERDICT_MARK = {"agrees": "agrees ✓", "disagrees": "disagrees ✗", "inconclusive": "inconclusive"}
+VERDICT_MARK = {AGREES: "agrees ✓", DISAGREES: "disagrees ✗", INCONCLUSIVE: "inconclusive"}
+CHECK_WORD = {True: "agrees", False: "disagrees", None: "undecided"}  # one check's outcome
 
 
 def number_text(value) -> str:
@@ -18,7 +20,7 @@ def theory_markdown(theory: dict, checks_table: bool = True) -> str:
              f" · **verdict: {VERDICT_MARK[theory['verdict']]}** ({theory['rule']})"]
     if theory["checks"] and checks_table:
         rows = [[item["what"], number_text(item["predicted"]), number_text(item["measured"]),
-                 {True: "yes", False: "no", None: "-"}[item["agrees"]]] for item in theory["checks"]]
+                 CHECK_WORD[item["agrees"]]] for item in theory["checks"]]
         lines += ["", markdown_table(["check", "predicted", "measured", "agrees"], rows)]
     return "\n".join(lines)
 
@@ -26,7 +28,7 @@ def theory_markdown(theory: dict, checks_table: bool = True) -> str:
 def description(study: dict, answer: str, theory: dict) -> str:
     """The parent run's description in `mlflow ui`: the question, the answer, the theory beside it."""
     checks = "\n".join(f"- {item['what']}: predicted {number_text(item['predicted'])}, measured "
-                       f"{number_text(item['measured'])} ({ {True: 'agrees', False: 'disagrees', None: 'undecided'}[item['agrees']] })"
+                       f"{number_text(item['measured'])} ({CHECK_WORD[item['agrees']]})"
                        for item in theory["checks"])
     return (f"{study['question']}\n\n**Answer:** {answer}\n\n{theory_markdown(theory, checks_table=False)}"
             + (f"\n\n{checks}" if checks else ""))

@@ -9,6 +9,7 @@ from nndl.theory import linreg_errors, linreg_rates, softmax_studies
 from nndl.theory.verdict import Theory, no_prediction
 from nndl.values import all_numbers
 
+W_ERROR = "final/max_abs_w_error"  # what the error studies' predictions are about
 DECADE = 10  # n_train over at least this ratio is a study of data size; a few examples more, of the last minibatch
 
 
@@ -17,17 +18,21 @@ def prediction_for(study: dict) -> Callable[[dict, list[dict]], Theory] | None:
     theory gives none."""
     keys, task = set(study["vary"]), study["task"]
     if task == "linreg":
-        if keys == {"learning_rate"}:
+        if keys == {"learning_rate"} and len(study["impls"]) == 1:  # one implementation: one curvature
             return linreg_rates.learning_rate
+        if keys == {"reduction", "learning_rate"}:  # compares whole trajectories, whatever the metric
+            return linreg_rates.summed_loss
+        if study["metric"] != W_ERROR:
+            return None
         if keys <= {"init", "init_std"}:
             return linreg_errors.initialisation
-        if keys == {"reduction", "learning_rate"}:
-            return linreg_rates.summed_loss
         if "loss" in keys and keys <= {"loss", "outliers"}:
             return linreg_errors.huber
         if "n_train" in keys and keys <= {"n_train", "seed"} and all_numbers(study["vary"]["n_train"]):
             sizes = study["vary"]["n_train"]
             return linreg_errors.data_size if max(sizes) >= DECADE * min(sizes) else linreg_errors.partial_batch
+        return None
+    if task != "softmax":
         return None
     if keys == {"formula"} and study["metric"] == "train_seconds":
         return softmax_studies.naive_cost
@@ -43,5 +48,6 @@ def theory(study: dict, runs: list[dict]) -> Theory:
     predict = prediction_for(study)
     if predict is None:
         varied = ", ".join(study["vary"])
-        return no_prediction(f"chapter 3's theory makes no prediction for varying {varied} in {study['task']}")
+        return no_prediction(f"chapter 3's theory makes no prediction here for varying {varied} in "
+                             f"{study['task']} with metric {study['metric']}")
     return predict(study, runs)

@@ -90,7 +90,8 @@ def partial_batch(study: dict, runs: list[dict]) -> Theory:
         sizes = list(by_size)
         for size in sizes[1:]:
             difference, bound, same = same_within_noise(by_size[size], by_size[sizes[0]])
-            differences.append(abs(difference))
+            if difference is not None:
+                differences.append(abs(difference))
             checks.append(check(f"{impl}: n_train={size} against {sizes[0]}, difference of the means "
                                 f"(bound {bound:.2g})", 0.0, difference, same))
     prediction = ("No systematic effect: the partial last minibatch is one update of ceil(n / B), averaged over "
@@ -153,7 +154,7 @@ def data_size(study: dict, runs: list[dict]) -> Theory:
     marks = {"lines": [{"x": list(predicted), "y": list(predicted.values()), "label": "predicted (gradient descent)"}]}
     prediction = ("The least-squares estimate's error is sigma (X~^T X~)^-1/2: it falls like sigma / sqrt(n), "
                   "slope -0.5 on log-log axes; at each n the error the run's full-batch gradient descent should "
-                  "end at is computed from that draw's data (its noise, its covariance, its 50 steps).")
+                  "end at is computed from that draw's data (its noise, its covariance, its steps).")
     rule = (f"agrees when each n's mean error is within {EXACT_FACTOR}x of the predicted one, and the log-log slope "
             f"fitted per draw over the sizes gradient descent converges on ({len(fitted)} of {len(by_size)}) is "
             "within two standard errors (over the draws) of -0.5")

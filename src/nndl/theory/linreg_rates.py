@@ -28,7 +28,7 @@ def learning_rate(study: dict, runs: list[dict]) -> Theory:
     X, y = linear.training_data(spec)
     H, c = linear.hessian(X), linear.curvature(spec)
     eigenvalues = np.linalg.eigvalsh(H)
-    gd_rate = 2 / (c * eigenvalues.max())
+    gd_rate = float(2 / (c * eigenvalues.max()))
     ms_rate = linear.mean_square_stable_rate(X, spec["batch_size"]) / c
     units = 2.0 if spec["impl"] == "concise" else 1.0  # nn.MSELoss has no 1/2
     start_loss = units * linear.half_mse(X, y, np.zeros(X.shape[1]))
@@ -110,7 +110,6 @@ def summed_loss(study: dict, runs: list[dict]) -> Theory:
     return Theory(prediction, headline[0], headline[1], overall(checks), rule, checks)
 
 
-
 def _largest_difference(curves: dict, mean_rate: float, sum_rate: float) -> float | None:
     """The largest relative difference between the mean loss's curves at `mean_rate` and the summed
     loss's at `sum_rate`, over every implementation, seed and recorded epoch (None: nothing to pair)."""
@@ -119,7 +118,7 @@ def _largest_difference(curves: dict, mean_rate: float, sum_rate: float) -> floa
         other = curves.get((impl, seed, "sum", sum_rate))
         if reduction != "mean" or rate != mean_rate or other is None:
             continue
-        if len(other) != len(curve) or not all(map(math.isfinite, other)):
+        if len(other) != len(curve) or not all(map(math.isfinite, other + curve)):
             return math.inf
         largest = max(largest or 0.0, *(abs(a - b) / max(abs(a), abs(b), 1e-12) for a, b in zip(curve, other)))
     return largest

@@ -14,6 +14,7 @@ import numpy as np
 
 from nndl.data.fashion_mnist import IMAGE_SHAPE, NUM_CLASSES
 from nndl.runs import outcome
+from nndl.runs.grid import STUDY_METRICS
 from nndl.theory.verdict import INCONCLUSIVE, Theory, check, overall, same_within_noise, standard_error
 from nndl.values import format_value
 
@@ -40,6 +41,8 @@ def naive_softmax(study: dict, runs: list[dict]) -> Theory:
         predicted = first_overflow_step(logits)
         diverged = run["history"].get("diverged") or {}
         measured = diverged.get("step") if run["kind"] == outcome.DIVERGED else None
+        if measured is not None and diverged.get("epoch") != 1:
+            measured = len(logits) + 1  # after epoch 1: after the steps recorded
         where = ",".join(f"{k}={format_value(v)}" for k, v in run["point"].items() if k != "formula")
         if predicted is None and measured is not None and measured > len(logits):
             agrees = None  # it failed after the steps the stable run recorded: nothing was predicted there
@@ -52,7 +55,7 @@ def naive_softmax(study: dict, runs: list[dict]) -> Theory:
         where = ",".join(f"{k}={format_value(v)}" for k, v in run["point"].items())
         checks.append(check(f"stable softmax at {where}, seed {run['seed']}: trained to the end (never overflows)",
                             None, None, run["kind"] != outcome.DIVERGED))
-    largest = max((max(run["history"].get("max_logits") or [0.0]) for run in stable.values()), default=None)
+    largest = max((logit for run in stable.values() for logit in run["history"].get("max_logits") or []), default=None)
     prediction = (f"float32 exp(o) is inf for o > ln(FLT_MAX) = {LN_FLOAT32_MAX:.2f}, and the naive softmax is then "
                   "inf / inf = nan: the naive run is predicted to fail at the first step where the stable run "
                   "(same seed, same minibatches) had a logit above it; the stable softmax subtracts the row's "
@@ -64,28 +67,28 @@ def naive_softmax(study: dict, runs: list[dict]) -> Theory:
 
 
 def _twin_key(run: dict) -> tuple:
-    return run["seed"], tuple((k, format_value(v)) for k, v in run["point"].items() if k != "formula")
+    return run["impl"], run["seed"], tuple((k, format_value(v)) for k, v in run["point"].items() if k != "formula")
 
 
 def naive_cost(study: dict, runs: list[dict]) -> Theory:
-    """Both formulas cost the same to within the softmax's share of a step: the matrix product
-    (2 d q multiply-adds per example forward, as many backward) dwarfs either softmax (a few q)."""
+    """Both formulas cost the same to within the softmax's share of a step: the matrix products
+    (2 d q flops per example forward, 2 d q for the weights' gradient) dwarf either softmax (a few q)."""
     d, q = math.prod(IMAGE_SHAPE), NUM_CLASSES
     stable_ops, naive_ops = 5 * q, 4 * q  # max, subtract, exp, sum, log-gather | exp, sum, divide, log-gather
     predicted = (4 * d * q + 2 * naive_ops) / (4 * d * q + 2 * stable_ops)  # forward and backward
-    seconds = {formula: {run["seed"]: run["value"] for run in runs if run["spec"].get("formula", "stable") == formula
+    seconds = {formula: {(run["impl"], run["seed"]): run["value"] for run in runs if run["spec"].get("formula", "stable") == formula
                          and run["value"] is not None} for formula in ("stable", "naive")}
-    seeds = sorted(seconds["stable"].keys() & seconds["naive"].keys())
+    pairs = sorted(seconds["stable"].keys() & seconds["naive"].keys())  # (impl, seed) run both ways
     prediction = (f"Per example a step costs 4 d q = {4 * d * q} flops in the matrix products against "
                   f"{2 * stable_ops} (stable) or {2 * naive_ops} (naive) in the softmax and its gradient: "
                   f"the naive formula is predicted to take {predicted:.4f}x the stable one's time.")
     rule = f"agrees when the mean per-seed ratio of train_seconds is within {COST_TOLERANCE:.0%} or two standard errors of the prediction"
-    if not seeds:
+    if not pairs:
         return Theory(prediction, predicted, None, INCONCLUSIVE, rule + ": no pair of runs to compare")
-    ratios = [seconds["naive"][seed] / seconds["stable"][seed] for seed in seeds]
+    ratios = [seconds["naive"][pair] / seconds["stable"][pair] for pair in pairs]
     measured, error = statistics.fmean(ratios), standard_error(ratios)
     agrees = abs(measured - predicted) <= max(COST_TOLERANCE * predicted, 2 * error)
-    checks = [check(f"train_seconds naive / stable over {len(seeds)} seeds (standard error {error:.2g})",
+    checks = [check(f"train_seconds naive / stable over {len(pairs)} seeds (standard error {error:.2g})",
                     predicted, measured, agrees)]
     return Theory(prediction, predicted, measured, overall(checks), rule, checks)
 
@@ -97,7 +100,9 @@ def batch_lr(study: dict, runs: list[dict]) -> Theory:
         if run["value"] is not None:
             means.setdefault(run["point"]["batch_size"], {}).setdefault(run["point"]["learning_rate"], []).append(run["value"])
     rates = sorted({rate for by_rate in means.values() for rate in by_rate})
-    best = {batch: max(by_rate, key=lambda rate: statistics.fmean(by_rate[rate])) for batch, by_rate in sorted(means.items())}
+    better = max if STUDY_METRICS["softmax"][study["metric"]] == "max" else min
+    best = {batch: better(by_rate, key=lambda rate: statistics.fmean(by_rate[rate]))
+            for batch, by_rate in sorted(means.items())}
     checks = []
     batches = list(best)
     for small, large in zip(batches, batches[1:]):

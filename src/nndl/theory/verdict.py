@@ -22,7 +22,8 @@ class Theory:
     verdict: str  # AGREES, DISAGREES or INCONCLUSIVE
     rule: str  # how the verdict was decided: the tolerance, interval or test
     checks: list[dict] = field(default_factory=list)  # [{'what', 'predicted', 'measured', 'agrees'}]
-    marks: dict = field(default_factory=dict)  # {'vlines': [{'x', 'label'}], 'lines': [{'x', 'y', 'label'}]}
+    marks: dict = field(default_factory=dict)  # {'vlines': [{'x', 'label'}], 'hlines': [{'y', 'label'}],
+    #                                             'lines': [{'x', 'y', 'label'}]}
 
     def to_json(self) -> dict:
         return {key: _json_number(value) for key, value in asdict(self).items()}
@@ -39,7 +40,10 @@ def no_prediction(reason: str) -> Theory:
 
 
 def check(what: str, predicted: float | None, measured: float | None, agrees: bool | None) -> dict:
-    return {"what": what, "predicted": _json_number(predicted), "measured": _json_number(measured), "agrees": agrees}
+    """One comparison, as plain JSON (numpy numbers and bools become Python's)."""
+    return {"what": what, "predicted": _json_number(None if predicted is None else float(predicted)),
+            "measured": _json_number(None if measured is None else float(measured)),
+            "agrees": None if agrees is None else bool(agrees)}
 
 
 def overall(checks: list[dict]) -> str:
@@ -59,11 +63,14 @@ def standard_error(values: list[float]) -> float:
     return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
 
 
-def same_within_noise(a: list[float], b: list[float], z: float = 2.0) -> tuple[float, float, bool]:
-    """(difference of the means, its bound z * combined standard error, whether it is within it)."""
+def same_within_noise(a: list[float], b: list[float], z: float = 2.0) -> tuple[float | None, float, bool | None]:
+    """(difference of the means, its bound z * combined standard error, whether it is within it);
+    undecided (None) when a side has no value or there is no spread to compare with (one seed)."""
+    if not a or not b:
+        return None, 0.0, None
     difference = statistics.fmean(a) - statistics.fmean(b)
     bound = z * math.hypot(standard_error(a), standard_error(b))
-    return difference, bound, abs(difference) <= bound
+    return difference, bound, (abs(difference) <= bound) if bound > 0 else None
 
 
 def by_value(runs: list[dict], key: str) -> dict:
