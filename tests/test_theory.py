@@ -154,3 +154,68 @@ def test_the_study_figure_draws_the_prediction_where_its_axis_has_a_place_for_it
     named_group = {**group, "point": {"formula": "stable"}}
     labels = study_metric(named, [named_group], "final/train_loss", marks).axes[0].get_legend_handles_labels()[1]
     assert "theory: level" in labels and not any("2/λmax" in label or "predicted" in label for label in labels)
+
+
+def test_a_run_started_at_the_least_squares_solution_is_predicted_to_stay_there(tmp_path):
+    spec = synthetic_spec(tmp_path, outliers=50, batch_size=10_000)  # full batches: no SGD noise
+    X, y = linear.training_data(spec)
+    theta_star = linear.least_squares(X, y)
+    error = np.abs(theta_star[:2] - np.array(spec["data"]["true_w"])).max()
+    assert linreg_errors.predicted_w_error(spec, start=list(theta_star)) == pytest.approx(error, rel=1e-9)
+
+
+def softmax_row(point, seed=0, kind=outcome.OK, value=0.8, history=None, formula="stable", impl="scratch"):
+    return {"spec": {"formula": formula}, "point": {**point, "formula": formula}, "kind": kind, "value": value,
+            "impl": impl, "seed": seed, "train_loss": [0.5], "test_metric": [value], "history": history or {}}
+
+
+def test_the_naive_run_is_predicted_to_fail_where_its_stable_twin_first_had_a_logit_above_ln_float32_max():
+    study = {"name": "naive", "task": "softmax", "vary": {"pixel_scale": [1], "formula": ["stable", "naive"]},
+             "metric": "final/test_accuracy"}
+    stable = softmax_row({"pixel_scale": 1}, history={"max_logits": [30.0, 70.0, 95.0, 1e4]})
+    naive = softmax_row({"pixel_scale": 1}, kind=outcome.DIVERGED, value=None, formula="naive",
+                        history={"diverged": {"epoch": 1, "step": 3}, "max_logits": [30.0, 70.0, 95.0]})
+    block = softmax_studies.naive_softmax(study, [stable, naive])
+    assert (block.predicted, block.measured, block.verdict) == (3, 3, AGREES)
+    naive["history"]["diverged"]["step"] = 2
+    assert softmax_studies.naive_softmax(study, [stable, naive]).verdict == DISAGREES
+
+
+def test_the_linear_scaling_rule_agrees_with_best_rates_in_proportion_and_not_with_a_fall():
+    study = {"name": "blr", "task": "softmax", "vary": {"batch_size": [64, 256], "learning_rate": [0.01, 0.025, 0.1, 0.4]},
+             "metric": "final/test_accuracy"}
+
+    def rows(best):
+        return [softmax_row({"batch_size": batch, "learning_rate": rate}, value=0.9 if rate == best[batch] else 0.8)
+                for batch in (64, 256) for rate in (0.01, 0.025, 0.1, 0.4)]  # the best ones inside the grid
+
+    block = softmax_studies.batch_lr(study, rows({64: 0.025, 256: 0.1}))
+    assert (block.predicted, block.measured, block.verdict) == (4.0, pytest.approx(4.0), AGREES)
+    assert softmax_studies.batch_lr(study, rows({64: 0.1, 256: 0.025})).verdict == DISAGREES
+
+
+def test_no_shuffle_and_epochs_agree_within_the_seeds_noise_and_not_beyond():
+    study = {"name": "s", "task": "softmax", "vary": {"shuffle": [True, False]}, "metric": "final/test_accuracy"}
+    # Seeds 0.01 apart; without shuffling 0.001 higher: a difference within the noise.
+    runs = [softmax_row({"shuffle": shuffle}, seed=seed, value=0.8 + 0.01 * seed + (0.0 if shuffle else 0.001))
+            for shuffle in (True, False) for seed in range(3)]
+    assert softmax_studies.no_shuffle(study, runs).verdict == AGREES
+    for run in runs:
+        if not run["point"]["shuffle"]:
+            run["value"] += 0.2
+    assert softmax_studies.no_shuffle(study, runs).verdict == DISAGREES
+    long = {"name": "e", "task": "softmax", "vary": {"epochs": [4]}, "metric": "final/test_accuracy"}
+    level = [softmax_row({"epochs": 4}, seed=seed) | {"test_metric": [0.70, 0.80, 0.81, 0.81]} for seed in range(2)]
+    falling = [softmax_row({"epochs": 4}, seed=seed) | {"test_metric": [0.70, 0.85, 0.80, 0.75]} for seed in range(2)]
+    assert softmax_studies.epochs(long, level).verdict == AGREES
+    assert softmax_studies.epochs(long, falling).verdict == DISAGREES
+
+
+def test_the_naive_cost_is_predicted_from_the_operations_count():
+    study = {"name": "c", "task": "softmax", "vary": {"formula": ["stable", "naive"]}, "metric": "train_seconds"}
+    runs = [softmax_row({}, seed=seed, value=seconds, formula=formula)
+            for seed in range(3) for formula, seconds in (("stable", 2.0), ("naive", 2.0))]
+    block = softmax_studies.naive_cost(study, runs)
+    d, q = 784, 10
+    assert block.predicted == pytest.approx((4 * d * q + 8 * q) / (4 * d * q + 10 * q))
+    assert block.measured == pytest.approx(1.0) and block.verdict == AGREES

@@ -102,6 +102,14 @@ def evaluate(learner: Learner, data: Split, classify: bool) -> dict[str, float]:
     return predict(learner, data, classify)[1]
 
 
+def _for_the_theory(learner: Learner, classify: bool) -> dict:
+    """What nndl.theory predicts from: a regression's start (weights then bias), or the list a
+    classifier's first steps' largest logits go into."""
+    if classify:
+        return {"max_logits": []}
+    return {"start": torch.cat([tensor.detach().reshape(-1) for tensor in learner.weight_and_bias()]).tolist()}
+
+
 def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: int,
         generator: torch.Generator, classify: bool, record_trajectory: bool = False,
         on_epoch: Callable[[dict], None] | None = None, shuffle: bool = True) -> dict:
@@ -118,11 +126,8 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
     """
     untrained = evaluate(learner, test, classify)
     history: dict = {"untrained": {f"untrained/test_{key}": value for key, value in untrained.items()},
-                     "epochs": [], "trajectory": [] if record_trajectory else None, "diverged": None}
-    if classify:
-        history["max_logits"] = []
-    else:
-        history["start"] = torch.cat([tensor.detach().reshape(-1) for tensor in learner.weight_and_bias()]).tolist()
+                     "epochs": [], "trajectory": [] if record_trajectory else None, "diverged": None,
+                     **_for_the_theory(learner, classify)}
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         train_metrics = train_epoch(learner, train, batch_size, generator, classify, history["trajectory"], shuffle,

@@ -33,11 +33,15 @@ def hessian(X: np.ndarray) -> np.ndarray:
     return X.T @ X / len(X)
 
 
+def loss_units(spec: dict) -> float:
+    """The run's per-example loss over the scratch one, (y_hat - y)^2 / 2: 2 for nn.MSELoss (no 1/2)."""
+    return 2.0 if spec["impl"] == "concise" else 1.0
+
+
 def curvature(spec: dict) -> float:
-    """How much more curved the run's loss is than the scratch mean loss: 2 for nn.MSELoss (no 1/2),
-    times the batch size for a summed loss."""
-    factor = 2.0 if spec["impl"] == "concise" else 1.0
-    return factor * (spec["batch_size"] if spec.get("reduction", "mean") == "sum" else 1)
+    """How much more curved the run's loss is than the scratch mean loss: loss_units, times the
+    batch size for a summed loss."""
+    return loss_units(spec) * (spec["batch_size"] if spec.get("reduction", "mean") == "sum" else 1)
 
 
 def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ def learning_rate(study: dict, runs: list[dict]) -> Theory:
     eigenvalues = np.linalg.eigvalsh(H)
     gd_rate = float(2 / (c * eigenvalues.max()))
     ms_rate = linear.mean_square_stable_rate(X, spec["batch_size"]) / c
-    units = 2.0 if spec["impl"] == "concise" else 1.0  # nn.MSELoss has no 1/2
+    units = linear.loss_units(spec)  # train/loss is in the run's own loss
     start_loss = units * linear.half_mse(X, y, np.zeros(X.shape[1]))
     by_rate = by_value(runs, "learning_rate")
     failing = [rate for rate, members in by_rate.items() if any(_grew(run, start_loss) for run in members)]
