@@ -100,6 +100,33 @@ pg_bin() {
     echo "$bin"
 }
 
+# Whether the server serves the tracking API. /health answers before the server has opened its
+# store, and its first API call then waits seconds on PostgreSQL (longer on a busy machine): "up"
+# means that call has been made, so the pipeline's first request meets a ready server.
+answers() {
+    (
+        if [ "$AUTH" = on ] && [ -f "$AUTH_DIR/admin.env" ]; then
+            set -a
+            # shellcheck disable=SC1091
+            . "$AUTH_DIR/admin.env"
+            set +a
+        fi
+        "$PYTHON" - "$URI" 2>/dev/null <<'EOF'
+import base64, os, sys, urllib.error, urllib.request
+uri = sys.argv[1]
+urllib.request.urlopen(f"{uri}/health", timeout=2)
+request = urllib.request.Request(f"{uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default")
+user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+if user and password:
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+try:
+    urllib.request.urlopen(request, timeout=60)
+except urllib.error.HTTPError as error:  # an answer all the same (404: no such experiment yet)
+    sys.exit(0 if error.code == 404 else 1)
+EOF
+    )
+}
+
 up() {
     local bin
     bin=$(pg_bin)
@@ -150,7 +177,7 @@ up() {
         echo $! >"$STATE/mlflow.pid"
     fi
     for _ in $(seq 120); do
-        if "$(dirname "$MLFLOW")/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/health', timeout=2)" 2>/dev/null; then
+        if answers; then
             log "up: MLflow at http://$HOST:$PORT (PostgreSQL on 127.0.0.1:$PG_PORT, artifacts in $STATE/artifacts)"
             if [ "$AUTH" = on ]; then
                 log "basic authentication on; the admin's credentials are in $AUTH_DIR/admin.env (owner-only)." \

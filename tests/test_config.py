@@ -183,12 +183,22 @@ def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):
 
 def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
     """The check Snakemake runs before any job: 401 from the server is a ConfigError naming the
-    server and the variables; a server that does not answer is a TrackingError."""
+    server and the variables; a server that does not answer is a TrackingError; a busy one that
+    takes longer to answer than to take the connection is waited for."""
     import http.server
     import threading
+    import time
 
     class Refuses(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if "experiment_name=slow" in self.path:  # a server opening its store on its first call
+                time.sleep(0.6)
+                body = json.dumps({"experiment": {"experiment_id": "7", "creation_time": 1}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             self.send_response(401 if "Authorization" not in self.headers or "secret" not in self.headers.get(
                 "Authorization", "") else 200)
             self.end_headers()
@@ -196,10 +206,15 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
         def log_message(self, *args):
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Refuses)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuses)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     uri = f"http://127.0.0.1:{server.server_port}"
     try:
+        monkeypatch.setattr(probe, "CONNECT_TIMEOUT_S", 0.2)
+        assert probe.store_identity(uri, "slow") == "7@1"
+        monkeypatch.setattr(probe, "ANSWER_TIMEOUT_S", 0.2)
+        with pytest.raises(TrackingError, match=f"the MLflow server at {uri} does not answer \\(timed out\\)"):
+            probe.store_identity(uri, "slow")
         monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
         monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
         with pytest.raises(ConfigError, match=f"the MLflow server at {uri} refused a request without credentials"):

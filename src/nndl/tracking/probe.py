@@ -6,19 +6,21 @@ Each problem stops the pipeline before any job, with one message that says what 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import sqlite3
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
 from nndl.tracking.uri import is_server
 
-SERVER_TIMEOUT_S = 5.0  # a server that does not answer in this long is down, for the pipeline
+CONNECT_TIMEOUT_S = 5.0  # a server that does not take the connection in this long is down
+# One that took it may be busy: its first call after a start opens its store, seconds on a loaded
+# machine. Both together stay under the 15 s in which an unreachable server is reported.
+ANSWER_TIMEOUT_S = 10.0
 
 
 def store_identity(uri: str, experiment: str, cache: str | Path | None = None, verify: bool = True) -> str | None:
@@ -64,32 +66,50 @@ def _last_checked(cache: Path) -> dict | None:
 
 def _server_identity(uri: str, experiment: str) -> str | None:
     query = urllib.parse.urlencode({"experiment_name": experiment})
-    request = urllib.request.Request(f"{uri.rstrip('/')}/api/2.0/mlflow/experiments/get-by-name?{query}")
     username, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    headers = {}
     if username and password:
-        request.add_header("Authorization", "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode())
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
     try:
-        with urllib.request.urlopen(request, timeout=SERVER_TIMEOUT_S) as response:
-            found = json.load(response)["experiment"]
-    except urllib.error.HTTPError as error:
-        if error.code in (401, 403):
-            who = f"the credentials of user {username!r}" if username and password else "a request without credentials"
-            raise ConfigError(
-                f"the MLflow server at {uri} refused {who} (HTTP {error.code}). Set MLFLOW_TRACKING_USERNAME and "
-                "MLFLOW_TRACKING_PASSWORD to an account with EDIT permission on the experiment "
-                "(scripts/mlflow-server.sh add-user NAME writes both to a file: "
-                "set -a; . <that file>; set +a). Nothing ran.") from None
-        if error.code == 404:  # RESOURCE_DOES_NOT_EXIST: the first job creates it
-            return None
-        raise _unreachable(uri, f"HTTP {error.code}") from None
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
-        raise _unreachable(uri, getattr(error, "reason", error)) from None
+        status, body = _get(uri, f"/api/2.0/mlflow/experiments/get-by-name?{query}", headers)
+    except (OSError, http.client.HTTPException) as error:
+        raise _unreachable(uri, error) from None
+    if status in (401, 403):
+        who = f"the credentials of user {username!r}" if username and password else "a request without credentials"
+        raise ConfigError(
+            f"the MLflow server at {uri} refused {who} (HTTP {status}). Set MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD to an account with EDIT permission on the experiment "
+            "(scripts/mlflow-server.sh add-user NAME writes both to a file: "
+            "set -a; . <that file>; set +a). Nothing ran.")
+    if status == 404:  # RESOURCE_DOES_NOT_EXIST: the first job creates it
+        return None
+    try:
+        found = json.loads(body)["experiment"] if status == 200 else None
+    except (ValueError, KeyError):
+        found = None
+    if found is None:
+        raise _unreachable(uri, f"HTTP {status}, not an MLflow answer")
     return f"{found['experiment_id']}@{found.get('creation_time')}"
+
+
+def _get(uri: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """GET `path` below `uri`: (status, body), with one timeout to connect and a longer one to answer."""
+    parts = urllib.parse.urlsplit(uri)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname, parts.port, timeout=CONNECT_TIMEOUT_S)
+    try:
+        connection.connect()
+        connection.sock.settimeout(ANSWER_TIMEOUT_S)
+        connection.request("GET", parts.path.rstrip("/") + path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def _unreachable(uri: str, why: object) -> TrackingError:
     return TrackingError(
-        f"the MLflow server at {uri} does not answer ({why}). Check that it is up (scripts/mlflow-server.sh "
-        "status, on its host) and that this machine reaches it. Nothing ran. To train now and record later, "
+        f"the MLflow server at {uri} does not answer ({why}). Check that it is up (on its host, "
+        "scripts/mlflow-server.sh up starts it or says it runs) and that this machine reaches it. Nothing ran. To train now and record later, "
         "run without it (unset MLFLOW_TRACKING_URI: the runs go to mlflow.db here); a later run with "
         f"MLFLOW_TRACKING_URI={uri} records them on the server from their files, without training.")
