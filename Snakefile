@@ -2,7 +2,10 @@
 # This file is an index: the config, the rule files, and the final targets.
 
 
-configfile: "config/config.yaml"
+include: "workflow/rules/config.smk"
+
+
+configfile: DEFAULT_CONFIG
 
 
 report: "workflow/report/workflow.rst"

@@ -2,12 +2,13 @@
 and chunks resolved from it."""
 
 import copy
+import io
 import json
 
 import pytest
 import yaml
 
-from conftest import ROOT, SCHEMA
+from conftest import ROOT, SCHEMA, small_config
 from nndl.config import validate as config_module
 from nndl.errors import ConfigError, TrackingError
 from nndl.runs import chunks, specs
@@ -75,7 +76,7 @@ def test_typo_names_the_key():
     ("gates.softmax.min_train_accuracy", -0.1, "config key 'gates.softmax.min_train_accuracy'"),
     ("seeds", [], "config key 'seeds'"),
     ("figures.labels", "fr", "config key 'figures.labels'"),
-    ("softmax.batch_size", "256", "is not of type 'integer'"),
+    ("softmax.batch_size", "256 images", "is not of type 'integer'"),
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError, match="invalid config") as caught:
@@ -246,3 +247,76 @@ def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
     database.write_bytes(database.read_bytes()[:4096])
     with pytest.raises(TrackingError, match=f"{database} is not a readable MLflow store .*Move it aside"):
         probe.store_identity(uri, "nndl", cache=tmp_path / "check.json")
+
+
+def test_text_that_reads_as_a_number_is_taken_as_meant():
+    """YAML 1.1's `1e-1` (text) and Snakemake's --config values (text inside lists and mappings) are
+    read by the schema's types; text that is no number is left for the schema to refuse."""
+    config = small_config(**{"linreg.learning_rate": "1e-1", "seeds": ["0", "1"], "softmax.epochs": "5",
+                             "softmax.shuffle": "false", "data.fashion_mnist.local_dir": "null",
+                             "data.fashion_mnist.generate": {"train": "2000", "test": "500", "seed": "0"}})
+    config["studies"] = [{"name": "s", "question": "q?", "task": "softmax", "vary": {"learning_rate": ["3e-2", "1"]},
+                          "set": {"pixel_scale": "1"}},
+                         {"name": "t", "question": "q?", "task": "softmax", "vary": {"pixel_scale": ["1/255", "1"]}}]
+    valid = config_module.validate(config, SCHEMA)
+    assert valid["linreg"]["learning_rate"] == 0.1 and valid["seeds"] == [0, 1]
+    assert valid["softmax"]["epochs"] == 5 and valid["softmax"]["shuffle"] is False
+    assert valid["data"]["fashion_mnist"]["local_dir"] is None
+    assert valid["data"]["fashion_mnist"]["generate"] == {"train": 2000, "test": 500, "seed": 0}
+    assert valid["studies"][0]["vary"]["learning_rate"] == [0.03, 1] and valid["studies"][0]["set"]["pixel_scale"] == 1
+    assert valid["studies"][1]["vary"]["pixel_scale"] == ["1/255", 1]
+    assert valid["device"] == "auto"  # text where text is meant stays text
+    for malformed in ({"vary": ["learning_rate"]}, {"vary": {"learning_rate": [0.1]}, "set": [1]}):
+        bad = small_config()
+        bad["studies"] = [{"name": "s", "question": "q?", "task": "softmax", **malformed}]
+        with pytest.raises(ConfigError, match="study 's' \\(studies\\[0\\]\\): key '(vary|set)'"):
+            config_module.validate(bad, SCHEMA)
+    lists = small_config()
+    lists["studies"] = [{"name": "w", "question": "q?", "task": "linreg", "vary": {"true_w": [["2", "-3.4"]]}}]
+    assert config_module.validate(lists, SCHEMA)["studies"][0]["vary"]["true_w"] == [[2, -3.4]]
+    with pytest.raises(ConfigError, match="config key 'softmax.learning_rate': '0,1' is not of type 'number'; "
+                                          "write a plain number there, like 0.1 or 1.0e-1"):
+        config_module.validate(small_config(**{"softmax.learning_rate": "0,1"}), SCHEMA)
+    with pytest.raises(ConfigError, match="config key 'seeds.0': '0.5' is not of type 'integer'; "
+                                          "write a plain number there, like 3"):
+        config_module.validate(small_config(seeds=["0.5"]), SCHEMA)
+
+
+def test_a_list_that_must_hold_a_value_says_which():
+    with pytest.raises(ConfigError, match="config key 'figures.formats': must include 'png' \\(it lists \\['svg'\\]\\)"):
+        config_module.validate(small_config(**{"figures.formats": ["svg"]}), SCHEMA)
+
+
+def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("softmax:\n  epochs: 3\n learning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=f"{path}:3:2: not valid YAML: "):
+        config_module.load(path, SCHEMA)
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="a config is a mapping of keys"):
+        config_module.load(path, SCHEMA)
+
+
+def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
+    from nndl.runs.plan import check_size, duration, planned_size
+
+    config = config_module.validate(small_config(seeds=[0, 1, 2]), SCHEMA)
+    config["studies"] = [{"name": "grid", "task": "linreg", "impls": ["scratch"], "seeds": [0, 1],
+                          "set": {}, "vary": {"learning_rate": [0.1, 0.2], "epochs": [1, 10]}}]
+    from nndl.runs.grid import grid, grid_point, grid_size
+
+    assert [grid_point(config["studies"][0], i) for i in range(grid_size(config["studies"][0]))] == \
+        grid(config["studies"][0])
+    rows = planned_size(config)
+    assert [(what, runs) for what, runs, _ in rows] == [("default runs", 12), ("study 'grid'", 8)]
+    resolved = resolve_runs(config)
+    assert len(resolved) == 20
+    assert rows[1][2] == pytest.approx(sum(chunks.estimated_seconds(spec) for spec in resolved[12:]))
+    assert rows[0][2] == pytest.approx(sum(chunks.estimated_seconds(spec) for spec in resolved[:12]))
+    log = io.StringIO()
+    assert check_size(config, log) == 20 and "the config plans 20 runs" in log.getvalue()
+    config["max_runs"] = 19
+    with pytest.raises(ConfigError, match="the config plans 20 runs \\(default runs: 12\\).*max_runs is 19.*"
+                                          "--config max_runs=20"):
+        check_size(config, io.StringIO())
+    assert [duration(s) for s in (0.2, 100, 130, 7300, 200_000)] == ["1 s", "100 s", "2.2 min", "2.0 h", "2.3 days"]

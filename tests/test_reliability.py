@@ -1,13 +1,13 @@
 """What the real pipeline does when things go wrong: bad data, bad config, no data, divergence
 (signals and killed jobs: test_signals.py; missed gates and switching configs, in one process:
-test_chunks.py)."""
+test_chunks.py; a damaged copy of the data and a newcomer's config mistakes: test_newcomer.py)."""
 
 import gzip
 
 import numpy as np
 import pytest
 
-from conftest import small_config
+from conftest import SYSTEM_FASHION_MNIST, small_config
 from http_mirrors import dead_url
 from mlflow_store import metric_steps, runs_by_name
 
@@ -53,29 +53,19 @@ def test_bad_data_file_is_named_and_nothing_is_left(workflow, tmp_path, case):
     assert leftover_files(workflow) == []
 
 
-def test_malformed_idx_file_stops_training_with_its_name(workflow):
-    """One damage here (a file cut short); the reader's other messages (a bad magic number) are
-    tested on the reader, in test_idx.py: the pipeline's path to the message is the same."""
-    workflow.write_config(small_config())
-    workflow.run("resources/fashion-mnist-small/manifest.json")
-    path = workflow.path("resources/fashion-mnist-small/t10k-labels-idx1-ubyte.gz")
-    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:-7]))
-    result = workflow.run(CHUNK["softmax"], check=False)
-    assert result.returncode != 0
-    assert "t10k-labels-idx1-ubyte.gz: wrong length" in output_of(result)
-    assert not workflow.run_folder("softmax-scratch-seed0").exists()
-
-
 def test_no_data_and_no_network_lists_every_source_and_the_fixes(workflow, tmp_path):
-    config = real_data_config(tmp_path / "no-such-folder", system_dir=str(tmp_path / "no-system-copy"),
-                              mirrors=[dead_url()])
+    """The system copy switched off (system_dir: null): said as such, not as "not installed"."""
+    config = real_data_config(tmp_path / "no-such-folder", system_dir=None, mirrors=[dead_url()])
     workflow.write_config(config)
     result = workflow.run("resources/fashion-mnist/manifest.json", check=False)
     message = output_of(result)
     assert result.returncode != 0
+    installed = (SYSTEM_FASHION_MNIST / "t10k-labels-idx1-ubyte.gz").exists()
+    system_fix = (f"installed here but switched off in the config (data.fashion_mnist.system_dir: null): "
+                  f"set system_dir: {SYSTEM_FASHION_MNIST}" if installed else "apt-get install dataset-fashion-mnist")
     for expected in ["could not be found in any source", "data.fashion_mnist.local_dir", "no-such-folder",
-                     "system copy", "no-system-copy", "download mirrors", "127.0.0.1",
-                     "apt-get install dataset-fashion-mnist", "set data.fashion_mnist.local_dir"]:
+                     "the system copy (data.fashion_mnist.system_dir): switched off (null in the config)",
+                     "download mirrors", "127.0.0.1", system_fix, "set data.fashion_mnist.local_dir"]:
         assert expected in message, expected
     assert leftover_files(workflow) == []
 

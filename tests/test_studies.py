@@ -129,7 +129,7 @@ def study(**fields):
     (study(vary={"batch_size": [1.5]}), "study 'lr': vary.batch_size[0] = 1.5: 1.5 is not of type 'integer'"),
     (study(vary={"pixel_scale": [1]}), "study 'lr': vary.pixel_scale does not apply to linreg: it is a softmax setting"),
     (study(task="softmax", vary={"loss": ["huber"]}), "vary.loss does not apply to softmax: it is a linreg setting"),
-    (study(set={"shuffle": "no"}), "study 'lr': set.shuffle = 'no'"),
+    (study(set={"shuffle": "sometimes"}), "study 'lr': set.shuffle = 'sometimes'"),
     (study(metric="final/test_accuracy"), "metric 'final/test_accuracy' is not one of the linreg metrics"),
     (study(vary={}), "study 'lr' (studies[0]): key 'vary'"),
     (study(name="Bad Name"), "key 'name'"),

@@ -3,8 +3,8 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from nndl import fingerprint
-from nndl.config.validate import validate
-from nndl.data.fashion_mnist import FILE_NAMES
+from nndl.config.validate import SCHEMA_PATH, validate
+from nndl.data import checks as data_checks
 from nndl.learn.tasks import IMPLS, TASKS
 from nndl.report import catalog
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
@@ -20,8 +20,11 @@ min_version("9.0")
 # Code fingerprints (the config cache's key, each rule's code) reparse only the files that
 # changed since the last start.
 fingerprint.use_cache(".snakemake/nndl/code-facts.json")
-SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(workflow.basedir) / SCHEMA_PATH
 config.update(validate(config, SCHEMA, cache_dir=".snakemake/nndl"))
+# How many runs the config plans and about how long they train, said before any job; more than
+# max_runs stops here, before a grid is made.
+plan.check_size(config)
 
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment.
@@ -37,7 +40,10 @@ STORE = store_identity(
 )
 
 FASHION = config["data"]["fashion_mnist"]
-FASHION_FILES = [f"{FASHION['dir']}/{name}" for name in FILE_NAMES]
+# The verified copy's manifest stands for its four files (nndl.data.checks): a file that went
+# missing or was damaged plans the data rule again, which replaces that file only.
+FASHION_MANIFEST = f"{FASHION['dir']}/{names.DATA_MANIFEST}"
+FASHION_CHECK = data_checks.check_copy(FASHION_MANIFEST)
 SEEDS = config["seeds"]
 # Every run of the config as a resolved spec (nndl.runs.specs): the default runs, then each
 # study's. The rules hand them to the jobs; every folder and name below comes from them.
@@ -116,8 +122,16 @@ def chunk_data(wildcards):
         if spec["task"] == "linreg":
             paths.update([spec["data"]["path"], spec["data"]["description"]])
         else:
-            paths.update([*FASHION_FILES, spec["data"]["manifest"]])
+            paths.add(spec["data"]["manifest"])
     return sorted(paths)
+
+
+def fashion_sources(wildcards, output):
+    """The data block (its sources: local_dir, system_dir, mirrors, ...) for the data rule. Where a
+    copy comes from does not change the data, and a params function that takes `output` is one
+    Snakemake does not count among the reasons to rerun a job (a "derived" param): a change of
+    sources alone reruns nothing and deletes nothing (what the data is: `generate`)."""
+    return FASHION
 
 
 def synthetic_set(wildcards):

@@ -1,7 +1,9 @@
 rule fashion_mnist:
+    input:
+        # Rewritten when a file of the copy is missing or damaged: see nndl.data.checks.
+        check=FASHION_CHECK,
     output:
-        files=FASHION_FILES,
-        manifest=f"{FASHION['dir']}/{names.DATA_MANIFEST}",
+        manifest=FASHION_MANIFEST,
     log:
         "logs/data/fashion_mnist.log",
     benchmark:
@@ -11,7 +13,10 @@ rule fashion_mnist:
     conda:
         ENVIRONMENT
     params:
-        source=FASHION,
+        # What the data is: the real Fashion-MNIST (null) or the stand-in's size and seed.
+        generate=FASHION["generate"],
+        # Where a copy comes from: not a reason to rerun (see fashion_sources).
+        source=fashion_sources,
         code=rule_code("fashion_mnist"),
     script:
         "../scripts/fashion_mnist.py"

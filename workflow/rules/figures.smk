@@ -1,6 +1,6 @@
 rule figure_samples:
     input:
-        data=FASHION_FILES,
+        manifest=FASHION_MANIFEST,
     output:
         png=report(
             f"{catalog.samples_stem()}.png",

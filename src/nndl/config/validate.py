@@ -17,9 +17,15 @@ from pathlib import Path
 import yaml
 
 from nndl import fingerprint
+from nndl.config.coerce import as_written
 from nndl.config.studies import study_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
+
+
+# Where the workflow's own config and its schema are, from the project root.
+DEFAULT_CONFIG = "config/config.yaml"
+SCHEMA_PATH = "workflow/schemas/config.schema.yaml"
 
 
 def _installed(package: str) -> str:
@@ -71,7 +77,18 @@ def _describe(error, config: dict) -> str:
     if error.validator == "additionalProperties":
         return f"config key {_unknown_keys(error)} under {key} is not a known key ({error.message})"
     hint = error.schema.get("description") if isinstance(error.schema, dict) else None
-    return f"config key {key!r}: {error.message}" + (f" ({hint})" if hint else "")
+    return f"config key {key!r}: {_message(error)}" + (f" ({hint})" if hint else "")
+
+
+def _message(error) -> str:
+    """jsonschema's message, said as the fix where its own words do not say it."""
+    if error.validator == "contains" and "const" in error.validator_value:  # e.g. formats without png
+        return f"must include {error.validator_value['const']!r} (it lists {error.instance!r})"
+    expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    if error.validator == "type" and isinstance(error.instance, str) and {"number", "integer"} & set(expected):
+        example = "0.1 or 1.0e-1" if "number" in expected else "3"
+        return f"{error.message}; write a plain number there, like {example}"
+    return error.message
 
 
 def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None = None) -> dict:
@@ -95,11 +112,12 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
             return read_json(cached)
         except FileNotFoundError:  # not validated yet (or another process just replaced it)
             pass
-    config = copy.deepcopy(config)
-    errors = sorted(_validator(yaml.safe_load(schema_bytes)).iter_errors(config), key=lambda e: list(e.absolute_path))
+    schema = yaml.safe_load(schema_bytes)
+    config = as_written(copy.deepcopy(config), schema)
+    errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e, config) for e in errors))
-    problems = study_problems(config, yaml.safe_load(schema_bytes))
+    problems = study_problems(config, schema)
     if problems:
         raise ConfigError("invalid study:\n  " + "\n  ".join(problems))
     if cached is not None:
@@ -110,6 +128,40 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     return config
 
 
+def read_yaml(path: str | Path) -> dict:
+    """A config file's mapping; a syntax error names the file, line and column (PyYAML's mark),
+    which Snakemake's own loader does not say."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(part for part in (getattr(error, "context", None), getattr(error, "problem", None)) if part)
+        raise ConfigError(f"{where}: not valid YAML: {problem or error}. Fix it there (indent with spaces, "
+                          "a space after each ':', quotes around text that holds ': ' or '#').") from None
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path}: a config is a mapping of keys (seeds:, softmax:, ...), not a "
+                          f"{type(content).__name__}")
+    return content
+
+
+def merged(*configs: dict) -> dict:
+    """Later configs over earlier ones, mappings merged key by key (as Snakemake merges
+    --configfile and --config over the workflow's configfile)."""
+    result: dict = {}
+    for config in configs:
+        for key, value in config.items():
+            if isinstance(value, dict) and isinstance(result.get(key), dict):
+                result[key] = merged(result[key], value)
+            else:
+                result[key] = copy.deepcopy(value)
+    return result
+
+
 def load(path: str | Path, schema_path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return validate(yaml.safe_load(handle) or {}, schema_path)
+    return validate(read_yaml(path), schema_path)

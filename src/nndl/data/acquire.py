@@ -1,56 +1,78 @@
 """Acquire the four Fashion-MNIST files and verify them.
 
-Sources are tried in order: a directory the user names, the system copy from Debian's package
-`dataset-fashion-mnist`, then download mirrors. Every file is verified by the SHA-256 of its
-*decompressed* bytes, because Debian recompressed the .gz files (same data, other .gz bytes): a
-checksum of the .gz would refuse the real data.
+A file already verified in the destination is kept; each other one comes from the sources, in
+order: a directory the user names, the system copy from Debian's package `dataset-fashion-mnist`,
+then download mirrors. A folder may hold a file gzip-compressed (name.gz) or not (name); the
+destination holds it gzip-compressed. Every file is verified (nndl.data.verify) before it replaces
+one in the destination.
 """
 
 from __future__ import annotations
 
 import gzip
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from nndl.data.download import download
-from nndl.data.fashion_mnist import FILES, IdxFile
+from nndl.data.fashion_mnist import FILE_NAMES, FILES, IdxFile
+from nndl.data.verify import check_bytes, damage, idx_bytes
 from nndl.errors import DataError
-from nndl.files import atomic_path, sha256_bytes
+from nndl.files import atomic_path
 
-HOW_TO_FIX = (
-    "How to fix, any one of:\n"
-    "  - install Debian's copy: sudo apt-get install dataset-fashion-mnist\n"
-    "  - put the four .gz files in a folder and set data.fashion_mnist.local_dir to it\n"
-    "  - give this machine network access to one of data.fashion_mnist.mirrors"
-)
+# Where Debian's dataset-fashion-mnist puts the files (also the schema's default system_dir; a test
+# keeps the two in step).
+DEBIAN_COPY = "/usr/share/datasets/fashion-mnist"
+
+
+def how_to_fix(system_dir: str | None) -> str:
+    """The ways to get the data, the system copy's said as it stands: not installed, or installed
+    but switched off in the config."""
+    installed = all((Path(DEBIAN_COPY) / name).is_file() for name in FILE_NAMES)
+    if installed and not system_dir:
+        system = (f"  - use Debian's copy, installed here but switched off in the config "
+                  f"(data.fashion_mnist.system_dir: null): set system_dir: {DEBIAN_COPY}")
+    elif installed and Path(system_dir) != Path(DEBIAN_COPY):
+        system = f"  - point data.fashion_mnist.system_dir at Debian's copy, installed here: {DEBIAN_COPY}"
+    elif Path(DEBIAN_COPY).exists():
+        system = "  - install Debian's copy again: sudo apt-get install --reinstall dataset-fashion-mnist"
+    else:
+        system = "  - install Debian's copy: sudo apt-get install dataset-fashion-mnist"
+    return ("How to fix, any one of:\n" + system + "\n"
+            "  - put the four files (gzip-compressed or not) in a folder and set data.fashion_mnist.local_dir to it\n"
+            "  - give this machine network access to one of data.fashion_mnist.mirrors")
 
 
 def verify_file(path: Path, spec: IdxFile, source: str) -> None:
-    """Raise DataError naming the file, its source and both hashes unless `path` is the real file."""
-    try:
-        with gzip.open(path, "rb") as handle:
-            actual = sha256_bytes(handle.read())
-    except (OSError, EOFError) as error:
-        raise DataError(
-            f"{spec.name}.gz from {source} is not a complete gzip file ({error}): "
-            f"it is truncated or corrupted; replace or delete it."
-        ) from error
-    if actual != spec.sha256:
-        raise DataError(
-            f"{spec.name}.gz from {source} failed verification:\n"
-            f"  SHA-256 of its decompressed bytes is {actual}\n"
-            f"  expected                            {spec.sha256}\n"
-            f"The file is corrupted, truncated or not Fashion-MNIST: replace or delete it."
-        )
+    """Raise DataError naming the file, its source and both hashes unless `path` is the real file,
+    gzip-compressed (a download: the mirrors serve .gz files)."""
+    data, compressed = idx_bytes(path.read_bytes(), f"{spec.name}.gz", source)
+    if not compressed:
+        raise DataError(f"{spec.name}.gz from {source} is not gzip-compressed: not the mirror's file.")
+    check_bytes(data, spec, source)
 
 
 def _copy_verified(candidate: Path, target: Path, spec: IdxFile, source: str) -> None:
+    """Put `candidate`'s data at `target`, gzip-compressed, once it passed verification: the bytes
+    verified are the bytes written."""
+    raw = candidate.read_bytes()
+    data, compressed = idx_bytes(raw, candidate.name, source)
+    check_bytes(data, spec, source)
     with atomic_path(target) as temporary:
-        shutil.copyfile(candidate, temporary)
-        verify_file(temporary, spec, source)
+        temporary.write_bytes(raw if compressed else gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def _kept(target: Path, spec: IdxFile, log: TextIO) -> bool:
+    """Whether `target` is already a verified copy (a rerun of the data step keeps what is good);
+    another file there is said and replaced from the sources."""
+    if not target.is_file():
+        return False
+    why = damage(target, spec.sha256)
+    if why:
+        print(f"{target.name}: the file in {target.parent} is not the verified one ({why}); replacing it "
+              "from the sources", file=log, flush=True)
+    return not why
 
 
 def acquire(
@@ -62,7 +84,8 @@ def acquire(
     timeout_s: float = 60.0,
     log: TextIO = sys.stderr,
 ) -> dict:
-    """Put the four verified .gz files in `destination`; return a manifest of where each came from.
+    """Put the four verified .gz files in `destination`; return a manifest of where each came from
+    (the file itself, for one kept from an earlier run) and its checksum.
 
     A missing file moves on to the next source; a file that is present but fails verification in a
     folder the user named is an error, not something to skip silently.
@@ -70,13 +93,17 @@ def acquire(
     manifest: dict[str, dict] = {}
     for spec in FILES.values():
         target = Path(destination) / f"{spec.name}.gz"
+        if _kept(target, spec, log):
+            manifest[target.name] = {"source": str(target), "sha256_decompressed": spec.sha256}
+            print(f"{target.name}: verified, kept (sha256 {spec.sha256[:12]}...)", file=log, flush=True)
+            continue
         tried: list[str] = []
         source = (_copy_from_folders(spec, target, local_dir, system_dir, tried, log)
                   or _download_from_mirrors(spec, target, mirrors, retries, timeout_s, tried, log))
         if source is None:
             raise DataError(
                 f"Fashion-MNIST file {target.name} could not be found in any source. Tried:\n  - "
-                + "\n  - ".join(tried) + "\n" + HOW_TO_FIX
+                + "\n  - ".join(tried) + "\n" + how_to_fix(system_dir)
             )
         manifest[target.name] = {"source": source, "sha256_decompressed": spec.sha256}
         print(f"{target.name}: verified (sha256 {spec.sha256[:12]}...)", file=log, flush=True)
@@ -85,14 +112,19 @@ def acquire(
 
 def _copy_from_folders(spec: IdxFile, target: Path, local_dir: str | None, system_dir: str | None,
                        tried: list[str], log: TextIO) -> str | None:
-    """Copy and verify the file from the first folder that has it; return its path, or None."""
-    for label, folder in (("data.fashion_mnist.local_dir", local_dir),
-                          ("the system copy (data.fashion_mnist.system_dir)", system_dir)):
+    """Copy and verify the file from the first folder that has it, compressed (name.gz) or not
+    (name); return its path, or None."""
+    for label, folder, unset in (("data.fashion_mnist.local_dir", local_dir, "not set"),
+                                 ("the system copy (data.fashion_mnist.system_dir)", system_dir,
+                                  "switched off (null in the config)")):
         if not folder:
+            tried.append(f"{label}: {unset}")
             continue
-        candidate = Path(folder) / target.name
-        if not candidate.is_file():
-            tried.append(f"{label}: {candidate} does not exist{_similar_names(Path(folder), spec)}")
+        candidates = [Path(folder) / f"{spec.name}.gz", Path(folder) / spec.name]
+        candidate = next((path for path in candidates if path.is_file()), None)
+        if candidate is None:
+            tried.append(f"{label}: {candidates[0]} does not exist, nor {candidates[1].name}"
+                         f"{_similar_names(Path(folder), spec)}")
             continue
         print(f"{target.name}: copying from {candidate}", file=log, flush=True)
         _copy_verified(candidate, target, spec, source=f"{label} ({candidate})")
@@ -123,7 +155,10 @@ def _similar_names(folder: Path, spec: IdxFile) -> str:
     stem = spec.name.split("-")[0]  # train / t10k
     kind = "images" if "images" in spec.name else "labels"
     similar = sorted(p.name for p in folder.iterdir() if stem in p.name and kind in p.name)
-    return f"; similar names there: {', '.join(similar)} (rename to {spec.name}.gz)" if similar else ""
+    if not similar:
+        return ""
+    wanted = f"{spec.name}.gz" if similar[0].endswith(".gz") else spec.name
+    return f"; similar names there: {', '.join(similar)} (rename to {wanted})"
 
 
 def prepare(folder: str | Path, source: dict, log: TextIO = sys.stderr) -> dict:

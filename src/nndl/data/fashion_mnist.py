@@ -55,8 +55,9 @@ def load_split(folder: str | Path, split: str) -> tuple:
         labels = read_idx(labels_path, expected_ndim=1)
     except FileNotFoundError as error:
         raise DataError(f"{error.filename}: missing; run the fashion_mnist rule first") from error
-    except ValueError as error:
-        raise DataError(str(error)) from error
+    except ValueError as error:  # the copy changed after it was verified: cut short, edited
+        raise DataError(f"{error}. The copy in {folder} is damaged: run snakemake again, and its data step "
+                        "notices the file and replaces it with a verified copy (or delete the file first)") from error
     if images.shape[1:] != IMAGE_SHAPE:
         raise DataError(f"{images_path}: images are {images.shape[1:]}, expected {IMAGE_SHAPE}")
     if len(images) != len(labels):

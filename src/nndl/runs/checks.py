@@ -13,11 +13,11 @@ A check file that was never needed is dated 1970, so it never makes a job rerun 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from nndl.files import touch_old
 from nndl.runs import names, record
 from nndl.runs.chunks import chunk_members
 
@@ -34,14 +34,8 @@ def check_input(wildcards) -> str:
     plan this chunk itself (a chunk asked for by name, cut for another budget)."""
     path = Path(check_path({"group": wildcards.group, "part": wildcards.part, "parts": wildcards.parts}))
     if not path.exists():
-        _touch_old(path)
+        touch_old(path)
     return str(path)
-
-
-def _touch_old(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-    os.utime(path, (0, 0))
 
 
 def check_run_files(chunks: list[dict], specs: list[dict], store: str | None, log: TextIO = sys.stderr) -> list[str]:
@@ -59,7 +53,7 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: str | None, lo
                 print(f"nndl: {line}", file=log)
             reasons += why
         elif not path.exists():
-            _touch_old(path)
+            touch_old(path)
     return reasons
 
 

@@ -4,6 +4,7 @@ applied), and what its parent run and report show of it."""
 from __future__ import annotations
 
 import itertools
+import math
 
 from nndl.runs import names
 from nndl.runs.specs import resolve_run, training_key
@@ -27,6 +28,20 @@ def grid(study: dict) -> list[dict]:
     """The study's grid points, {setting: value}, in the order of `vary` (the last varies fastest)."""
     keys = list(study["vary"])
     return [dict(zip(keys, values)) for values in itertools.product(*(study["vary"][key] for key in keys))]
+
+
+def grid_size(study: dict) -> int:
+    """How many points the grid has, without making them."""
+    return math.prod(len(values) for values in study["vary"].values())
+
+
+def grid_point(study: dict, index: int) -> dict:
+    """The grid's point at `index` (the order of `grid`), without making the others."""
+    point = {}
+    for key in reversed(list(study["vary"])):  # the last key varies fastest
+        index, position = divmod(index, len(study["vary"][key]))
+        point[key] = study["vary"][key][position]
+    return {key: point[key] for key in study["vary"]}
 
 
 def resolve_study(config: dict, study: dict) -> list[dict]:

@@ -21,12 +21,19 @@ from nndl.values import point_label
 DATA_BLOCK = "synthetic"  # the linreg data's block: its keys are settings of the spec's `data`
 
 
-def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | None = None) -> dict:
-    """One run's spec: the task's block of the config with `settings` ({key: value}) applied."""
+def merged_settings(config: dict, task: str, settings: dict | None = None) -> tuple[dict, dict]:
+    """(hyperparameters, data settings) of a run: the task's block and, for linreg, the synthetic
+    data's, with `settings` ({key: value}) applied to whichever holds the key."""
     hyperparameters = dict(config[task])
     data_settings = dict(config[DATA_BLOCK]) if task == "linreg" else {}
     for key, value in (settings or {}).items():
         (hyperparameters if key in hyperparameters else data_settings)[key] = value
+    return hyperparameters, data_settings
+
+
+def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | None = None) -> dict:
+    """One run's spec: the task's block of the config with `settings` ({key: value}) applied."""
+    hyperparameters, data_settings = merged_settings(config, task, settings)
     if task == "linreg":
         digest = synthetic_key(data_settings)
         data = {"digest": digest, "path": names.SYNTHETIC_DATA.format(digest=digest),
