@@ -1,20 +1,17 @@
-"""What a newcomer types, through the real Snakemake: numbers and lists as people write them, a study
-far larger than meant, local data as people have it, and the mistakes whose messages must say
-the fix."""
+"""What a newcomer types, through the real Snakemake: a study far larger than meant, local data as
+people have it, and the mistakes whose messages must say the fix (numbers and lists as people
+write them: test_pipeline.py, against its finished runs)."""
 
 import gzip
-import json
 import subprocess
 import sys
 
 import pytest
-import yaml
 
 from conftest import SYSTEM_FASHION_MNIST, needs_system_fashion_mnist, small_config
 from nndl.data.fashion_mnist import FILE_NAMES
 
 pytestmark = pytest.mark.e2e
-LINREG_CHUNK = "results/chunks/linreg-0-of-1.json"
 DATA = "resources/fashion-mnist"
 MANIFEST = f"{DATA}/manifest.json"
 SAMPLES = "results/figures/fashion-mnist-samples.png"
@@ -22,21 +19,6 @@ SAMPLES = "results/figures/fashion-mnist-samples.png"
 
 def output_of(result):
     return result.stdout + result.stderr
-
-
-def test_numbers_and_lists_as_people_write_them(workflow):
-    """`learning_rate: 1e-1` (text to YAML 1.1) trains with 0.1; `--config seeds=[0,1]` and
-    `'linreg={epochs: 1}'` (text inside, as Snakemake hands them over) train seeds 0 and 1 for one epoch."""
-    path = workflow.write_config(small_config())
-    text = path.read_text().replace("learning_rate: 0.03", "learning_rate: 1e-1")
-    assert yaml.safe_load(text)["linreg"]["learning_rate"] == "1e-1"  # what PyYAML makes of it
-    (workflow.path("config/config.yaml")).write_text(text)
-    result = workflow.run(LINREG_CHUNK, "--config", "seeds=[0,1]", "linreg={epochs: 1}")
-    assert "nndl: the config plans 8 runs" in result.stderr
-    specs = [json.loads(record)["spec"] for record in workflow.records().values()]
-    assert sorted((spec["seed"], spec["impl"]) for spec in specs) == [
-        (0, "concise"), (0, "scratch"), (1, "concise"), (1, "scratch")]
-    assert all(spec["learning_rate"] == 0.1 and spec["epochs"] == 1 for spec in specs)
 
 
 def study(name: str, vary: dict, seeds: list[int]) -> dict:

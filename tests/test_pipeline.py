@@ -6,10 +6,13 @@ import shutil
 import subprocess
 import time
 
+import numpy as np
 import pytest
+import yaml
+from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, Workflow, small_config
-from nndl.runs import record, specs
+from nndl.runs import names, record, specs
 from nndl.runs.names import TRACKED_RUNS
 from nndl.tracking.run import flatten_params
 from mlflow_store import artifact_paths, forget_stores, logged_models, metric_steps, runs_by_name, statuses_by_name
@@ -65,6 +68,88 @@ def test_env_json_records_versions_and_device(finished):
     assert set(env["versions"]) >= {"torch", "torchvision", "snakemake", "mlflow"}
     assert env["device"] in ("cpu", "cuda") and isinstance(env["cuda_available"], bool)
     assert env["cpu_count"] >= 1 and env["torch_threads"] >= 1
+
+
+def pipeline_studies():
+    return [
+        {"name": "lr", "question": "3.2: Which learning rates diverge?", "task": "linreg", "impls": ["scratch"],
+         "vary": {"learning_rate": [0.03, 30.0]}, "seeds": [0, 1]},
+        {"name": "shuffle", "question": "3.7: Does reshuffling matter?", "task": "softmax", "impls": ["scratch"],
+         "vary": {"shuffle": [True, False]}, "seeds": [0]},
+    ]
+
+
+def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
+    """Studies added to the finished project (a copy): only their runs train, and the pipeline
+    tracks, summarises and reports them."""
+    workflow = Workflow.copy_of(finished, tmp_path / "project")
+    default_records = workflow.records()
+    raw = small_config(seeds=SEEDS)
+    raw["studies"] = pipeline_studies()
+    workflow.write_config(raw)
+    workflow.run()
+    assert {name: workflow.records()[name] for name in default_records} == default_records  # not trained again
+    client = MlflowClient(tracking_uri=workflow.tracking_uri)
+    experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
+    parent_id = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())["parent_run_id"]
+    children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
+    assert len(children) == 4
+    assert sorted(child.data.params["learning_rate"] for child in children) == ["0.03", "0.03", "30.0", "30.0"]
+    failed = [child for child in children if child.info.status == "FAILED"]
+    assert len(failed) == 2 and all(child.data.params["learning_rate"] == "30.0" for child in failed)
+    assert all(child.data.tags["outcome"].startswith("diverged at epoch 1") for child in failed)
+    assert all(child.data.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py" for child in children)
+    parent = client.get_run(parent_id)
+    # The parent's Duration in the runs table spans its runs: it starts before the first, ends with the last.
+    assert parent.info.status == "FINISHED"
+    assert parent.info.start_time <= min(child.info.start_time for child in children)
+    assert parent.info.end_time == max(child.info.end_time for child in children)
+    assert parent.info.run_name == "study: lr" and parent.data.tags["study.vary.learning_rate"] == "[0.03, 30.0]"
+    assert parent.data.tags["mlflow.note.content"].startswith("3.2: Which learning rates diverge?")
+    assert "**Answer:** learning_rate >= 30.0 diverged in 2 of 2 runs" in parent.data.tags["mlflow.note.content"]
+    artifacts = {item.path for item in client.list_artifacts(parent_id, "study")}
+    assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
+    default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
+    assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
+    # The theory beside the answer: the threshold 2 / lambda_max of the runs' own training data.
+    summary = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())
+    arrays = np.load(workflow.path(children[0].data.params["data.path"]))
+    inputs = np.hstack([arrays["X_train"].astype(np.float64), np.ones((len(arrays["X_train"]), 1))])
+    assert summary["theory"]["predicted"] == pytest.approx(2 / np.linalg.eigvalsh(inputs.T @ inputs / len(inputs)).max())
+    assert summary["theory"]["verdict"] == "agrees" and summary["theory"]["measured"] == pytest.approx(15.015)
+    assert "**Theory:** Gradient descent on this loss is stable only for lr < 2 / (c lambda_max)" in \
+        parent.data.tags["mlflow.note.content"]
+    html = workflow.path(names.STUDIES_REPORT).read_text()
+    assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
+    assert html.count("Theory:") == 2 and "verdict: agrees" in html and "verdict: inconclusive" in html
+    assert "studies.html" in workflow.path("results/report/summary.html").read_text()
+
+    # Editing one study plans that study's runs and report again, nothing of the other study (a
+    # chunk trains only its runs that are not complete: test_chunks.py).
+    raw["studies"][1]["seeds"] = [0, 1]
+    workflow.write_config(raw)
+    planned = [line.split(":", 1)[1].strip() for line in workflow.run("--dry-run").stdout.splitlines()
+               if line.strip().startswith("output:")]
+    assert any(outputs.startswith("results/chunks/study-shuffle-0-of-1.json") for outputs in planned)
+    assert not [outputs for outputs in planned if "study-lr" in outputs or "studies/lr/" in outputs
+                or outputs.startswith(("results/chunks/linreg", "results/chunks/softmax"))]
+
+
+def test_numbers_and_lists_as_people_write_them_plan_the_runs_they_mean(finished, tmp_path):
+    """`learning_rate: 3e-2` (text to YAML 1.1) and `--config seeds=[0,1]` (text inside the list, as
+    Snakemake hands it over) are the finished project's runs, trained on seeds 0 and 1 at 0.03:
+    nothing is planned. Written as the numbers they are not, they would be refused or retrained."""
+    workflow = Workflow.copy_of(finished, tmp_path / "project")
+    path = workflow.write_config(small_config(seeds=[0]))
+    text = path.read_text().replace("learning_rate: 0.03", "learning_rate: 3e-2")
+    assert yaml.safe_load(text)["linreg"]["learning_rate"] == "3e-2"  # what PyYAML makes of it
+    workflow.path("config/config.yaml").write_text(text)
+    result = workflow.run("--dry-run", "--config", "seeds=[0,1]")
+    assert "nndl: the config plans 8 runs" in result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr
+    one_epoch = workflow.run("--dry-run", "--config", "seeds=[0,1]", "linreg={epochs: 1}")
+    assert sorted(wildcards for rule, wildcards in parse_jobs(one_epoch.stdout) if rule == "train_chunk") == \
+        ["group=linreg, part=0, parts=1"]
 
 
 def test_four_finished_runs_with_every_epoch_step(finished):
@@ -209,8 +294,13 @@ def planned_jobs(workflow, *args, env=None) -> list[tuple[str, str]]:
     """(rule, wildcards) of each job a dry run would execute."""
     result = subprocess.run(workflow.command("--dry-run", *args), cwd=workflow.folder,
                             env=env or workflow.environment(), capture_output=True, text=True, check=True)
+    return parse_jobs(result.stdout)
+
+
+def parse_jobs(dry_run: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of each job in a dry run's output."""
     jobs, rule = [], None
-    for line in result.stdout.splitlines():
+    for line in dry_run.splitlines():
         if line.startswith(("rule ", "localrule ")):
             if rule:
                 jobs.append((rule, ""))

@@ -1,6 +1,6 @@
 """Studies: the settings they vary do what they say, bad study definitions stop before any job, a
-study run is a normal run (same numbers), its outcome is data, and the pipeline tracks, summarises
-and reports a study, planning again only the study that changed."""
+study run is a normal run (same numbers), and its outcome is data. The pipeline's tracking,
+summaries and report of studies: test_pipeline.py, on a copy of its finished project."""
 
 import copy
 import json
@@ -8,7 +8,6 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
@@ -303,63 +302,3 @@ def test_the_exercises_run_as_small_stand_ins(project):
 
 
 # --- the pipeline --------------------------------------------------------------------------------
-
-def pipeline_studies():
-    return [
-        {"name": "lr", "question": "3.2: Which learning rates diverge?", "task": "linreg", "impls": ["scratch"],
-         "vary": {"learning_rate": [0.03, 30.0]}, "seeds": [0, 1]},
-        {"name": "shuffle", "question": "3.7: Does reshuffling matter?", "task": "softmax", "impls": ["scratch"],
-         "vary": {"shuffle": [True, False]}, "seeds": [0]},
-    ]
-
-
-@pytest.mark.e2e
-def test_the_pipeline_tracks_summarises_and_reports_studies(workflow):
-    raw = small_config()
-    raw["studies"] = pipeline_studies()
-    workflow.write_config(raw)
-    workflow.run()
-    client = MlflowClient(tracking_uri=workflow.tracking_uri)
-    experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
-    parent_id = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())["parent_run_id"]
-    children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
-    assert len(children) == 4
-    assert sorted(child.data.params["learning_rate"] for child in children) == ["0.03", "0.03", "30.0", "30.0"]
-    failed = [child for child in children if child.info.status == "FAILED"]
-    assert len(failed) == 2 and all(child.data.params["learning_rate"] == "30.0" for child in failed)
-    assert all(child.data.tags["outcome"].startswith("diverged at epoch 1") for child in failed)
-    assert all(child.data.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py" for child in children)
-    parent = client.get_run(parent_id)
-    # The parent's Duration in the runs table spans its runs: it starts before the first, ends with the last.
-    assert parent.info.status == "FINISHED"
-    assert parent.info.start_time <= min(child.info.start_time for child in children)
-    assert parent.info.end_time == max(child.info.end_time for child in children)
-    assert parent.info.run_name == "study: lr" and parent.data.tags["study.vary.learning_rate"] == "[0.03, 30.0]"
-    assert parent.data.tags["mlflow.note.content"].startswith("3.2: Which learning rates diverge?")
-    assert "**Answer:** learning_rate >= 30.0 diverged in 2 of 2 runs" in parent.data.tags["mlflow.note.content"]
-    artifacts = {item.path for item in client.list_artifacts(parent_id, "study")}
-    assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
-    default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
-    assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
-    # The theory beside the answer: the threshold 2 / lambda_max of the runs' own training data.
-    summary = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())
-    arrays = np.load(workflow.path(children[0].data.params["data.path"]))
-    inputs = np.hstack([arrays["X_train"].astype(np.float64), np.ones((len(arrays["X_train"]), 1))])
-    assert summary["theory"]["predicted"] == pytest.approx(2 / np.linalg.eigvalsh(inputs.T @ inputs / len(inputs)).max())
-    assert summary["theory"]["verdict"] == "agrees" and summary["theory"]["measured"] == pytest.approx(15.015)
-    assert "**Theory:** Gradient descent on this loss is stable only for lr < 2 / (c lambda_max)" in \
-        parent.data.tags["mlflow.note.content"]
-    html = workflow.path(names.STUDIES_REPORT).read_text()
-    assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
-    assert html.count("Theory:") == 2 and "verdict: agrees" in html and "verdict: inconclusive" in html
-    assert "studies.html" in workflow.path("results/report/summary.html").read_text()
-
-    # Editing one study plans that study's runs and report again, nothing of the other study (a
-    # chunk trains only its runs that are not complete: test_chunks.py).
-    raw["studies"][1]["seeds"] = [0, 1]
-    workflow.write_config(raw)
-    planned = [line.split(":", 1)[1].strip() for line in workflow.run("--dry-run").stdout.splitlines()
-               if line.strip().startswith("output:")]
-    assert any(outputs.startswith("results/chunks/study-shuffle-0-of-1.json") for outputs in planned)
-    assert not [outputs for outputs in planned if "study-lr" in outputs or "studies/lr/" in outputs
-                or outputs.startswith(("results/chunks/linreg", "results/chunks/softmax"))]
