@@ -68,6 +68,20 @@ def small_config(**overrides) -> dict:
     return config
 
 
+def real_data_config(local_dir, system_dir=None, mirrors=()) -> dict:
+    """The small config on the real Fashion-MNIST in resources/fashion-mnist, from these sources."""
+    config = small_config()
+    config["data"]["fashion_mnist"].update({"dir": "resources/fashion-mnist", "generate": None,
+                                            "local_dir": str(local_dir), "system_dir": system_dir,
+                                            "mirrors": list(mirrors), "retries": 1, "timeout_s": 2})
+    return config
+
+
+def output_of(result) -> str:
+    """What a finished Snakemake process printed, both streams."""
+    return result.stdout + result.stderr
+
+
 _EMPTY_STORE: list[bytes] = []
 
 

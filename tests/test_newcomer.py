@@ -8,17 +8,13 @@ import sys
 
 import pytest
 
-from conftest import SYSTEM_FASHION_MNIST, needs_system_fashion_mnist, small_config
+from conftest import SYSTEM_FASHION_MNIST, needs_system_fashion_mnist, output_of, real_data_config, small_config
 from nndl.data.fashion_mnist import FILE_NAMES
 
 pytestmark = pytest.mark.e2e
 DATA = "resources/fashion-mnist"
 MANIFEST = f"{DATA}/manifest.json"
 SAMPLES = "results/figures/fashion-mnist-samples.png"
-
-
-def output_of(result):
-    return result.stdout + result.stderr
 
 
 def study(name: str, vary: dict, seeds: list[int]) -> dict:
@@ -75,13 +71,6 @@ def test_config_mistakes_name_the_file_key_and_fix(workflow):
     assert "config/broken.yaml:3:2: not valid YAML" in checked.stderr
 
 
-def real_data(local_dir, system_dir=None) -> dict:
-    config = small_config()
-    config["data"]["fashion_mnist"].update({"dir": DATA, "generate": None, "local_dir": str(local_dir),
-                                            "system_dir": system_dir, "mirrors": [], "retries": 1})
-    return config
-
-
 def copy_bytes(workflow) -> dict:
     return {name: workflow.path(f"{DATA}/{name}").read_bytes() for name in FILE_NAMES}
 
@@ -93,7 +82,7 @@ def test_local_data_as_people_have_it_and_a_damaged_copy(workflow, tmp_path):
     unpacked.mkdir()
     for name in FILE_NAMES:
         (unpacked / name.removesuffix(".gz")).write_bytes(gzip.decompress((SYSTEM_FASHION_MNIST / name).read_bytes()))
-    workflow.write_config(real_data(unpacked))
+    workflow.write_config(real_data_config(unpacked))
     workflow.run(MANIFEST)
     verified = copy_bytes(workflow)
 
@@ -102,7 +91,7 @@ def test_local_data_as_people_have_it_and_a_damaged_copy(workflow, tmp_path):
     wrong.mkdir()
     for name in FILE_NAMES:
         (wrong / name).write_bytes(gzip.compress(b"not Fashion-MNIST"))
-    workflow.write_config(real_data(wrong))
+    workflow.write_config(real_data_config(wrong))
     assert "Nothing to be done" in output_of(workflow.run(MANIFEST, "--dry-run"))
     workflow.run(MANIFEST)
     assert copy_bytes(workflow) == verified
@@ -119,7 +108,7 @@ def test_local_data_as_people_have_it_and_a_damaged_copy(workflow, tmp_path):
     assert {name: data for name, data in copy_bytes(workflow).items() if name != damaged.name} == \
         {name: data for name, data in verified.items() if name != damaged.name}
     # With a good source again, a plain rerun replaces it and draws the samples.
-    workflow.write_config(real_data(unpacked))
+    workflow.write_config(real_data_config(unpacked))
     workflow.run(SAMPLES)
     assert gzip.decompress(damaged.read_bytes()) == (unpacked / damaged.name.removesuffix(".gz")).read_bytes()
     assert workflow.path(SAMPLES).exists()

@@ -7,25 +7,13 @@ import gzip
 import numpy as np
 import pytest
 
-from conftest import SYSTEM_FASHION_MNIST, small_config
+from conftest import SYSTEM_FASHION_MNIST, output_of, real_data_config, small_config
 from http_mirrors import dead_url
 from mlflow_store import metric_steps, runs_by_name
 
 pytestmark = pytest.mark.e2e
 # With --cores 2 each task gets one chunk job, which trains all its runs.
 CHUNK = {task: f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax")}
-
-
-def output_of(result):
-    return result.stdout + result.stderr
-
-
-def real_data_config(local_dir, system_dir=None, mirrors=()):
-    config = small_config()
-    config["data"]["fashion_mnist"].update({"dir": "resources/fashion-mnist", "generate": None,
-                                            "local_dir": str(local_dir), "system_dir": system_dir,
-                                            "mirrors": list(mirrors), "retries": 1, "timeout_s": 2})
-    return config
 
 
 def leftover_files(workflow):

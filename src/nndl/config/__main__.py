@@ -23,13 +23,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workflow", type=Path, default=Path("."), help="the project root (default: here)")
     options = parser.parse_args(argv)
 
-    from nndl.config.validate import DEFAULT_CONFIG, SCHEMA_PATH, merged, read_yaml, validate
+    from snakemake.utils import update_config  # merges as `snakemake --configfile` does
+
+    from nndl.config.validate import DEFAULT_CONFIG, SCHEMA_PATH, read_yaml, validate
     from nndl.runs.plan import check_size
 
     try:
         default = options.workflow / DEFAULT_CONFIG
-        configs = [read_yaml(path) for path in [default, *options.files] if path != default or path.exists()]
-        config = validate(merged(*configs), options.workflow / SCHEMA_PATH)
+        config: dict = {}
+        for path in [default, *options.files]:
+            if path != default or path.exists():
+                update_config(config, read_yaml(path))
+        config = validate(config, options.workflow / SCHEMA_PATH)
         check_size(config, log=sys.stdout)
     except ConfigError as error:
         print(f"ConfigError: {error}", file=sys.stderr)

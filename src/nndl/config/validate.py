@@ -150,18 +150,5 @@ def read_yaml(path: str | Path) -> dict:
     return content
 
 
-def merged(*configs: dict) -> dict:
-    """Later configs over earlier ones, mappings merged key by key (as Snakemake merges
-    --configfile and --config over the workflow's configfile)."""
-    result: dict = {}
-    for config in configs:
-        for key, value in config.items():
-            if isinstance(value, dict) and isinstance(result.get(key), dict):
-                result[key] = merged(result[key], value)
-            else:
-                result[key] = copy.deepcopy(value)
-    return result
-
-
 def load(path: str | Path, schema_path: str | Path) -> dict:
     return validate(read_yaml(path), schema_path)

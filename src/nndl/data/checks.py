@@ -57,7 +57,8 @@ def _problems(manifest: Path, stamps_file: Path) -> list[str]:
         if not path.is_file():
             problems.append(f"{path} is missing: the fashion_mnist job fetches a verified copy from the sources")
             continue
-        stamp = [path.stat().st_size, path.stat().st_mtime_ns]
+        status = path.stat()
+        stamp = [status.st_size, status.st_mtime_ns]
         if stamps.get(str(path)) == stamp:
             continue
         why = damage(path, entry["sha256_decompressed"])

@@ -54,4 +54,6 @@ def damage(path: Path, sha256: str) -> str | None:
     if data is None:
         return "not gzip-compressed"
     actual = sha256_bytes(data)
-    return None if actual == sha256 else f"SHA-256 of its decompressed bytes is {actual[:12]}..., expected {sha256[:12]}..."
+    if actual == sha256:
+        return None
+    return f"SHA-256 of its decompressed bytes is {actual[:12]}..., expected {sha256[:12]}..."

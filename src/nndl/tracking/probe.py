@@ -110,6 +110,7 @@ def _get(uri: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
 def _unreachable(uri: str, why: object) -> TrackingError:
     return TrackingError(
         f"the MLflow server at {uri} does not answer ({why}). Check that it is up (on its host, "
-        "scripts/mlflow-server.sh up starts it or says it runs) and that this machine reaches it. Nothing ran. To train now and record later, "
-        "run without it (unset MLFLOW_TRACKING_URI: the runs go to mlflow.db here); a later run with "
-        f"MLFLOW_TRACKING_URI={uri} records them on the server from their files, without training.")
+        "scripts/mlflow-server.sh up starts it or says it runs) and that this machine reaches it. "
+        "Nothing ran. To train now and record later, run without it (unset MLFLOW_TRACKING_URI: the "
+        f"runs go to mlflow.db here); a later run with MLFLOW_TRACKING_URI={uri} records them on the "
+        "server from their files, without training.")
