@@ -51,6 +51,7 @@ def test_config_mistakes_name_the_file_key_and_fix(workflow):
     result = workflow.run("--dry-run", check=False)
     assert result.returncode != 0
     assert "config key 'figures.formats': must include 'png'" in output_of(result)
+    assert not workflow.path("results").exists() and not workflow.path("resources").exists()
 
     # A syntax error in the workflow's own config: named with its line and column, nothing made.
     workflow.path("config/config.yaml").write_text("seeds: [0]\nsoftmax:\n  epochs: 3\n learning_rate: 0.1\n")
