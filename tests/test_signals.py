@@ -16,8 +16,16 @@ pytestmark = pytest.mark.e2e
 CHUNK = {task: f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax")}
 
 
+def in_epochs(log_text: str, run_name: str) -> bool:
+    """Whether the chunk's log shows `run_name` past its third epoch (each run's epochs follow its
+    "training on" line), so that a signal sent now lands mid-training on a machine of any speed."""
+    _, started, after = log_text.partition(f"{run_name}: training on")
+    return bool(started) and "  epoch 3/" in after
+
+
 def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0", start_new_session=True):
-    """Start Snakemake on `target`; return (process, run) once the run `run_name` is RUNNING."""
+    """Start Snakemake on `target`; return (process, run) once the run `run_name` is RUNNING and
+    past its third epoch."""
     process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=start_new_session)
@@ -27,8 +35,7 @@ def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed
         # Read the store only once the chunk job has created it (two first users of sqlite race).
         if log.exists() and f"{run_name}: training on" in log.read_text():
             run = running_run(workflow.tracking_uri, run_name)
-            if run is not None and "nndl.pid" in run.data.tags:
-                time.sleep(1)  # into its epochs
+            if run is not None and "nndl.pid" in run.data.tags and in_epochs(log.read_text(), run_name):
                 return process, run
         time.sleep(0.3)
     process.kill()
