@@ -97,7 +97,7 @@ def tracked_chunk(runs: list[dict]) -> float:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch}/mlflow.db"
         try:
             started = time.perf_counter()
-            run_chunk(runs, "chunk.json", "gpu-check", ROOT, source="benchmarks/gpu_check.py", log=quiet,
+            run_chunk(runs, "chunk.json", "gpu-check", "p-gpu-check", ROOT, source="benchmarks/gpu_check.py", log=quiet,
                       console=quiet)
             return time.perf_counter() - started
         finally:
@@ -123,14 +123,16 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     """One run of the pipeline step: its device, epochs, accuracy against the CPU's, MLflow's tags."""
     from mlflow.tracking import MlflowClient
 
-    from nndl.runs.names import run_key
+    from nndl.project import project_identity
+    from nndl.runs.names import PROJECT_FILE, run_key
     from nndl.runs.record import read
     from nndl.runs.recorded import mlflow_runs
 
     history = json.loads((run_folder / "history.json").read_text())
     metrics = json.loads((run_folder / "metrics.json").read_text())
     found, uri = read(run_folder), f"sqlite:///{project / 'mlflow.db'}"
-    run_id = mlflow_runs(uri, config["mlflow"]["experiment"], [run_folder]).get(str(run_folder))
+    project_id = project_identity(project / PROJECT_FILE)
+    run_id = mlflow_runs(uri, config["mlflow"]["experiment"], project_id, [run_folder]).get(str(run_folder))
     tags = MlflowClient(tracking_uri=uri).get_run(run_id).data.tags if run_id else {}
     epochs = [entry["epoch_seconds"] for entry in history["epochs"]]
     key = run_key(found.spec["task"], found.spec["impl"])

@@ -6,6 +6,8 @@
 #   scripts/mlflow-server.sh up                    # start PostgreSQL and `mlflow server`; prints the URI
 #   scripts/mlflow-server.sh add-user NAME [EXPERIMENT] [PERMISSION]
 #                                                  # a user with PERMISSION (EDIT) on EXPERIMENT (nndl)
+#   scripts/mlflow-server.sh grant NAME [EXPERIMENT] [PERMISSION]
+#                                                  # give an existing user PERMISSION (EDIT) there instead
 #   scripts/mlflow-server.sh rotate-admin          # a new admin password
 #   scripts/mlflow-server.sh down                  # stop both (the data stays in $NNDL_MLFLOW_STATE)
 #
@@ -212,10 +214,16 @@ add_user() {
     as_admin add-user "$URI" "$AUTH_DIR" "$name" "${2:-nndl}" "${3:-EDIT}"
 }
 
+grant() {
+    local name=${1:?usage: $0 grant NAME [EXPERIMENT] [PERMISSION]}
+    as_admin grant "$URI" "$name" "${2:-nndl}" "${3:-EDIT}"
+}
+
 case "${1:-}" in
     up) up ;;
     down) down ;;
     add-user) shift; add_user "$@" ;;
+    grant) shift; grant "$@" ;;
     rotate-admin) as_admin rotate-admin "$URI" "$AUTH_DIR" ;;
-    *) echo "usage: $0 up|down|add-user NAME [EXPERIMENT] [PERMISSION]|rotate-admin" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|add-user NAME [EXPERIMENT] [PERMISSION]|grant NAME [EXPERIMENT] [PERMISSION]|rotate-admin" >&2; exit 2 ;;
 esac

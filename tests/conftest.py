@@ -209,22 +209,27 @@ def make_data(raw_config: dict) -> None:
     write_json(manifest, f"{fashion['dir']}/{names.DATA_MANIFEST}")
 
 
-def run_chunk(runs: list[dict], name: str = "chunk.json", experiment: str = "chunks") -> dict:
+PROJECT = "p-tests"  # the project identity of the chunks trained in this process
+
+
+def run_chunk(runs: list[dict], name: str = "chunk.json", experiment: str = "chunks", project: str = PROJECT,
+              **options) -> dict:
     """One chunk job in this process, tracked in the `project` fixture's store."""
     import io
 
     from nndl.runs.train import run_chunk as run
 
-    return run(runs, name, experiment=experiment, project_root=ROOT, source="tests", console=io.StringIO())
+    return run(runs, name, experiment=experiment, project=project, project_root=ROOT, source="tests",
+               console=io.StringIO(), **options)
 
 
-def run_id(spec: dict, experiment: str = "chunks") -> str:
+def run_id(spec: dict, experiment: str = "chunks", project: str = PROJECT) -> str:
     """The MLflow run that records a run's files (found by its key, as the pipeline finds it)."""
     from nndl.runs import record
     from nndl.tracking.ledger import run_ids
 
     key = record.read(spec["dir"]).key
-    return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, [key])[key]
+    return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, project, [key])[key]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Every test here trains and tracks, so all are in the e2e tier."""
 import copy
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from mlflow.tracking import MlflowClient
 from conftest import ROOT, SCHEMA, make_data, needs_system_fashion_mnist, run_chunk, run_id, small_config
 from mlflow_store import artifact_paths, logged_models, metric_steps, statuses_by_name
 from nndl.config.validate import validate
-from nndl.errors import GateError
+from nndl.errors import GateError, WriteError
 from nndl.learn.tasks import TASKS
 from nndl.runs import names, record
 from nndl.runs.plan import resolve_runs
@@ -255,3 +256,51 @@ def test_saved_weights_are_cpu_tensors_with_the_trained_values(project):
         assert done.name == spec["name"] and done.status == "FINISHED" and done.outcome is None
         assert MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(
             run_id(spec)).info.status == "FINISHED"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs: run as root (CI does)")
+def test_a_full_disk_names_the_folder_and_the_rerun_finishes(project):
+    """The results fill the disk while a chunk writes its second run: one message naming the folder
+    and the fix, the first run complete, nothing half-written; with space again the plain rerun
+    trains only the rest."""
+    import subprocess
+
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "softmax")
+    run_chunk(runs[:1], "first.json")  # the first run, to measure the room its files take
+    results = project / names.RUNS_ROOT
+    first = {path.relative_to(results): path.read_bytes() for path in results.rglob("*") if path.is_file()}
+    pages = sum(-(-len(data) // 4096) * 4096 for data in first.values())
+    shutil.rmtree(results)
+    results.mkdir(parents=True)
+    # Room for the first run's files and half of the second's (the two take about the same).
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={pages * 3 // 2}", "tmpfs", str(results)], check=True)
+    for relative, data in first.items():
+        (results / relative).parent.mkdir(parents=True, exist_ok=True)
+        (results / relative).write_bytes(data)
+    try:
+        with pytest.raises(WriteError) as full:
+            run_chunk(runs, "softmax.json")
+        message = str(full.value)
+        folder = (project / runs[1]["dir"]).resolve()
+        assert f"the disk holding {folder} is full" in message and "run snakemake again" in message
+        assert record.complete(runs[0], *_keys(runs[0])) is not None  # the first run is kept
+        assert not (project / runs[1]["dir"] / names.RECORD).exists()
+        assert not list(results.rglob("*.part"))
+        copied = {path.relative_to(results): path.read_bytes() for path in results.rglob("*") if path.is_file()}
+    finally:
+        subprocess.run(["umount", str(results)], check=True)
+    for relative, data in copied.items():  # the same files on a disk with room
+        (results / relative).parent.mkdir(parents=True, exist_ok=True)
+        (results / relative).write_bytes(data)
+    assert trained(run_chunk(runs, "softmax.json")) == [False, True]
+    assert statuses_by_name(os.environ["MLFLOW_TRACKING_URI"], "chunks") == {
+        spec["name"]: ["FINISHED"] for spec in runs}
+
+
+def _keys(spec: dict) -> tuple[str, str]:
+    from nndl.data.tensors import dataset_identity
+    from nndl.runs.code import training_code
+
+    return training_code(), dataset_identity(spec)["digest"]

@@ -4,13 +4,14 @@ away while a chunk trains. They need root to install and start the daemons, as i
 
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, small_config
+from conftest import ROOT, Workflow, small_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
 from mlflow_store import artifact_paths, metric_steps, runs_by_name, statuses_by_name
@@ -148,7 +149,7 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
 
         # Switching to the local store plans the chunk jobs: they record the runs there from their files.
         dry = workflow.run(LOGGED_FIGURES, "--dry-run")
-        assert "its job records them in this one from their files, without training" in dry.stderr
+        assert "holds no live record of it made by this project" in dry.stderr
         assert "rule train_chunk" in dry.stdout
 
         # A rotated admin password replaces the old one at once.
@@ -177,14 +178,6 @@ def wait_for(predicate, timeout_s: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def one_finished_run_each(uri: str, epochs: int) -> None:
-    statuses = statuses_by_name(uri, "nndl-small")
-    assert statuses == {f"softmax-{impl}-seed0": ["FINISHED"] for impl in ("scratch", "concise")}, statuses
-    for run in runs_by_name(uri, "nndl-small").values():
-        for key in ("train/loss", "test/accuracy"):
-            assert metric_steps(uri, run.info.run_id, key) == list(range(1, epochs + 1)), (run.info.run_name, key)
-
-
 def start_training(workflow, target: str, env: dict, epochs: int):
     """Snakemake on `target`, returned once the first run's epoch 3 is in the job's log."""
     log = workflow.path(f"logs/train/{Path(target).stem}.log")
@@ -196,18 +189,37 @@ def start_training(workflow, target: str, env: dict, epochs: int):
     return process
 
 
+def live_and_superseded(uri: str, name: str) -> tuple[list, list]:
+    """(live runs, superseded runs) named `name`: with EDIT the pipeline marks what it replaces."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    found = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
+                               filter_string=f"attributes.run_name = '{name}'")
+    superseded = [run for run in found if run.data.tags.get("nndl.recorded") == "superseded"]
+    return [run for run in found if run not in superseded], superseded
+
+
 @needs_root
-def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state):
-    """An outage longer than the job waits: training goes on, the files are complete while the
-    server is away, the job fails saying so, and a plain rerun records the runs from their files.
-    Then an outage the job rides out: nothing missing."""
+def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state, tmp_path,
+                                                                             monkeypatch):
+    """As a team's pipeline user (EDIT, what add-user gives): an outage longer than the job waits:
+    training goes on, the files are complete while the server is away, the job fails saying so,
+    and a plain rerun records the runs from their files (the cut-short attempt ended and marked,
+    not deleted: deleting needs MANAGE). An outage the job rides out: nothing missing. A
+    teammate's clone keeps its runs beside these; a READ user is stopped at once."""
     env = {"NNDL_MLFLOW_STATE": str(server_state), "NNDL_MLFLOW_PORT": str(free_port()),
-           "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow"),
-           "NNDL_MLFLOW_AUTH": "off"}
+           "NNDL_PG_PORT": str(free_port()), "NNDL_MLFLOW": str(ROOT / ".venv" / "bin" / "mlflow")}
     script("mlflow-server.sh", "up", env=env)
     relay = Relay(int(env["NNDL_MLFLOW_PORT"]))
     uri = f"http://127.0.0.1:{relay.port}"
     try:
+        auth = server_state / "auth"
+        script("mlflow-server.sh", "add-user", "pipeline", "nndl-small", env=env)
+        script("mlflow-server.sh", "add-user", "reader", "nndl-small", "READ", env=env)
+        pipeline, reader = credentials(auth / "users" / "pipeline.env"), credentials(auth / "users" / "reader.env")
+        for key, value in credentials(auth / "admin.env").items():  # this test's own reads
+            monkeypatch.setenv(key, value)
         config = small_config()
         config["softmax"]["epochs"] = 150  # about 5 s a run on the stand-in
         config["mlflow"]["record_timeout_s"] = 10
@@ -215,7 +227,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         # MLflow's own retries cut to about 2 s, so both outages outlast them: the record rides
         # them out on the delivery's retries alone.
         job_env = workflow.environment(MLFLOW_TRACKING_URI=uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
-                                       MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1")
+                                       MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1", **pipeline)
         target = "results/chunks/softmax-0-of-1.json"
         process = start_training(workflow, target, job_env, 150)
         relay.cut()
@@ -234,14 +246,47 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         relay.restore()
         config["mlflow"]["record_timeout_s"] = 300  # recording the runs from their files takes its time
         workflow.write_config(config)
-        workflow.run(target, env=job_env)
+        healed = workflow.run(target, env=job_env)
+        assert "Traceback" not in healed.stdout + healed.stderr
         manifest = json.loads(workflow.path(target).read_text())
         assert not any(row["trained"] for row in manifest["runs"])
         assert {path: path.read_bytes() for path in records} == records
-        one_finished_run_each(uri, 150)
+        for name in ("softmax-scratch-seed0", "softmax-concise-seed0"):
+            live, superseded = live_and_superseded(uri, name)
+            assert [run.info.status for run in live] == ["FINISHED"], name
+            assert all(run.info.status != "RUNNING" for run in superseded), name
+            for key in ("train/loss", "test/accuracy"):
+                assert metric_steps(uri, live[0].info.run_id, key) == list(range(1, 151)), (name, key)
+        assert "Nothing to be done" in workflow.run("--dry-run", target, env=job_env).stdout
+
+        # A teammate's clone (a project of its own) trains the same specs into the same server:
+        # both keep their one live run each, and neither has anything left to do.
+        teammate = Workflow.copy_of(workflow, tmp_path / "teammate")
+        for made in (".nndl", "results", "logs", ".snakemake"):
+            shutil.rmtree(teammate.path(made), ignore_errors=True)
+        teammate.run(target, env=teammate.environment(MLFLOW_TRACKING_URI=uri, **pipeline))
+        for name in ("softmax-scratch-seed0", "softmax-concise-seed0"):
+            live, _ = live_and_superseded(uri, name)
+            assert sorted(run.info.status for run in live) == ["FINISHED", "FINISHED"], name
+            assert len({run.data.tags["nndl.project"] for run in live}) == 2, name
+        assert "Nothing to be done" in workflow.run("--dry-run", target, env=job_env).stdout
+        assert "Nothing to be done" in teammate.run("--dry-run", target, env=teammate.environment(
+            MLFLOW_TRACKING_URI=uri, **pipeline)).stdout
 
         config["softmax"]["epochs"] = 151  # new specs, trained through a 30 s outage (the most to ride out)
         workflow.write_config(config)
+
+        # A READ user is stopped before any job, with the permission and the fix named.
+        started = time.monotonic()
+        refused = workflow.run(target, check=False, env=workflow.environment(MLFLOW_TRACKING_URI=uri, **reader))
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0 and time.monotonic() - started < 60
+        assert "lets user 'reader' only READ experiment 'nndl-small'" in said, said[-3000:]
+        assert "scripts/mlflow-server.sh grant reader nndl-small EDIT" in said and "rule train_chunk" not in said
+        script("mlflow-server.sh", "grant", "reader", "nndl-small", "EDIT", env=env)  # the fix it names
+        granted = workflow.run("--dry-run", target, env=workflow.environment(MLFLOW_TRACKING_URI=uri, **reader))
+        assert "rule train_chunk" in granted.stdout
+
         process = start_training(workflow, target, job_env, 151)
         relay.cut()
         time.sleep(30)

@@ -132,7 +132,8 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
-CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.joblog", "nndl.fingerprint", "nndl.provenance"}
+CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.joblog", "nndl.fingerprint", "nndl.provenance",
+        "nndl.interrupt", "nndl.project"}
 STAGES = ["core", "nndl.data", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.theory", "nndl.report"]
 
 

@@ -194,15 +194,29 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
         def do_GET(self):
             if "experiment_name=slow" in self.path:  # a server opening its store on its first call
                 time.sleep(0.6)
-                body = json.dumps({"experiment": {"experiment_id": "7", "creation_time": 1}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                return self.answer({"experiment": {"experiment_id": "7", "lifecycle_stage": "active"}})
+            if "users/current/permissions" in self.path:  # a server without authentication
+                self.send_response(404)
                 self.end_headers()
-                self.wfile.write(body)
                 return
             self.send_response(401 if "Authorization" not in self.headers or "secret" not in self.headers.get(
                 "Authorization", "") else 200)
             self.end_headers()
+
+        def do_POST(self):  # runs/search, in two pages
+            asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            assert asked["filter"] == "tags.`nndl.project` = 'p-me' and tags.`nndl.recorded` = 'true'"
+            page = {"runs": [{"data": {"tags": [{"key": "nndl.run_key", "value": "k1"}]}}], "next_page_token": "2"}
+            if asked.get("page_token") == "2":
+                page = {"runs": [{"data": {"tags": [{"key": "nndl.run_key", "value": "k2"}]}}]}
+            self.answer(page)
+
+        def answer(self, found):
+            body = json.dumps(found).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
@@ -212,26 +226,26 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
     uri = f"http://127.0.0.1:{server.server_port}"
     try:
         monkeypatch.setattr(probe, "CONNECT_TIMEOUT_S", 0.2)
-        assert probe.store_identity(uri, "slow") == "7@1"
+        assert probe.read_store(uri, "slow", "p-me") == probe.StoreState("7", frozenset({"k1", "k2"}))
         monkeypatch.setattr(probe, "ANSWER_TIMEOUT_S", 0.2)
         with pytest.raises(TrackingError, match=f"the MLflow server at {uri} does not answer \\(timed out\\)"):
-            probe.store_identity(uri, "slow")
+            probe.read_store(uri, "slow", "p-me")
         monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
         monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
         with pytest.raises(ConfigError, match=f"the MLflow server at {uri} refused a request without credentials"):
-            probe.store_identity(uri, "nndl")
+            probe.read_store(uri, "nndl", "p-me")
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
         with pytest.raises(ConfigError, match="refused the credentials of user 'alice' \\(HTTP 401\\)") as caught:
-            probe.store_identity(uri, "nndl")
+            probe.read_store(uri, "nndl", "p-me")
         assert "MLFLOW_TRACKING_PASSWORD" in str(caught.value) and "wrong" not in str(caught.value)
     finally:
         server.shutdown()
         server.server_close()
     # Nothing listens there any more: stopped at once, with what to check and how to go on.
     with pytest.raises(TrackingError, match=f"the MLflow server at {uri} does not answer .*Nothing ran. To train now"):
-        probe.store_identity(uri, "nndl")
-    assert probe.store_identity("sqlite:////tmp/no-such-store.db", "nndl") is None
+        probe.read_store(uri, "nndl", "p-me")
+    assert probe.read_store("sqlite:////tmp/no-such-store.db", "nndl", "p-me") == probe.StoreState(None, frozenset())
 
 
 def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
@@ -239,14 +253,14 @@ def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
 
     database = tmp_path / "mlflow.db"
     uri = f"sqlite:///{database}"
-    assert probe.store_identity(uri, "nndl") is None  # no store yet
+    assert probe.read_store(uri, "nndl", "p-me") == probe.StoreState(None, frozenset())  # no store yet
     ensure_experiment(uri, "nndl")
-    identity = probe.store_identity(uri, "nndl", cache=tmp_path / "check.json")
-    assert identity and identity.split("@")[0].isdigit()
-    assert probe.store_identity(uri, "nndl", cache=tmp_path / "check.json") == identity  # checked once
+    state = probe.read_store(uri, "nndl", "p-me", cache=tmp_path / "check.json")
+    assert state.experiment_id.isdigit() and state.live_keys == frozenset()
+    assert probe.read_store(uri, "nndl", "p-me", cache=tmp_path / "check.json") == state  # checked once
     database.write_bytes(database.read_bytes()[:4096])
     with pytest.raises(TrackingError, match=f"{database} is not a readable MLflow store .*Move it aside"):
-        probe.store_identity(uri, "nndl", cache=tmp_path / "check.json")
+        probe.read_store(uri, "nndl", "p-me", cache=tmp_path / "check.json")
 
 
 def test_text_that_reads_as_a_number_is_taken_as_meant():
@@ -285,6 +299,16 @@ def test_text_that_reads_as_a_number_is_taken_as_meant():
 def test_a_list_that_must_hold_a_value_says_which():
     with pytest.raises(ConfigError, match="config key 'figures.formats': must include 'png' \\(it lists \\['svg'\\]\\)"):
         config_module.validate(small_config(**{"figures.formats": ["svg"]}), SCHEMA)
+
+
+@pytest.mark.parametrize("values", [[1, 1.0], [0.1, 1e-1], ["1", 1.0]])
+def test_values_equal_as_numbers_are_one_grid_point(values):
+    config = small_config()
+    config["studies"] = [{"name": "s", "question": "q?", "task": "linreg", "vary": {"learning_rate": values}}]
+    with pytest.raises(ConfigError, match="vary.learning_rate lists a value twice \\(values equal as numbers"):
+        config_module.validate(config, SCHEMA)
+    config["studies"][0]["vary"]["learning_rate"] = [1, 2.0]  # different numbers: two points
+    assert config_module.validate(config, SCHEMA)["studies"][0]["vary"]["learning_rate"] == [1, 2.0]
 
 
 def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):

@@ -3,11 +3,14 @@
 import threading
 import time
 
+import pytest
+
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import INVALID_STATE, PERMISSION_DENIED
 
 from mlflow.entities import Metric, RunTag
 
+from nndl.errors import TrackingError
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.run import batches
 
@@ -28,13 +31,13 @@ def test_each_owner_keeps_its_order_while_owners_go_side_by_side():
             delivery.send(owner, f"call {number}", lambda owner=owner, number=number: call(owner, number))
     assert delivery.wait(10)
     assert sent == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
-    assert delivery.behind() == [] and delivery.refused == []
+    assert delivery.behind() == [] and delivery.refusal is None
 
 
-def test_a_failing_call_is_tried_again_and_a_refused_one_is_reported():
+def test_a_failing_call_is_tried_again_and_a_refused_one_stops_the_rest_at_once(monkeypatch):
     delivery = Delivery()
     delivery.RETRY_SECONDS = 0.01
-    attempts = []
+    attempts, after = [], []
 
     def flaky():
         attempts.append(1)
@@ -42,13 +45,35 @@ def test_a_failing_call_is_tried_again_and_a_refused_one_is_reported():
             raise ConnectionError("connection refused")
 
     def refused():
-        raise MlflowException("no such run", error_code=RESOURCE_DOES_NOT_EXIST)
+        raise MlflowException("Permission denied", error_code=PERMISSION_DENIED)
 
     delivery.send("run-a", "log metrics", flaky)
-    delivery.send("run-b", "set tags", refused)
-    assert delivery.wait(10)
+    delivery.send("run-b", "create the run", refused)
+    release = threading.Event()
+    delivery.send("run-b", "log params", lambda: (release.wait(), after.append(1)))
+    started = time.monotonic()
+    assert delivery.wait(10) and time.monotonic() - started < 5  # not after the calls still queued
+    release.set()
     assert len(attempts) == 3 and delivery.last_error == "run-a: log metrics: connection refused"
-    assert delivery.refused == ["run-b: set tags: no such run"]
+    assert delivery.refusal.what == "run-b: create the run" and delivery.refusal.code == "PERMISSION_DENIED"
+    time.sleep(0.1)
+    assert after == []  # dropped: with no run made, it could only fail
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "reader")
+    with pytest.raises(TrackingError) as stopped:
+        delivery.raise_if_refused("http://127.0.0.1:5000", "nndl", "1")
+    message = str(stopped.value)
+    assert "run-b: create the run was refused (permission denied)" in message
+    assert "lets user 'reader' only READ experiment 'nndl'" in message
+    assert "scripts/mlflow-server.sh grant reader nndl EDIT" in message
+
+
+def test_a_refusal_names_the_deleted_experiment_and_the_command_that_restores_it():
+    delivery = Delivery()
+    delivery.send("run", "create the run", lambda: (_ for _ in ()).throw(MlflowException(
+        "The experiment 3 must be in the 'active' state. Current state is deleted.", error_code=INVALID_STATE)))
+    assert delivery.wait(10)
+    with pytest.raises(TrackingError, match="mlflow experiments restore --experiment-id 3"):
+        delivery.raise_if_refused("sqlite:///mlflow.db", "nndl", "3")
 
 
 def test_behind_names_the_owners_still_waiting_in_the_order_they_came():

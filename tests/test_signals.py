@@ -88,6 +88,61 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     assert workflow.path(target).exists()
 
 
+def no_run_left_running(workflow) -> dict:
+    statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
+    assert not any("RUNNING" in attempts for attempts in statuses.values()), statuses
+    return statuses
+
+
+def test_a_closed_terminal_stops_like_ctrl_c_and_the_plain_rerun_needs_no_unlock(workflow):
+    """SIGHUP to Snakemake's process group (a closed terminal, a dropped ssh session)."""
+    workflow.write_config(long_training_config(epochs=100))
+    target = CHUNK["softmax"]
+    process, _ = start_and_wait_for_training(workflow, target)
+    os.killpg(process.pid, signal.SIGHUP)
+    output = process.communicate(timeout=240)[0]
+    assert process.returncode != 0, output
+    assert no_run_left_running(workflow)["softmax-scratch-seed0"] == ["KILLED"]
+    assert not list(workflow.path(".snakemake/locks").glob("*")), output  # released
+    result = workflow.run(target)  # plain: no --unlock, no --rerun-incomplete
+    assert "LockException" not in result.stderr
+    statuses = no_run_left_running(workflow)
+    assert all(attempts.count("FINISHED") == 1 for attempts in statuses.values()), statuses
+
+
+def test_ctrl_c_while_the_job_waits_for_the_store_loses_no_run(workflow):
+    """The runs' files are complete, their record still queued (the store is locked by another
+    writer): Ctrl-C. The plain rerun records them from their files, trains nothing, and leaves one
+    FINISHED run each, none RUNNING."""
+    import sqlite3
+
+    workflow.write_config(long_training_config(epochs=100))
+    target = CHUNK["softmax"]
+    process, _ = start_and_wait_for_training(workflow, target, run_name="softmax-concise-seed0")
+    store = sqlite3.connect(workflow.tracking_uri.removeprefix("sqlite:///"), timeout=60, isolation_level=None)
+    store.execute("BEGIN EXCLUSIVE")  # the store takes no call from now on
+    try:
+        log = workflow.path("logs/train/softmax-0-of-1.log")
+        deadline = time.time() + 120
+        while "[2/2] softmax-concise-seed0: finished in" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # waiting for the store now
+        os.killpg(process.pid, signal.SIGINT)
+        output = process.communicate(timeout=240)[0]
+        assert process.returncode != 0, output
+    finally:
+        store.execute("ROLLBACK")
+        store.close()
+    records = workflow.records()
+    assert sorted(records) == ["softmax-concise-seed0", "softmax-scratch-seed0"]  # both complete on disk
+
+    workflow.run(target)
+    assert not any(row["trained"] for row in json.loads(workflow.path(target).read_text())["runs"])
+    assert workflow.records() == records
+    assert no_run_left_running(workflow) == {"softmax-scratch-seed0": ["FINISHED"],
+                                             "softmax-concise-seed0": ["FINISHED"]}
+
+
 def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
     # Two seeds: one chunk of four softmax runs. Kill the job while the third one trains.
     workflow.write_config(long_training_config(epochs=100, seeds=(0, 1)))
@@ -124,7 +179,7 @@ def test_sigterm_to_a_chunk_job_marks_its_run_killed(workflow):
     assert not (workflow.run_folder("softmax-scratch-seed0") / "model.pt").exists()
 
 
-def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
+def test_orphan_sweep_leaves_live_processes_other_hosts_and_other_projects_alone(tmp_path):
     from mlflow.tracking import MlflowClient
 
     from nndl.provenance import process_identity
@@ -137,12 +192,13 @@ def test_orphan_sweep_leaves_live_processes_and_other_hosts_alone(tmp_path):
     host = process_identity()["host"]
     dead = subprocess.Popen(["true"])
     dead.wait()
-    cases = {"live": (host, os.getpid()), "dead": (host, dead.pid), "elsewhere": ("other-host", dead.pid)}
+    cases = {"live": (host, os.getpid(), "p-me"), "dead": (host, dead.pid, "p-me"),
+             "elsewhere": ("other-host", dead.pid, "p-me"), "teammate's": (host, dead.pid, "p-teammate")}
     ids = {}
-    for name, (run_host, pid) in cases.items():
+    for name, (run_host, pid, project) in cases.items():
         run = client.create_run(experiment_id, run_name=name,
-                                tags={tags.HOST_TAG: run_host, tags.PID_TAG: str(pid)})
+                                tags={tags.HOST_TAG: run_host, tags.PID_TAG: str(pid), tags.PROJECT_TAG: project})
         ids[name] = run.info.run_id
-    assert repairs.mark_orphaned_runs_killed(uri, "orphans") == [ids["dead"]]
+    assert repairs.mark_orphaned_runs_killed(uri, "orphans", "p-me") == [ids["dead"]]
     statuses = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
-    assert statuses == {"live": "RUNNING", "dead": "KILLED", "elsewhere": "RUNNING"}
+    assert statuses == {"live": "RUNNING", "dead": "KILLED", "elsewhere": "RUNNING", "teammate's": "RUNNING"}

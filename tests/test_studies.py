@@ -14,7 +14,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 from torch import nn
 
-from conftest import ROOT, SCHEMA, make_data, run_id, small_config
+from conftest import PROJECT, ROOT, SCHEMA, make_data, run_id, small_config
 from conftest import run_chunk as run
 from nndl.config import validate as config
 from nndl.data import synthetic
@@ -224,15 +224,19 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
 @pytest.mark.e2e
 def test_a_study_has_one_parent_run_whoever_asks(project):
     uri = os.environ["MLFLOW_TRACKING_URI"]
-    first = tracking_studies.study_parent(uri, "chunks", "lr", "tests")
-    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests") == first
+    first = tracking_studies.study_parent(uri, "chunks", "lr", "tests", PROJECT)
+    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests", PROJECT) == first
     client = MlflowClient(tracking_uri=uri)
     # A job on another host (no shared lock) created one too, later: everyone keeps the oldest.
     experiment_id = client.get_experiment_by_name("chunks").experiment_id
-    client.create_run(experiment_id, run_name="study: lr", tags={tags.STUDY_TAG: "lr", tags.ROLE_TAG: "study"})
-    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests") == first
+    client.create_run(experiment_id, run_name="study: lr", tags={tags.STUDY_TAG: "lr", tags.ROLE_TAG: "study",
+                                                                 tags.PROJECT_TAG: PROJECT})
+    assert tracking_studies.study_parent(uri, "chunks", "lr", "tests", PROJECT) == first
     assert client.get_run(first).info.status == "RUNNING"  # until the study is summarised
-    assert tracking_studies.study_parent(uri, "chunks", "other", "tests") != first
+    assert tracking_studies.study_parent(uri, "chunks", "other", "tests", PROJECT) != first
+    # A teammate's project has a parent of its own, and leaves this one alone.
+    theirs = tracking_studies.study_parent(uri, "chunks", "lr", "tests", "p-teammate")
+    assert theirs != first and tracking_studies.study_parent(uri, "chunks", "lr", "tests", PROJECT) == first
 
 
 def test_the_answer_is_computed_from_the_numbers():

@@ -41,10 +41,10 @@ class tracked_run:
         try:
             return self.opened.__exit__(*raised)
         finally:
-            assert self.delivery.wait(60) and not self.delivery.refused, self.delivery.refused
+            assert self.delivery.wait(60) and self.delivery.refusal is None, self.delivery.refusal
 
 
-@pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, Terminated),
+@pytest.mark.parametrize("signum, raised", [(signal.SIGTERM, Terminated), (signal.SIGHUP, Terminated),
                                             (signal.SIGINT, KeyboardInterrupt)])
 def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, signum, raised):
     # A live helper thread, as torch and MLflow start: the kernel may hand the signal to it.
@@ -99,19 +99,21 @@ def test_runs_logging_one_new_dataset_at_once_all_get_it(store):
                 client.log_inputs(run_id, [DatasetInput(dataset)])
 
             delivery.send(run_id, "log the dataset", log_dataset)
-    assert delivery.wait(60) and delivery.refused == []
+    assert delivery.wait(60) and delivery.refusal is None
     assert all(len(client.get_run(run_id).inputs.dataset_inputs) == 1 for run_id in run_ids)
 
 
 def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     other = f"sqlite:///{tmp_path / 'other.db'}"
     ensure_experiment(other, "finish")
-    with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k"}) as run:
+    with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k", "nndl.project": "p-me"}) as run:
         run.finish(lambda: None)
     expected = {"k": {"status": "FINISHED", "tags": {}}}
-    assert repairs.reconcile_runs(store, ledger.runs_by_key(store, "finish", ["k"]), expected) == ({}, [], [])
-    assert repairs.reconcile_runs(other, ledger.runs_by_key(other, "finish", ["k"]), expected) == (
-        {"k": run.run_id}, [], [])
+    found = ledger.runs_by_key(store, "finish", "p-me", ["k"])
+    assert repairs.reconcile_runs(store, found, expected, ledger.Superseder(store)) == ({}, [])
+    found = ledger.runs_by_key(other, "finish", "p-me", ["k"])
+    assert repairs.reconcile_runs(other, found, expected, ledger.Superseder(other)) == ({"k": run.run_id}, [])
+    assert ledger.runs_by_key(other, "finish", "p-teammate", ["k"]) == {}  # another project's: not ours
     assert readback.run_summaries(store, "finish", [run.run_id]) == []
 
 

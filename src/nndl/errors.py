@@ -31,3 +31,7 @@ class DamagedFileError(NndlError):
 
 class TrackingError(NndlError):
     """The MLflow store is damaged, or its server does not answer or keep up."""
+
+
+class WriteError(NndlError):
+    """A result could not be written: the disk is full, or the folder is not writable."""

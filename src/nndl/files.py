@@ -6,6 +6,7 @@ complete, so an interrupted job never leaves a file that looks finished.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nndl.errors import DamagedFileError
+from nndl.errors import DamagedFileError, WriteError
 
 
 def _current_umask() -> int:
@@ -41,6 +42,35 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+@contextmanager
+def writing(folder: str | Path) -> Iterator[None]:
+    """Turn a full disk or an unwritable folder met while writing into `folder` into one message
+    that names the folder and the fix (WriteError). Files are written whole or not at all
+    (`atomic_path`), so what was being written is simply not there: a rerun writes it."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in NO_SPACE + NOT_WRITABLE:
+            raise
+        raise WriteError(_cannot_write(Path(folder), error)) from None
+
+
+def _cannot_write(folder: Path, error: OSError) -> str:
+    where = folder.resolve()
+    if error.errno in NO_SPACE:
+        why = (f"the disk holding {where} is full ({error.strerror}). Free space there (df -h {where} shows "
+               "how much is left; `snakemake --delete-all-output` or removing old results/runs frees it)")
+    else:
+        why = (f"{where} cannot be written by this user ({error.strerror}). Make it writable (ls -ld {where}; "
+               f"chown or chmod u+w the results folder) or run the pipeline in a folder you own")
+    return (f"{why}, then run snakemake again. Nothing was half-written: the run being written has no record "
+            "and is trained again; complete runs are kept.")
 
 
 def write_text(text: str, path: str | Path) -> None:

@@ -8,7 +8,9 @@ from nndl.data import checks as data_checks
 from nndl.learn.tasks import IMPLS, TASKS
 from nndl.report import catalog
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
-from nndl.tracking.probe import store_identity
+from nndl.project import project_identity
+from nndl.interrupt import hang_up_as_interrupt
+from nndl.tracking.probe import read_store
 from nndl.tracking.uri import closing_hint, export_tracking_uri
 
 min_version("9.0")
@@ -29,15 +31,22 @@ plan.check_size(config)
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment.
 TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
-# Which experiment the store holds now (nndl.tracking.probe): a server that refuses this user's
-# credentials (MLFLOW_TRACKING_USERNAME and _PASSWORD, kept in the environment only) or does not
-# answer, or a damaged sqlite file, stops the run here, before any job, with the fix. A store that
-# was deleted or replaced plans the chunk jobs again: they record the complete runs from their files.
-STORE = store_identity(
+# This project's identity (made once, kept in .nndl/, not in git): its MLflow runs carry it, and
+# the pipeline ends, marks or deletes only runs that carry it, never a teammate's.
+PROJECT = project_identity(names.PROJECT_FILE)
+# What the store holds for this project (nndl.tracking.probe, one query): the run keys with a live,
+# whole record. A server that refuses this user's credentials (MLFLOW_TRACKING_USERNAME and
+# _PASSWORD, kept in the environment only), lets them only read, or does not answer, a deleted
+# experiment, or a damaged sqlite file stops the run here, before any job, with the fix.
+STORE = read_store(
     TRACKING_URI,
     config["mlflow"]["experiment"],
+    PROJECT,
     cache=".snakemake/nndl/store-check.json",
 )
+# A closed terminal (SIGHUP) stops the run as Ctrl-C does: jobs ended, their runs KILLED, the
+# lock released (Python's default would end Snakemake at once and leave its lock behind).
+hang_up_as_interrupt()
 
 FASHION = config["data"]["fashion_mnist"]
 # The verified copy's manifest stands for its four files (nndl.data.checks): a file that went
@@ -56,8 +65,14 @@ SYNTHETIC_SETS = specs.synthetic_datasets(RUNS)
 # The chunks are cut by estimated work against the config's budget: the same on any machine.
 CHUNKS = chunks.chunk_ids(RUNS, config["chunk_seconds"])
 CHUNK_MANIFESTS = [names.chunk_manifest(chunk) for chunk in CHUNKS]
-# A finished chunk whose run lost a file, or holds one cut short, is planned again (nndl.runs.checks).
-checks.check_run_files(CHUNKS, RUNS, STORE)
+# A finished chunk whose run lost a file or holds a changed one, or has no live record of this
+# project in the store, is planned again (nndl.runs.checks).
+checks.check_run_files(
+    CHUNKS,
+    RUNS,
+    STORE,
+    f"experiment {config['mlflow']['experiment']!r} at {TRACKING_URI}",
+)
 DEFAULT_CHUNK_MANIFESTS = [
     names.chunk_manifest(chunk) for chunk in CHUNKS if chunk["group"] in TASKS
 ]

@@ -12,6 +12,7 @@ rule track_runs:
     params:
         runs=DEFAULT_RUNS,
         experiment=config["mlflow"]["experiment"],
+        project=PROJECT,
         code=rule_code("track_runs"),
     script:
         "../scripts/track_runs.py"
@@ -37,6 +38,7 @@ rule log_figures:
         seeds=SEEDS,
         runs=DEFAULT_RUNS,
         experiment=config["mlflow"]["experiment"],
+        project=PROJECT,
         code=rule_code("log_figures"),
     script:
         "../scripts/log_figures.py"

@@ -18,6 +18,7 @@ rule train_chunk:
     params:
         runs=chunk_runs,
         experiment=config["mlflow"]["experiment"],
+        project=PROJECT,
         record_timeout_s=config["mlflow"]["record_timeout_s"],
         source=script_path("train_chunk"),
         code=rule_code("train_chunk"),

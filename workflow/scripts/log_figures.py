@@ -13,7 +13,7 @@ with job_log(snakemake.log[0]) as log:
     specs = {seed: seed_runs(snakemake.params.runs, seed) for seed in seeds}
     manifests = dict(zip(seeds, map(read_json, snakemake.input.manifests)))
     by_folder = files_by_run(manifests, specs, [*snakemake.input.samples, *snakemake.input.samples_extra])
-    ids = mlflow_runs(uri, experiment, list(by_folder))
+    ids = mlflow_runs(uri, experiment, snakemake.params.project, list(by_folder))
     by_run = {ids[str(folder)]: paths for folder, paths in by_folder.items() if str(folder) in ids}
     logged = log_files(uri, experiment, {run_id: [(path, "figures") for path in paths] for run_id, paths in by_run.items()})
     print(f"logged {logged} figure files into the runs of {experiment!r} at {uri}", file=log)

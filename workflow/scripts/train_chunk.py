@@ -7,5 +7,6 @@ from nndl.runs.train import run_chunk
 
 with job_log(snakemake.log[0]) as log:
     run_chunk(snakemake.params.runs, snakemake.output[0], experiment=snakemake.params.experiment,
+              project=snakemake.params.project,
               project_root=Path.cwd(), source=snakemake.params.source, log=log,
               record_timeout_s=snakemake.params.record_timeout_s)

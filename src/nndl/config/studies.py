@@ -56,8 +56,8 @@ def _setting_problems(study: dict, settings: dict[str, dict], schema: dict) -> l
             problems.append(f"{path} is empty: list at least one value")
         if path.startswith("vary.") and key in study["set"]:
             problems.append(f"{key} is both varied and set; keep one")
-        if len({json.dumps(item, sort_keys=True) for item in items}) < len(items):
-            problems.append(f"{path} lists a value twice")
+        if len({json.dumps(_same_number(item), sort_keys=True) for item in items}) < len(items):
+            problems.append(f"{path} lists a value twice (values equal as numbers, like 1 and 1.0, are one)")
         check = jsonschema.validators.validator_for(schema)(settings[task][key])
         hint = settings[task][key].get("description")
         for index, item in enumerate(items):
@@ -65,6 +65,18 @@ def _setting_problems(study: dict, settings: dict[str, dict], schema: dict) -> l
             problems += [f"{at} = {item!r}: {error.message}" + (f" ({hint})" if hint else "")
                          for error in check.iter_errors(item)]
     return problems
+
+
+def _same_number(value):
+    """A number as the float it equals (1 and 1.0 are one grid point: they train the same run);
+    True and False stay booleans; lists and mappings are compared item by item."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, list, dict)):
+        return value
+    if isinstance(value, list):
+        return [_same_number(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _same_number(item) for key, item in value.items()}
+    return float(value)
 
 
 def _data_problems(config: dict, study: dict) -> list[str]:

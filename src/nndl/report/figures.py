@@ -8,10 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nndl.data.fashion_mnist import CLASS_NAMES, load_split
-from nndl.files import read_json
 from nndl.report import catalog, plots
 from nndl.report.fonts import label_language
-from nndl.runs import names
+from nndl.runs import names, outputs
 
 
 class SeedRuns:
@@ -21,13 +20,13 @@ class SeedRuns:
         self.specs = specs
         self.folders = {key: Path(spec["dir"]) for key, spec in specs.items()}
         self.class_names = class_names
-        self.histories = {key: read_json(folder / names.HISTORY) for key, folder in self.folders.items()}
+        self.histories = {key: outputs.read_history(folder) for key, folder in self.folders.items()}
 
     def metrics(self, key: str) -> dict:
-        return read_json(self.folders[key] / names.METRICS)
+        return outputs.read_metrics(self.folders[key])
 
     def predictions(self, key: str) -> dict:
-        return read_json(self.folders[key] / names.PREDICTIONS)
+        return outputs.read_predictions(self.folders[key])
 
 
 def _impl(runs: SeedRuns, figure: catalog.Figure) -> str:

@@ -17,7 +17,7 @@ from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots
 from nndl.report.answers import answer, value_text
 from nndl.report.theory_text import description
-from nndl.runs import names, outcome, record
+from nndl.runs import outcome, outputs, record
 from nndl.runs.grid import EPOCH_TEST_METRIC
 from nndl.theory.choose import theory
 from nndl.tracking.uri import runs_page, tracking_uri
@@ -42,7 +42,7 @@ def read_runs(study: dict, specs: list[dict]) -> list[dict]:
     for spec in specs:
         folder = Path(spec["dir"])
         found = record.read(folder)
-        history, metrics = read_json(folder / names.HISTORY), read_json(folder / names.METRICS)
+        history, metrics = outputs.read_history(folder), outputs.read_metrics(folder)
         kind = found.outcome.kind if found.outcome else outcome.OK
         value = metric_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either

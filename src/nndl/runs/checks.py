@@ -1,12 +1,14 @@
-"""What the workflow checks of every run's files when it is parsed, so that Snakemake sees them.
+"""What the workflow checks of every finished run when it is parsed, so that Snakemake sees it.
 
 A chunk job's output is its manifest; the run files are not declared outputs, since Snakemake
 deletes a job's outputs before it runs it, and a chunk rerun for one damaged run would then
-retrain the whole chunk. Instead each chunk has a check file among its inputs: when a finished
-chunk's run has lost a file, or a file's size is not the one its record gives, the check file is
-rewritten (so it is newer than the manifest) and the chunk is planned again; its job then retrains
-that run only, the others being complete. The same happens when the chunk's runs were recorded in
-another MLflow store than today's (deleted, replaced): the job then records them from their files.
+retrain the whole chunk. Instead each chunk has a check file among its inputs, rewritten (so it is
+newer than the manifest, and the chunk is planned again) when one of the chunk's runs
+- lost a file, or holds one that is not as its record says (size, or SHA-256 where the file's size
+  or mtime changed since the last check): its job trains that run again, the others being complete;
+- has no live, whole MLflow record of this project in today's store and experiment (the store or
+  the run was deleted, the store is another one, the record was cut short): its job records it
+  from its files, without training.
 A check file that was never needed is dated 1970, so it never makes a job rerun by itself.
 """
 
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
-from nndl.files import touch_old
+from nndl.files import touch_old, write_json
 from nndl.runs import names, record
 from nndl.runs.chunks import chunk_members
+from nndl.tracking.probe import StoreState
 
 CHECK_FILE = ".snakemake/nndl/chunk-checks/{group}-{part}-of-{parts}"  # a train_chunk input
 
@@ -38,34 +42,53 @@ def check_input(wildcards) -> str:
     return str(path)
 
 
-def check_run_files(chunks: list[dict], specs: list[dict], store: str | None, log: TextIO = sys.stderr) -> list[str]:
-    """Flag each finished chunk that must run again: one of its runs is not intact
-    (nndl.runs.record.intact), or its runs were recorded in another store than today's (`store`:
-    nndl.tracking.probe.store_identity; '' when it cannot be known). Say why; return the reasons."""
+def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, where: str,
+                    log: TextIO = sys.stderr) -> list[str]:
+    """Flag each finished chunk that must run again (see the module's docstring); say why, one
+    line a run (at most a few, then a count); return the reasons. `where` names the store and
+    experiment in messages."""
+    hashed = _read_hashed(Path(names.HASHED_FILES))
+    before = json.dumps(hashed, sort_keys=True)
     reasons = []
     for chunk in chunks:
         path, manifest = Path(check_path(chunk)), Path(names.chunk_manifest(chunk))
-        why = _why_again(chunk, specs, manifest, store) if manifest.exists() else []
+        why = _why_again(chunk, specs, store, where, hashed) if manifest.exists() else []
         if why:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(f"{line}\n" for line in why))
-            for line in why:
-                print(f"nndl: {line}", file=log)
+            # The time makes each rewrite differ: Snakemake does not rerun a job for an input that
+            # is newer but holds what it held when the job last ran (its checksum in the metadata).
+            path.write_text(f"checked at {time.time_ns()}\n" + "".join(f"{line}\n" for line in why))
             reasons += why
         elif not path.exists():
             touch_old(path)
+    for line in reasons[:5]:
+        print(f"nndl: {line}", file=log)
+    if len(reasons) > 5:
+        print(f"nndl: ... and {len(reasons) - 5} more runs (the check files under {Path(CHECK_FILE).parent} "
+              "list them)", file=log)
+    if json.dumps(hashed, sort_keys=True) != before:
+        write_json(hashed, names.HASHED_FILES)
     return reasons
 
 
-def _why_again(chunk: dict, specs: list[dict], manifest: Path, store: str | None) -> list[str]:
-    damaged = [spec["dir"] for spec in chunk_members(specs, **chunk) if not record.intact(spec["dir"])]
-    why = [f"{folder}: a file is missing or not as its record ({names.RECORD}) says: that run is trained "
-           "again (the chunk's other runs are complete and kept)" for folder in damaged]
-    try:
-        recorded_in = json.loads(manifest.read_text()).get("store")
-    except ValueError:
-        recorded_in = None
-    if store != "" and recorded_in != store:
-        why.append(f"{manifest}: its runs were recorded in another MLflow store, or the store was deleted: "
-                   "its job records them in this one from their files, without training")
+def _why_again(chunk: dict, specs: list[dict], store: StoreState, where: str, hashed: dict) -> list[str]:
+    why = []
+    for spec in chunk_members(specs, **chunk):
+        found = record.intact(spec["dir"], hashed)
+        if found is None:
+            hashed.pop(spec["dir"], None)
+            why.append(f"{spec['dir']}: a file is missing or not as its record ({names.RECORD}) says: that run "
+                       "is trained again (the chunk's other runs are complete and kept)")
+        elif store.live_keys is not None and found.key not in store.live_keys:
+            why.append(f"{spec['dir']}: complete, but {where} holds no live record of it made by this project "
+                       "(deleted, another store, or cut short): its job records it there from its files, "
+                       "without training")
     return why
+
+
+def _read_hashed(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}

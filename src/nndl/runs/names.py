@@ -9,6 +9,13 @@ from __future__ import annotations
 
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
 ENV_JSON = "results/env.json"
+# This project's identity, made once and kept (not in git: each clone is a project of its own).
+# Its runs in a shared MLflow store carry it (nndl.tracking.tags.PROJECT_TAG): a pipeline ends,
+# marks or deletes only its own project's runs.
+PROJECT_FILE = ".nndl/project.json"
+# {folder: {file: [bytes, mtime_ns]}} of the run files whose checksums matched their record when
+# the workflow last hashed them: only files whose size or mtime changed since are hashed again.
+HASHED_FILES = ".snakemake/nndl/hashed-run-files.json"
 RUNS_ROOT = "results/runs"
 # A chunk is named by its group and its place among the group's chunks; how many chunks a group
 # has depends on its runs and the config's chunk budget only, never on the machine.

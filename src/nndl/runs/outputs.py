@@ -6,9 +6,11 @@ Only JSON at import time: the jobs that draw and report import this without torc
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
-from nndl.files import read_json, torch_save, write_json
+from nndl.files import torch_save, write_json
 from nndl.runs import names, record
 
 
@@ -23,12 +25,23 @@ def write_outputs(folder: str | Path, learner_state: dict, history: dict, metric
     return paths
 
 
+def read_verified(folder: str | Path, name: str) -> dict:
+    """The JSON of run file `name`, checked against its record first (nndl.runs.record.verified_bytes)."""
+    return json.loads(record.verified_bytes(folder, name))
+
+
 def load_run(folder: str | Path) -> dict:
-    """{'history', 'metrics', 'record'} of one complete run."""
-    folder = Path(folder)
-    return {"history": read_json(folder / names.HISTORY), "metrics": read_json(folder / names.METRICS),
-            "record": record.read(folder)}
+    """{'history', 'metrics', 'record'} of one complete run, each file checked against its record."""
+    return {"history": read_history(folder), "metrics": read_metrics(folder), "record": record.read(folder)}
+
+
+def read_history(folder: str | Path) -> dict:
+    return read_verified(folder, names.HISTORY)
+
+
+def read_metrics(folder: str | Path) -> dict:
+    return read_verified(folder, names.METRICS)
 
 
 def read_predictions(folder: str | Path) -> dict:
-    return read_json(Path(folder) / names.PREDICTIONS)
+    return read_verified(folder, names.PREDICTIONS)

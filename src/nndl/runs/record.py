@@ -10,9 +10,11 @@ where the run's `key` finds them (nndl.tracking.ledger).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nndl.errors import DamagedFileError
 from nndl.files import read_json, sha256_file, write_json
 from nndl.runs import names
 from nndl.runs.outcome import Outcome
@@ -65,11 +67,53 @@ def _readable(folder: Path) -> Record | None:
         return None
 
 
-def intact(folder: str | Path) -> bool:
-    """Whether the folder holds a readable record and every file at the size it records: what the
-    workflow checks of each run when it is parsed (stat only, no checksums)."""
-    found = _readable(Path(folder))
-    return found is not None and _sizes_match(Path(folder), found)
+def intact(folder: str | Path, hashed: dict[str, dict] | None = None) -> Record | None:
+    """The folder's record if every file is there as it records (size and SHA-256), else None:
+    what the workflow checks of each finished run when it is parsed. `hashed` ({folder: {file:
+    [bytes, mtime_ns]}}, names.HASHED_FILES) holds the files hashed and found right before: only a
+    folder with a file whose size or mtime changed since is hashed again (and noted there when right)."""
+    folder = Path(folder)
+    found = _readable(folder)
+    if found is None or not _sizes_match(folder, found):
+        return None
+    try:
+        stamps = {name: [(stat := (folder / name).stat()).st_size, stat.st_mtime_ns] for name in names.RUN_FILES}
+    except FileNotFoundError:
+        return None
+    if hashed is not None and hashed.get(str(folder)) == stamps:
+        return found
+    if damaged_file(folder, found) is not None:
+        return None
+    if hashed is not None:
+        hashed[str(folder)] = stamps
+    return found
+
+
+def damaged_file(folder: Path, found: Record) -> str | None:
+    """The first file of the folder whose SHA-256 is not its record's, if any."""
+    return next((name for name in OUTPUT_FILES if sha256_file(folder / name) != found.files[name]["sha256"]), None)
+
+
+def verified_bytes(folder: str | Path, name: str) -> bytes:
+    """The bytes of run file `name`, checked against the SHA-256 in the folder's record: every
+    reader of a run's numbers (figures, tables, the report, studies, recording again) reads through
+    here, so a number that changed after the run wrote it is never shown. A mismatch raises
+    DamagedFileError naming the file, and dates the file now, so that the next start of the
+    workflow hashes it again and plans that run again."""
+    folder = Path(folder)
+    path = folder / name
+    found = _readable(folder)
+    if found is None:
+        raise DamagedFileError(f"{folder} has no readable record ({names.RECORD}): the run is not complete. "
+                               "Run snakemake again: it trains that run.")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != found.files.get(name, {}).get("sha256"):
+        os.utime(path)  # its stamp changes: the workflow's check hashes it again (names.HASHED_FILES)
+        raise DamagedFileError(
+            f"{path} is not the file its run wrote: its SHA-256 differs from the one in {path.with_name(names.RECORD)} "
+            "(edited, or damaged on disk). Its numbers are not used. Run snakemake again: it trains that "
+            f"run again (or delete {folder} first).")
+    return data
 
 
 def _sizes_match(folder: Path, found: Record) -> bool:
@@ -89,9 +133,7 @@ def complete(spec: dict, code_hash: str, data_digest: str) -> Record | None:
     if (found.code_hash, found.data_digest) != (code_hash, data_digest) \
             or without_gates(found.spec) != without_gates(spec):
         return None
-    if any(sha256_file(folder / name) != found.files[name]["sha256"] for name in OUTPUT_FILES):
-        return None
-    return found
+    return None if damaged_file(folder, found) is not None else found
 
 
 def new(spec: dict, code_hash: str, data_digest: str, outcome: Outcome | None, status: str) -> Record:

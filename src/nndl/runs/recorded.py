@@ -9,8 +9,9 @@ from nndl.runs import record
 from nndl.tracking.ledger import run_ids
 
 
-def mlflow_runs(uri: str, experiment: str, folders: list[str | Path]) -> dict[str, str]:
-    """{folder: MLflow run id} of the run folders whose files have a whole record in `experiment`."""
+def mlflow_runs(uri: str, experiment: str, project: str, folders: list[str | Path]) -> dict[str, str]:
+    """{folder: MLflow run id} of the run folders whose files have a whole record of `project` in
+    `experiment`."""
     keys = {str(folder): record.read(folder).key for folder in folders}
-    ids = run_ids(uri, experiment, list(keys.values()))
+    ids = run_ids(uri, experiment, project, list(keys.values()))
     return {folder: ids[key] for folder, key in keys.items() if key in ids}

@@ -13,12 +13,12 @@ import torch
 
 from nndl.data.tensors import TaskData, dataset_identity, load_task_data
 from nndl.learn.device import device_name, resolve_device
-from nndl.files import read_json
+from nndl.files import writing
 from nndl.learn.learners import Objective, load_concise_net
 from nndl.learn.run import train_and_evaluate
 from nndl.provenance import git_state, package_versions
 from nndl.runs import names, outcome, record
-from nndl.runs.outputs import write_outputs
+from nndl.runs.outputs import read_history, read_metrics, write_outputs
 from nndl.runs.specs import describe_run, run_params, spec_hash
 from nndl.tracking import ledger, repairs, store, tags
 from nndl.tracking.delivery import Delivery
@@ -32,6 +32,7 @@ class ChunkSession:
     uri: str
     experiment: str
     experiment_id: str
+    project: str  # this project's identity (nndl.project): its runs carry it; only they are superseded
     code: str  # the training code's fingerprint
     parents: dict[str, str]  # {study: its MLflow parent run id}
     static_tags: dict[str, str]  # what every run of the chunk shares: git, versions, source
@@ -39,26 +40,27 @@ class ChunkSession:
     log: TextIO
     console: TextIO
     data: dict[tuple, TaskData] = field(default_factory=dict)
-    superseded: dict[str, list[str]] = field(default_factory=dict)  # {run key: MLflow runs to delete once recorded}
+    superseded: dict[str, list] = field(default_factory=dict)  # {run key: MLflow runs to supersede once recorded}
     identities: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, specs: list[dict], experiment: str, code: str, project_root: str | Path, source: str,
-             log: TextIO, console: TextIO) -> ChunkSession:
+    def open(cls, specs: list[dict], experiment: str, project: str, code: str, project_root: str | Path,
+             source: str, log: TextIO, console: TextIO) -> ChunkSession:
         """Set the threads the specs ask for, make the store and the experiment if need be, find or
         make the study parents, and mark KILLED the runs that killed jobs left RUNNING."""
         torch.set_num_threads(specs[0]["threads"])  # one config key: the rule's threads and the spec's
         uri = tracking_uri()
         experiment_id = store.ensure_experiment(uri, experiment)
-        parents = {name: study_parent(uri, experiment, name, source)
+        parents = {name: study_parent(uri, experiment, name, source, project)
                    for name in sorted({spec["study"]["name"] for spec in specs if "study" in spec})}
-        repairs.mark_orphaned_runs_killed(uri, experiment)
+        repairs.mark_orphaned_runs_killed(uri, experiment, project)
         git = git_state(project_root)
         static = {"torch_version": torch.__version__, "python_version": platform.python_version(),
                   "torch_threads": str(specs[0]["threads"]), "git_commit": git["commit"] or "unknown",
                   "git_dirty": str(git["dirty"]), tags.CODE_HASH_TAG: code, tags.SOURCE_TAG: source,
                   **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
-        return cls(uri, experiment, experiment_id, code, parents, static, Delivery.for_store(uri), log, console)
+        return cls(uri, experiment, experiment_id, project, code, parents, static, Delivery.for_store(uri), log,
+                   console)
 
     def identity(self, spec: dict) -> dict[str, str]:
         """{'name', 'digest', 'source'} of the data a run trains on, read once per data set."""
@@ -83,7 +85,7 @@ class ChunkSession:
     def run_tags(self, spec: dict, device: str, device_label: str) -> dict[str, str]:
         found = {"task": spec["task"], "impl": spec["impl"], "seed": str(spec["seed"]), "device": device,
                  "device_name": device_label, tags.CONFIG_HASH_TAG: spec_hash(spec),
-                 tags.RUN_KEY_TAG: record.run_key(spec, self.code, self.data_digest(spec)),
+                 tags.RUN_KEY_TAG: record.run_key(spec, self.code, self.data_digest(spec)), tags.PROJECT_TAG: self.project,
                  "loss": Objective.from_spec(spec).describe(spec["task"], spec["impl"]),
                  tags.RUN_DIR_TAG: spec["dir"], tags.DESCRIPTION_TAG: describe_run(spec), **self.static_tags}
         if "study" in spec:
@@ -107,8 +109,9 @@ class ChunkSession:
             self._log_outcome(run, found, result.metrics["summary"])
             if "study" not in spec:
                 outcome.raise_for(spec, found)  # a default run must succeed: stop here if not
-            write_outputs(spec["dir"], result.learner.state_dict(), result.history, result.metrics,
-                          result.predictions)
+            with writing(spec["dir"]):
+                write_outputs(spec["dir"], result.learner.state_dict(), result.history, result.metrics,
+                              result.predictions)
             self._log_files(run, spec, result.history, result.metrics, found, data)
         seconds = time.perf_counter() - started
         summary = found.message if found else ", ".join(
@@ -124,7 +127,7 @@ class ChunkSession:
         metrics once, files, model and status, with no training. The store takes it in the
         background (nndl.tracking.delivery)."""
         folder = Path(spec["dir"])
-        history, metrics = read_json(folder / names.HISTORY), read_json(folder / names.METRICS)
+        history, metrics = read_history(folder), read_metrics(folder)
         with self._run(spec, history["device"], history["device_name"]) as run:
             run.set_tags({tags.OUTCOME_TAG: outcome.tag(done.outcome)})
             for epoch in history["epochs"]:
@@ -137,7 +140,12 @@ class ChunkSession:
         return tracked_run(self.uri, self.delivery, self.experiment_id, spec["name"], run_params(spec),
                            self.run_tags(spec, device, device_label), dataset=self.identity(spec))
 
+    def check_store(self) -> None:
+        """Stop the job if the store refused a call for good (no permission, a deleted experiment)."""
+        self.delivery.raise_if_refused(self.uri, self.experiment, self.experiment_id)
+
     def _epoch(self, run: Run, spec: dict, epoch: dict) -> None:
+        self.check_store()
         numbers = {key: value for key, value in epoch.items() if key != "epoch"}
         run.log_metrics(numbers, step=epoch["epoch"])
         print(f"  epoch {epoch['epoch']}/{spec['epochs']}  " + "  ".join(f"{k} {v:.6f}" for k, v in numbers.items()),
@@ -161,10 +169,17 @@ class ChunkSession:
         if _logs_model(spec, found):
             net = load_concise_net(spec["task"], torch.load(folder / names.MODEL, weights_only=True))
             run.log_torch_model(net, data.train.X[:4].cpu().numpy())
-        final = done or record.new(spec, self.code, self.data_digest(spec), found, outcome.status(found))
-        run.finish(lambda: done or record.write(final, folder), final.status)
+        with writing(folder):
+            final = done or record.new(spec, self.code, self.data_digest(spec), found, outcome.status(found))
+            run.finish(lambda: done or record.write(final, folder), final.status)
         if stale := self.superseded.pop(final.key, []):
-            self.delivery.send(spec["name"], "delete its superseded runs", lambda: ledger.delete_runs(self.uri, stale))
+            self.delivery.send(spec["name"], "supersede its older runs", lambda: self._supersede(stale))
+
+    def _supersede(self, runs: list) -> None:
+        superseder = ledger.Superseder(self.uri)
+        superseder.supersede(runs)
+        if line := superseder.summary():
+            print(line, file=self.log, flush=True)
 
 
 def _logs_model(spec: dict, found: outcome.Outcome | None) -> bool:

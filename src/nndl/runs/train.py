@@ -19,21 +19,21 @@ from pathlib import Path
 from typing import TextIO
 
 from nndl.errors import TrackingError
-from nndl.files import read_json, write_json
+from nndl.files import write_json, writing
+from nndl.interrupt import Terminated, ignoring_signals, restore, terminate_on_signals
 from nndl.runs import outcome, record
 from nndl.runs.chunks import group_of
 from nndl.runs.code import training_code
-from nndl.runs.names import HISTORY
+from nndl.runs.outputs import read_history
 from nndl.runs.specs import spec_hash
 from nndl.runs.session import ChunkSession
 from nndl.tracking import ledger, repairs
-from nndl.tracking.probe import store_identity
-from nndl.tracking.run import Terminated
+from nndl.tracking.run import SIGNAL_WAIT_S
 from nndl.tracking.tags import OUTCOME_TAG, PARENT_TAG
 
 
-def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project_root: str | Path,
-              source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout,
+def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, project: str,
+              project_root: str | Path, source: str, log: TextIO = sys.stderr, console: TextIO = sys.stdout,
               record_timeout_s: float = 300) -> dict:
     """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
 
@@ -41,24 +41,32 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     or misses its gates ends FAILED and stops the chunk with its error; the runs before it stay
     complete. A study run that does is a finding: it ends FAILED with an `outcome` tag saying why,
     is complete, and the chunk goes on. The store records the runs in the background; at the end
-    the job waits up to `record_timeout_s` for it, then fails naming the runs it has not recorded.
+    the job waits up to `record_timeout_s` for it, then fails naming the runs it has not recorded;
+    a call the store refuses for good (no permission, a deleted experiment) stops the job at once.
+    Ctrl-C, SIGTERM and SIGHUP stop it alike: the run in training ends KILLED, and the store gets
+    SIGNAL_WAIT_S more to take what is queued (complete runs it did not take are recorded by the
+    rerun, which the workflow plans: nndl.runs.checks).
     """
     started, group = time.perf_counter(), _group(specs)
-    session = ChunkSession.open(specs, experiment, training_code(), project_root, source, log, console)
+    handlers = terminate_on_signals()
     try:
-        rows = _train_or_skip(session, specs, log, console)
-    except (KeyboardInterrupt, Terminated):
-        raise
-    except BaseException:
-        session.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
-        raise
-    _wait_for_the_record(session, record_timeout_s)
+        session = ChunkSession.open(specs, experiment, project, training_code(), project_root, source, log, console)
+        try:
+            rows = _train_or_skip(session, specs, log, console)
+            _wait_for_the_record(session, record_timeout_s)
+        except (KeyboardInterrupt, Terminated):
+            _last_wait(session)
+            raise
+        except BaseException:
+            session.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
+            raise
+    finally:
+        restore(handlers)
     manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
-                # Where the runs are recorded: the workflow plans the chunk again when it changes.
-                "store": store_identity(session.uri, session.experiment, verify=False),
                 "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
                 "seconds": _seconds(rows, time.perf_counter() - started)}
-    write_json(manifest, manifest_path)
+    with writing(Path(manifest_path).parent):
+        write_json(manifest, manifest_path)
     trained = sum(row["trained"] for row in rows)
     print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
           f"{manifest['seconds']['in_job']:.1f} s", file=log)
@@ -69,6 +77,7 @@ def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, consol
     done = _complete_runs(session, specs)
     rows = []
     for position, spec in enumerate(specs, 1):
+        session.check_store()
         label = f"[{position}/{len(specs)}] {spec['name']}"
         if spec["name"] in done:
             print(f"{label}: complete (spec {done[spec['name']].spec_hash}), not trained again", file=log, flush=True)
@@ -82,18 +91,29 @@ def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, consol
 def _wait_for_the_record(session: ChunkSession, timeout_s: float) -> None:
     """Wait until the store took every queued call; TrackingError naming what it did not take."""
     waiting = time.perf_counter()
-    if not session.delivery.wait(timeout_s):
+    finished = session.delivery.wait(timeout_s)
+    session.check_store()
+    if not finished:
         raise TrackingError(
             f"the MLflow store at {session.uri} did not record these runs within {timeout_s:g} s "
             f"(mlflow.record_timeout_s; last error: {session.delivery.last_error}): "
             f"{', '.join(session.delivery.behind())}. Their files are complete on disk. Once the store "
             "answers, run snakemake again: it records them from their files, without training.")
-    if session.delivery.refused:
-        refused = session.delivery.refused
-        more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
-        raise TrackingError(f"the MLflow store at {session.uri} refused: {'; '.join(refused[:3])}{more}")
     if time.perf_counter() - waiting > 1:
         print(f"waited {time.perf_counter() - waiting:.1f} s for the store to record the runs", file=session.log)
+
+
+def _last_wait(session: ChunkSession) -> None:
+    """After Ctrl-C, SIGTERM or SIGHUP: give the store SIGNAL_WAIT_S to take what is queued (the
+    ends of complete runs, the KILLED of the one in training), ignoring a second signal meanwhile
+    (Snakemake sends SIGTERM after the terminal's SIGINT)."""
+    handlers = ignoring_signals()
+    try:
+        if not session.delivery.wait(SIGNAL_WAIT_S):
+            print(f"stopped before the store recorded {', '.join(session.delivery.behind())}: the next run "
+                  "records them from their files", file=session.log, flush=True)
+    finally:
+        restore(handlers)
 
 
 def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record.Record]:
@@ -105,7 +125,7 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
     found = {name: pair for name, pair in found.items() if pair[1] is not None}
     expected, failures = {}, []
     for spec, done in found.values():
-        today = outcome.outcome(spec, read_json(Path(spec["dir"]) / HISTORY))
+        today = outcome.outcome(spec, read_history(spec["dir"]))
         tags = {OUTCOME_TAG: outcome.tag(today)}
         if "study" in spec:
             tags[PARENT_TAG] = session.parents[spec["study"]["name"]]
@@ -117,15 +137,15 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
             record.write(done, spec["dir"])
             found[spec["name"]] = (spec, done)
     keys = {spec["name"]: record.run_key(spec, session.code, session.data_digest(spec)) for spec in specs}
-    runs = ledger.runs_by_key(session.uri, session.experiment, list(keys.values()))
-    kept, changed, deleted = repairs.reconcile_runs(session.uri, runs, expected)
-    # The MLflow runs of the runs about to train (attempts): deleted once each is recorded.
-    session.superseded = {key: [run.info.run_id for run in runs.get(key, [])]
-                          for name, key in keys.items() if name not in found}
+    runs = ledger.runs_by_key(session.uri, session.experiment, session.project, list(keys.values()))
+    superseder = ledger.Superseder(session.uri)
+    kept, changed = repairs.reconcile_runs(session.uri, runs, expected, superseder)
+    # This project's MLflow runs of the runs about to train (attempts): superseded once each is recorded.
+    session.superseded = {key: runs.get(key, []) for name, key in keys.items() if name not in found}
     for run_id in changed:
         print(f"run {run_id}: its files are complete; set its final status and tags", file=session.log)
-    if deleted:
-        print(f"deleted {len(deleted)} superseded MLflow runs (older records, unfinished attempts)", file=session.log)
+    if line := superseder.summary():
+        print(line, file=session.log)
     for spec, done in found.values():
         if done.key not in kept:
             session.record_again(spec, done)

@@ -1,6 +1,7 @@
 """Accounts on the project's shared MLflow server (scripts/mlflow-server.sh, basic authentication).
 
     python -m nndl.tracking.admin add-user URI AUTH_DIR NAME EXPERIMENT PERMISSION
+    python -m nndl.tracking.admin grant URI NAME EXPERIMENT PERMISSION
     python -m nndl.tracking.admin rotate-admin URI AUTH_DIR
 
 The script runs these with the admin's credentials in MLFLOW_TRACKING_USERNAME and
@@ -39,6 +40,25 @@ def create_user(uri: str, username: str, password: str, experiment: str, permiss
                         "(mlflow.server.auth.client.AuthServiceClient.delete_user) first") from None
     auth.grant_user_permission(username, "experiment", experiment_id, permission)
     return experiment_id
+
+
+def grant(uri: str, username: str, experiment: str, permission: str) -> None:
+    """Give an existing user `permission` (READ, EDIT, MANAGE) on `experiment`, replacing what it had
+    there (as the admin in MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD)."""
+    from mlflow.server.auth.client import AuthServiceClient
+    from mlflow.tracking import MlflowClient
+
+    found = MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment)
+    if found is None:
+        raise NndlError(f"there is no experiment {experiment!r} on {uri}: the pipeline's first run makes it "
+                        f"(or: scripts/mlflow-server.sh add-user NAME {experiment} makes it with a new user)")
+    auth = AuthServiceClient(uri)
+    try:
+        auth.revoke_user_permission(username, "experiment", found.experiment_id)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+    auth.grant_user_permission(username, "experiment", found.experiment_id, permission)
 
 
 def change_password(uri: str, username: str, password: str, current_password: str) -> None:
@@ -88,6 +108,9 @@ def main(argv: list[str]) -> int:
         if argv[:1] == ["add-user"] and len(argv) == 6:
             path = add_user(argv[1], Path(argv[2]), argv[3], argv[4], argv[5])
             print(f"user {argv[3]!r} has {argv[5]} on experiment {argv[4]!r}; credentials in {path}")
+        elif argv[:1] == ["grant"] and len(argv) == 5:
+            grant(argv[1], argv[2], argv[3], argv[4])
+            print(f"user {argv[2]!r} has {argv[4]} on experiment {argv[3]!r}")
         elif argv[:1] == ["rotate-admin"] and len(argv) == 3:
             print(f"new admin password in {rotate_admin(argv[1], Path(argv[2]))}")
         else:

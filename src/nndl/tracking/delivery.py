@@ -7,8 +7,10 @@ several lanes against a server, which answers one call in about 0.2 s but four a
 (a local sqlite file, where concurrent writers would only wait on its lock). Each call is tried again until it goes
 through (MLflow's own retries first, then ours every RETRY_SECONDS), so an outage is ridden out;
 the job decides at its end how long to wait for the rest (`wait`). A call the store refuses for
-good (a bad value, no permission) is not tried again: it is kept in `refused` and reported; one
-that lost a race to create the same row (CONFLICT) is tried again at once.
+good (no permission, a deleted experiment, a bad value) stops the delivery at once: the calls
+still queued are dropped (those of the same run could only fail after it: no run id), `wait`
+returns, and the job stops at its next check (`raise_if_refused`) with one message saying what
+was refused and the fix. One that lost a race to create the same row (CONFLICT) is tried again.
 
 Kept instead of MLflow's own asynchronous logging, which covers metrics, params and tags but not
 the run's creation, its artifacts, its model or its end, and which was measured sending one batch
@@ -21,10 +23,14 @@ import queue
 import re
 import threading
 import time
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mlflow.exceptions import MlflowException
 
+from nndl.errors import TrackingError
+from nndl.tracking.probe import deleted_experiment, may_not_write
 from nndl.tracking.uri import is_server
 
 # Errors that no retry mends: the call itself is wrong, or this user may not make it.
@@ -40,6 +46,15 @@ CONFLICT_ATTEMPTS = 5  # a key that still clashes after these is a real error, r
 SERVER_LANES = 4
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A call the store refused for good."""
+
+    what: str  # 'softmax-scratch-seed0: create the run'
+    code: str  # MLflow's error code: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_STATE, ...
+    message: str
+
+
 class Delivery:
     RETRY_SECONDS = 2.0
 
@@ -47,7 +62,7 @@ class Delivery:
         self.lanes = [_Lane(self, number) for number in range(lanes)]
         self.lane_of: dict[str, _Lane] = {}  # {owner: its lane}, in the order owners first sent
         self.unsent: dict[str, int] = {}  # {owner: its calls not yet through}
-        self.refused: list[str] = []  # 'what: error' of each call the store refused for good
+        self.refusal: Refusal | None = None  # the first call the store refused for good: all stop
         self.last_error: str | None = None  # the latest error a call met, for the job's message
         self.unfinished = 0
         self.done = threading.Condition()
@@ -71,9 +86,14 @@ class Delivery:
             return [owner for owner in self.lane_of if self.unsent[owner]]
 
     def wait(self, timeout_s: float) -> bool:
-        """Wait until every queued call went through (or was refused), at most `timeout_s`."""
+        """Wait until every queued call went through, or one was refused, at most `timeout_s`."""
         with self.done:
-            return self.done.wait_for(lambda: self.unfinished == 0, timeout_s)
+            return self.done.wait_for(lambda: self.unfinished == 0 or self.refusal is not None, timeout_s)
+
+    def raise_if_refused(self, uri: str, experiment: str, experiment_id: str) -> None:
+        """TrackingError saying what the store refused, and the fix, if it refused a call."""
+        if self.refusal is not None:
+            raise TrackingError(refused_message(uri, experiment, experiment_id, self.refusal))
 
     def _finished_one(self, owner: str) -> None:
         with self.done:
@@ -95,7 +115,9 @@ class Delivery:
                     if conflicts < CONFLICT_ATTEMPTS:
                         continue  # the other call's row is there now
                 if error.error_code in REFUSED_CODES:
-                    self.refused.append(f"{what}: {error.message}")
+                    with self.done:
+                        self.refusal = self.refusal or Refusal(what, error.error_code, _first_line(error))
+                        self.done.notify_all()
                     return
                 self.last_error = f"{what}: {_first_line(error)}"
             except Exception as error:  # the connection, the database: try again
@@ -115,9 +137,26 @@ class _Lane:
         while True:
             owner, what, call = self.calls.get()
             try:
-                self.delivery._deliver(f"{owner}: {what}", call)
+                if self.delivery.refusal is None:  # after a refusal the rest is dropped
+                    self.delivery._deliver(f"{owner}: {what}", call)
             finally:
                 self.delivery._finished_one(owner)
+
+
+def refused_message(uri: str, experiment: str, experiment_id: str, refusal: Refusal) -> str:
+    """One message for a refused call: the store, the user, what was refused, the fix."""
+    username = os.environ.get("MLFLOW_TRACKING_USERNAME") if is_server(uri) else None
+    if refusal.code == "PERMISSION_DENIED":
+        return f"{refusal.what} was refused (permission denied). " + may_not_write(uri, username, experiment, "READ")
+    if refusal.code == "UNAUTHENTICATED":
+        return (f"the MLflow server at {uri} no longer accepts the credentials of user {username!r} ({refusal.what}: "
+                "unauthenticated): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a valid account "
+                "and run snakemake again; runs complete on disk are recorded from their files, without training.")
+    if refusal.code == "INVALID_STATE" and "active" in refusal.message:
+        return f"{refusal.what} was refused: {deleted_experiment(uri, experiment, experiment_id)}"
+    return (f"the MLflow store at {uri} refused {refusal.what} ({refusal.code}: {refusal.message}). The runs "
+            "complete on disk are kept; once the cause is fixed, run snakemake again: it records them from "
+            "their files, without training.")
 
 
 def _first_line(error: Exception) -> str:

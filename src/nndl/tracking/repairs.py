@@ -16,22 +16,21 @@ from nndl.tracking import ledger
 from nndl.tracking.tags import HOST_TAG, PID_TAG
 
 
-def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict]) -> tuple[dict[str, str], list[str], list[str]]:
-    """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}, and the live
-    runs of the experiment by key (nndl.tracking.ledger.runs_by_key): keep the one whole record of
-    each key and delete the key's other runs (older records, attempts a killed job or a lost server
-    left); end the kept run in its expected status (FINISHED, or FAILED with an outcome: the gates
-    may have changed) and set the tags that changed (a study's new parent run, an outcome). Returns
-    ({key: kept run id}, the ids it changed, the ids it deleted). A key with no whole record is left
+def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict],
+                   superseder: ledger.Superseder) -> tuple[dict[str, str], list[str]]:
+    """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}, and this
+    project's live runs of the experiment by key (nndl.tracking.ledger.runs_by_key): keep the one
+    whole record of each key and supersede the key's other runs (older records, attempts a killed
+    job or a lost server left); end the kept run in its expected status (FINISHED, or FAILED with an
+    outcome: the gates may have changed) and set the tags that changed (a study's new parent run, an
+    outcome). Returns ({key: kept run id}, the ids it changed). A key with no whole record is left
     out: its files are recorded again."""
     client = MlflowClient(tracking_uri=uri)
-    kept, changed, deleted = {}, [], []
+    kept, changed = {}, []
     for key in expected:
         runs = found.get(key, [])
         record = ledger.recorded(runs)
-        extra = [run.info.run_id for run in runs if run is not record]
-        ledger.delete_runs(uri, extra)
-        deleted += extra
+        superseder.supersede([run for run in runs if run is not record])
         if record is None:
             continue
         run_id, want = record.info.run_id, expected[key]
@@ -43,14 +42,14 @@ def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict]) 
             client.set_terminated(run_id, status=want["status"])
         if stale or record.info.status != want["status"]:
             changed.append(run_id)
-    return kept, changed, deleted
+    return kept, changed
 
 
-def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:
-    """Mark KILLED the RUNNING runs started on this host by a process that no longer exists.
+def mark_orphaned_runs_killed(uri: str, experiment: str, project: str) -> list[str]:
+    """Mark KILLED this project's RUNNING runs started on this host by a process that no longer exists.
 
     A SIGKILLed job cannot close its run; the next job that opens the store does it. Runs of live
-    processes, and runs from other hosts, are left alone. Returns the ids it marked.
+    processes, runs from other hosts and other projects' runs are left alone. Returns the ids it marked.
     """
     client = MlflowClient(tracking_uri=uri)
     found = client.get_experiment_by_name(experiment)
@@ -58,7 +57,8 @@ def mark_orphaned_runs_killed(uri: str, experiment: str) -> list[str]:
         return []
     host = process_identity()["host"]
     marked = []
-    for run in client.search_runs([found.experiment_id], filter_string="attributes.status = 'RUNNING'"):
+    running = f"attributes.status = 'RUNNING' and {ledger.project_filter(project)}"
+    for run in client.search_runs([found.experiment_id], filter_string=running):
         if run.data.tags.get(HOST_TAG) != host or not run.data.tags.get(PID_TAG, "").isdigit():
             continue
         if not _process_alive(int(run.data.tags[PID_TAG])):

@@ -20,19 +20,12 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from nndl.interrupt import STOPPING, Terminated, restore, terminate_on_signals
 from nndl.provenance import process_identity
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG
 
 SIGNAL_WAIT_S = 10.0  # how long a killed run waits for its KILLED to reach the store
-
-
-class Terminated(BaseException):
-    """Raised in the main thread when the process receives SIGTERM (BaseException: never swallowed)."""
-
-
-def _raise_terminated(signum, frame):
-    raise Terminated(f"received signal {signal.Signals(signum).name}")
 
 
 def flatten_params(settings: dict, prefix: str = "") -> dict[str, Any]:
@@ -137,14 +130,14 @@ class Run:
         that the record is whole and the run's end in `status` (FINISHED; FAILED for a run whose
         outcome is a finding): the outputs are final whatever the store does.
 
-        Ctrl-C and SIGTERM that arrive in between are held back (Python-level handlers that only
+        Ctrl-C, SIGTERM and SIGHUP that arrive in between are held back (Python-level handlers that only
         take note: a signal mask would not do, since the kernel may deliver the signal to one of
         torch's or MLflow's threads) and acted on right after, so a run is never marked whole
         without its outputs, nor has final outputs while it ends KILLED.
         """
         held: list[int] = []
         previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
-                    for signum in (signal.SIGINT, signal.SIGTERM)}
+                    for signum in STOPPING}
         try:
             commit()
             self.set_tags({RECORDED_TAG: "true"})  # in the last batch: a run without it is an attempt
@@ -203,13 +196,13 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
     """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
-    FAILED, as does an exception; SIGTERM and Ctrl-C leave it KILLED (waiting up to SIGNAL_WAIT_S
+    FAILED, as does an exception; SIGTERM, SIGHUP and Ctrl-C leave it KILLED (waiting up to SIGNAL_WAIT_S
     for the store to take it: a run a killed job leaves RUNNING is marked KILLED by the next job).
     `tags` go in when the run is created, so they win over the ones MLflow guesses
     (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
     ({'name', 'digest', 'source'}) goes in with the params.
     """
-    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_handlers = terminate_on_signals()
     try:
         identity = process_identity()
         run = Run(uri, delivery, run_name)
@@ -228,7 +221,7 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
         else:
             _end_unfinished(run, "FAILED")
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        restore(previous_handlers)
 
 
 def _end_unfinished(run: Run, status: str) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from nndl.tracking.probe import deleted_experiment
+
 
 def _is_local_sqlite(uri: str) -> bool:
     return uri.startswith("sqlite:///")
@@ -39,6 +41,8 @@ def ensure_experiment(uri: str, name: str) -> str:
     with creating_store(uri):
         client = MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name(name)
+        if experiment is not None and experiment.lifecycle_stage != "active":
+            raise deleted_experiment(uri, name, experiment.experiment_id)
         if experiment is not None:
             return experiment.experiment_id
         artifact_location = None

@@ -14,35 +14,41 @@ from mlflow.tracking import MlflowClient
 from nndl.errors import NndlError
 from nndl.tracking.attach import log_files, set_run_tags
 from nndl.tracking.store import creating_store, ensure_experiment, live_runs
-from nndl.tracking.tags import DESCRIPTION_TAG, PARENT_TAG, ROLE_TAG, SOURCE_TAG, STUDY_ROLE, STUDY_TAG
+from nndl.tracking.ledger import Superseder, project_filter
+from nndl.tracking.tags import (DESCRIPTION_TAG, PARENT_TAG, PROJECT_TAG, RECORDED_TAG, ROLE_TAG, SOURCE_TAG,
+                                STUDY_ROLE, STUDY_TAG, SUPERSEDED)
 
 
-def _parents(client: MlflowClient, experiment_id: str, name: str) -> list:
+def _parents(client: MlflowClient, experiment_id: str, name: str, project: str) -> list:
     found = client.search_runs([experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{name}' and "
-                                                              f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'")
+                                                              f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}' and "
+                                                              f"{project_filter(project)}")
+    found = [run for run in found if run.data.tags.get(RECORDED_TAG) != SUPERSEDED]
     return sorted(found, key=lambda run: (run.info.start_time, run.info.run_id))
 
 
-def study_parent(uri: str, experiment: str, name: str, source: str) -> str:
-    """The id of study `name`'s parent run in `experiment`, created if there is none (no metrics of
-    its own; its description, grid and end time are set when the study is summarised). Children
-    carry its id in `mlflow.parentRunId`, which folds them under it in the runs table.
+def study_parent(uri: str, experiment: str, name: str, source: str, project: str) -> str:
+    """The id of study `name`'s parent run of `project` in `experiment`, created if there is none
+    (no metrics of its own; its description, grid and end time are set when the study is
+    summarised). Children carry its id in `mlflow.parentRunId`, which folds them under it in the
+    runs table. Another project's parent of the same study is not this project's.
 
     Several chunk jobs of one study may ask at once. On the local sqlite store a lock lets one
     create it; on a server, where no lock is shared, each job that created one then keeps the
-    oldest parent and deletes its own if it lost, so all of them agree on one.
+    oldest parent and supersedes its own if it lost, so all of them agree on one.
     """
     experiment_id = ensure_experiment(uri, experiment)
     client = MlflowClient(tracking_uri=uri)
     with creating_store(uri):
-        found = _parents(client, experiment_id, name)
+        found = _parents(client, experiment_id, name, project)
         if found:
             return found[0].info.run_id
         created = client.create_run(experiment_id, run_name=f"study: {name}",
-                                    tags={STUDY_TAG: name, ROLE_TAG: STUDY_ROLE, SOURCE_TAG: source}).info.run_id
-    chosen = _parents(client, experiment_id, name)[0].info.run_id
-    if chosen != created:
-        client.delete_run(created)
+                                    tags={STUDY_TAG: name, ROLE_TAG: STUDY_ROLE, SOURCE_TAG: source,
+                                          PROJECT_TAG: project})
+    chosen = _parents(client, experiment_id, name, project)[0].info.run_id
+    if chosen != created.info.run_id:
+        Superseder(uri).supersede([created])
     return chosen
 
 

@@ -10,3 +10,8 @@ RUN_DIR_TAG, CONFIG_HASH_TAG, CODE_HASH_TAG = "nndl.run_dir", "config_hash", "co
 # What finds a run's files in MLflow (nndl.runs.record.run_key), and the mark that its record is
 # whole (set last, just before the run ends): a run without it is an attempt, replaced by the next.
 RUN_KEY_TAG, RECORDED_TAG = "nndl.run_key", "nndl.recorded"
+# RECORDED_TAG's values: the record is whole; or the run was replaced by a newer record of the same
+# key (ended, and deleted too where the user may delete: MLflow's MANAGE permission).
+WHOLE, SUPERSEDED = "true", "superseded"
+# The project that made the run (nndl.project): a pipeline ends, marks or deletes only its own.
+PROJECT_TAG = "nndl.project"

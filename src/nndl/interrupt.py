@@ -1,0 +1,48 @@
+"""Signals that stop a run: Ctrl-C (SIGINT), SIGTERM (Snakemake, a cluster's time limit, `kill`)
+and SIGHUP (a closed terminal, a dropped ssh session) all stop it the same way, through an
+exception, so that every `finally` runs: the run being trained ends KILLED, complete runs keep
+their record, and Snakemake releases its lock. Python's default for SIGTERM and SIGHUP ends the
+process at once, running nothing."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM or SIGHUP (BaseException: never swallowed)."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"received signal {signal.Signals(signum).name}")
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"received signal {signal.Signals(signum).name}")
+
+
+def terminate_on_signals() -> dict:
+    """In a job: SIGTERM and SIGHUP raise Terminated (Ctrl-C raises KeyboardInterrupt already).
+    Returns the handlers it replaced."""
+    return {signum: signal.signal(signum, _raise_terminated) for signum in (signal.SIGTERM, signal.SIGHUP)}
+
+
+def hang_up_as_interrupt() -> None:
+    """In Snakemake's own process: SIGHUP acts as Ctrl-C (Snakemake stops its jobs, removes their
+    unfinished outputs and releases its lock). Only the main thread may set handlers."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, _raise_interrupt)
+
+
+def ignoring_signals() -> dict:
+    """Note and ignore the stopping signals (for a last short wait after one arrived); returns the
+    handlers it replaced, for `restore`."""
+    return {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOPPING}
+
+
+def restore(handlers: dict) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
