@@ -299,6 +299,27 @@ def test_a_full_disk_names_the_folder_and_the_rerun_finishes(project):
         spec["name"]: ["FINISHED"] for spec in runs}
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a read-only tmpfs: run as root (CI does)")
+def test_a_results_folder_that_cannot_be_written_is_said_before_training(project):
+    import subprocess
+
+    raw = small_config()
+    make_data(raw)
+    runs = resolved_runs(raw, "softmax")
+    results = project / names.RUNS_ROOT
+    results.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(results)], check=True)
+    try:
+        with pytest.raises(WriteError) as refused:
+            run_chunk(runs, "softmax.json")
+    finally:
+        subprocess.run(["umount", str(results)], check=True)
+    message = str(refused.value)
+    assert f"{(project / runs[0]['dir']).resolve()} cannot be written by this user (Read-only file system)" in message
+    assert "Make it writable" in message and "run snakemake again" in message
+    assert not (project / "softmax.json").exists()
+
+
 def _keys(spec: dict) -> tuple[str, str]:
     from nndl.data.tensors import dataset_identity
     from nndl.runs.code import training_code

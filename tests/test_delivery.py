@@ -6,7 +6,7 @@ import time
 import pytest
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_STATE, PERMISSION_DENIED
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, PERMISSION_DENIED
 
 from mlflow.entities import Metric, RunTag
 
@@ -70,7 +70,8 @@ def test_a_failing_call_is_tried_again_and_a_refused_one_stops_the_rest_at_once(
 def test_a_refusal_names_the_deleted_experiment_and_the_command_that_restores_it():
     delivery = Delivery()
     delivery.send("run", "create the run", lambda: (_ for _ in ()).throw(MlflowException(
-        "The experiment 3 must be in the 'active' state. Current state is deleted.", error_code=INVALID_STATE)))
+        "The experiment 3 must be in the 'active' state. Current state is deleted.",
+        error_code=INVALID_PARAMETER_VALUE)))
     assert delivery.wait(10)
     with pytest.raises(TrackingError, match="mlflow experiments restore --experiment-id 3"):
         delivery.raise_if_refused("sqlite:///mlflow.db", "nndl", "3")

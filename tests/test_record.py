@@ -149,3 +149,25 @@ def test_a_changed_number_is_never_shown_and_its_run_is_trained_again(copy):
     assert trained_again(copy, records) == ["softmax-scratch-seed0"], result.stderr
     assert json.loads(metrics.read_text())["summary"]["final/test_loss"] == loss
     assert statuses_by_name(copy.tracking_uri, EXPERIMENT)["softmax-scratch-seed0"] == ["FINISHED"]
+
+
+def test_a_store_deleted_after_switching_configs_is_recorded_again_without_training(copy):
+    """small -> another config -> small again, then mlflow.db deleted: the plain rerun records
+    every complete run of today's config in the new store from its files, training none."""
+    other = small_config()
+    other["linreg"]["epochs"] += 1
+    copy.write_config(other)
+    copy.run(names.TRACKED_RUNS)
+    copy.write_config(small_config())
+    records = copy.records()
+    copy.run(names.TRACKED_RUNS)  # the chunk jobs run (their params changed back) and train nothing
+    assert trained_again(copy, records) == []
+    copy.path("mlflow.db").unlink()
+    forget_stores()
+    result = copy.run(names.TRACKED_RUNS)
+    assert "holds no live record of it made by this project" in result.stderr
+    assert trained_again(copy, records) == []
+    assert statuses_by_name(copy.tracking_uri, EXPERIMENT) == {name: ["FINISHED"] for name in RUN_NAMES}
+    named = json.loads(copy.path(names.TRACKED_RUNS).read_text())["pipeline_runs"]
+    assert named == {name: run.info.run_id for name, run in runs_by_name(copy.tracking_uri, EXPERIMENT).items()}
+    assert nothing_to_do(copy)

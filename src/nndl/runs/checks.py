@@ -22,7 +22,7 @@ from typing import TextIO
 
 from nndl.files import touch_old, write_json
 from nndl.runs import names, record
-from nndl.runs.chunks import chunk_members
+from nndl.runs.chunks import members_by_chunk
 from nndl.tracking.probe import StoreState
 
 CHECK_FILE = ".snakemake/nndl/chunk-checks/{group}-{part}-of-{parts}"  # a train_chunk input
@@ -48,11 +48,11 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, wh
     line a run (at most a few, then a count); return the reasons. `where` names the store and
     experiment in messages."""
     hashed = _read_hashed(Path(names.HASHED_FILES))
-    before = json.dumps(hashed, sort_keys=True)
+    before = dict(hashed)
     reasons = []
-    for chunk in chunks:
+    for chunk, members in members_by_chunk(specs, chunks):
         path, manifest = Path(check_path(chunk)), Path(names.chunk_manifest(chunk))
-        why = _why_again(chunk, specs, store, where, hashed) if manifest.exists() else []
+        why = _why_again(members, store, where, hashed) if manifest.exists() else []
         if why:
             path.parent.mkdir(parents=True, exist_ok=True)
             # The time makes each rewrite differ: Snakemake does not rerun a job for an input that
@@ -66,20 +66,20 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, wh
     if len(reasons) > 5:
         print(f"nndl: ... and {len(reasons) - 5} more runs (the check files under {Path(CHECK_FILE).parent} "
               "list them)", file=log)
-    if json.dumps(hashed, sort_keys=True) != before:
+    if hashed != before:
         write_json(hashed, names.HASHED_FILES)
     return reasons
 
 
-def _why_again(chunk: dict, specs: list[dict], store: StoreState, where: str, hashed: dict) -> list[str]:
+def _why_again(members: list[dict], store: StoreState, where: str, hashed: dict) -> list[str]:
     why = []
-    for spec in chunk_members(specs, **chunk):
-        found = record.intact(spec["dir"], hashed)
-        if found is None:
+    for spec in members:
+        key = record.intact(spec["dir"], hashed)
+        if key is None:
             hashed.pop(spec["dir"], None)
             why.append(f"{spec['dir']}: a file is missing or not as its record ({names.RECORD}) says: that run "
                        "is trained again (the chunk's other runs are complete and kept)")
-        elif store.live_keys is not None and found.key not in store.live_keys:
+        elif store.live_keys is not None and key not in store.live_keys:
             why.append(f"{spec['dir']}: complete, but {where} holds no live record of it made by this project "
                        "(deleted, another store, or cut short): its job records it there from its files, "
                        "without training")

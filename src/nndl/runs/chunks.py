@@ -58,19 +58,36 @@ def chunk_members(specs: list[dict], group: str, part: int, parts: int) -> list[
     runs: shared by estimated cost, longest first to the least loaded chunk, in grid order within
     a chunk."""
     runs = _groups(specs).get(group, [])
-    if group in TASKS:
-        members = runs[part * len(runs) // parts:(part + 1) * len(runs) // parts]
-    else:
-        loads, owner = [0.0] * parts, {}
-        for index in sorted(range(len(runs)), key=lambda i: (-estimated_seconds(runs[i]), i)):
-            lightest = loads.index(min(loads))
-            owner[index] = lightest
-            loads[lightest] += estimated_seconds(runs[index])
-        members = [spec for index, spec in enumerate(runs) if owner[index] == part]
+    members = _split(group, runs, parts)[part] if part < parts else []
     if not members:
         raise ValueError(f"chunk {group}-{part}-of-{parts} holds no runs: the config has {len(runs)} run(s) "
                          f"in {group!r}; ask for the pipeline's own targets (snakemake -n lists them)")
     return members
+
+
+def members_by_chunk(specs: list[dict], chunks: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """[(chunk, its runs)] for every chunk of `chunks` (chunk_ids), grouping and cutting each group
+    once (chunk_members, called per chunk, regroups every run each time)."""
+    groups, cut = _groups(specs), {}
+    found = []
+    for chunk in chunks:
+        key = (chunk["group"], chunk["parts"])
+        if key not in cut:
+            cut[key] = _split(chunk["group"], groups.get(chunk["group"], []), chunk["parts"])
+        found.append((chunk, cut[key][chunk["part"]]))
+    return found
+
+
+def _split(group: str, runs: list[dict], parts: int) -> list[list[dict]]:
+    """`runs` of `group` cut into `parts` chunks (see chunk_members)."""
+    if group in TASKS:
+        return [runs[part * len(runs) // parts:(part + 1) * len(runs) // parts] for part in range(parts)]
+    loads, owner = [0.0] * parts, {}
+    for index in sorted(range(len(runs)), key=lambda i: (-estimated_seconds(runs[i]), i)):
+        lightest = loads.index(min(loads))
+        owner[index] = lightest
+        loads[lightest] += estimated_seconds(runs[index])
+    return [[spec for index, spec in enumerate(runs) if owner[index] == part] for part in range(parts)]
 
 
 def chunks_of_runs(chunks: list[dict], specs: list[dict], wanted: list[dict]) -> list[dict]:

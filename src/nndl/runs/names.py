@@ -13,8 +13,9 @@ ENV_JSON = "results/env.json"
 # Its runs in a shared MLflow store carry it (nndl.tracking.tags.PROJECT_TAG): a pipeline ends,
 # marks or deletes only its own project's runs.
 PROJECT_FILE = ".nndl/project.json"
-# {folder: {file: [bytes, mtime_ns]}} of the run files whose checksums matched their record when
-# the workflow last hashed them: only files whose size or mtime changed since are hashed again.
+# {folder: {'stamps': [bytes, mtime_ns of each run file], 'key': its run key}} of the run folders
+# whose checksums matched their record when the workflow last hashed them: only a folder with a file
+# whose size or mtime changed since is read and hashed again.
 HASHED_FILES = ".snakemake/nndl/hashed-run-files.json"
 RUNS_ROOT = "results/runs"
 # A chunk is named by its group and its place among the group's chunks; how many chunks a group

@@ -67,26 +67,26 @@ def _readable(folder: Path) -> Record | None:
         return None
 
 
-def intact(folder: str | Path, hashed: dict[str, dict] | None = None) -> Record | None:
-    """The folder's record if every file is there as it records (size and SHA-256), else None:
-    what the workflow checks of each finished run when it is parsed. `hashed` ({folder: {file:
-    [bytes, mtime_ns]}}, names.HASHED_FILES) holds the files hashed and found right before: only a
-    folder with a file whose size or mtime changed since is hashed again (and noted there when right)."""
-    folder = Path(folder)
-    found = _readable(folder)
-    if found is None or not _sizes_match(folder, found):
-        return None
+def intact(folder: str | Path, hashed: dict[str, dict] | None = None) -> str | None:
+    """The run key of the folder's record if every file is there as it records (size and SHA-256),
+    else None: what the workflow checks of each finished run when it is parsed. `hashed` (names.
+    HASHED_FILES: {folder: {'stamps': [bytes, mtime_ns of each file], 'key': run key}}) holds the
+    folders hashed and found right before: a folder whose files all kept their size and mtime is not
+    read again (a stat each); one that changed is hashed again, and noted there when right."""
+    folder = str(folder)
     try:
-        stamps = {name: [(stat := (folder / name).stat()).st_size, stat.st_mtime_ns] for name in names.RUN_FILES}
+        stats = [os.stat(os.path.join(folder, name)) for name in names.RUN_FILES]
     except FileNotFoundError:
         return None
-    if hashed is not None and hashed.get(str(folder)) == stamps:
-        return found
-    if damaged_file(folder, found) is not None:
+    stamps = [value for stat in stats for value in (stat.st_size, stat.st_mtime_ns)]
+    if hashed is not None and (known := hashed.get(folder)) and known["stamps"] == stamps:
+        return known["key"]
+    found = _readable(Path(folder))
+    if found is None or not _sizes_match(Path(folder), found) or damaged_file(Path(folder), found) is not None:
         return None
     if hashed is not None:
-        hashed[str(folder)] = stamps
-    return found
+        hashed[folder] = {"stamps": stamps, "key": found.key}
+    return found.key
 
 
 def damaged_file(folder: Path, found: Record) -> str | None:

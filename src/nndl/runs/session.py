@@ -97,7 +97,9 @@ class ChunkSession:
         """Train, evaluate, write and record one run; return its times. The run's earlier MLflow
         runs (an interrupted attempt, a record whose files were lost) are deleted once it is recorded."""
         started = time.perf_counter()
-        record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
+        with writing(spec["dir"]):  # a folder that cannot be written is said before training, not after
+            Path(spec["dir"]).mkdir(parents=True, exist_ok=True)
+            record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
         device = resolve_device(spec["device"])
         data = self.load(spec, device)
         print(f"{label}: training on {device} ({device_name(device)}), spec {spec_hash(spec)}",

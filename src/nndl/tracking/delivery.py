@@ -152,7 +152,7 @@ def refused_message(uri: str, experiment: str, experiment_id: str, refusal: Refu
         return (f"the MLflow server at {uri} no longer accepts the credentials of user {username!r} ({refusal.what}: "
                 "unauthenticated): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a valid account "
                 "and run snakemake again; runs complete on disk are recorded from their files, without training.")
-    if refusal.code == "INVALID_STATE" and "active" in refusal.message:
+    if "must be in the 'active' state" in refusal.message and refusal.message.startswith("The experiment"):
         return f"{refusal.what} was refused: {deleted_experiment(uri, experiment, experiment_id)}"
     return (f"the MLflow store at {uri} refused {refusal.what} ({refusal.code}: {refusal.message}). The runs "
             "complete on disk are kept; once the cause is fixed, run snakemake again: it records them from "
