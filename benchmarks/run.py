@@ -23,10 +23,11 @@ from benchmarks import (
     exercises,
     job_imports,
     noop_rerun,
+    store_check,
     seed_sweep,
 )
 
-BENCHMARKS = {"epoch_speed": epoch_speed, "cold_pipeline": cold_pipeline, "noop_rerun": noop_rerun,
+BENCHMARKS = {"epoch_speed": epoch_speed, "cold_pipeline": cold_pipeline, "noop_rerun": noop_rerun, "store_check": store_check,
               "job_imports": job_imports, "seed_sweep": seed_sweep, "exercises": exercises}
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, Workflow, small_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
-from mlflow_store import artifact_paths, metric_steps, runs_by_name, statuses_by_name
+from mlflow_store import artifact_paths, metric_steps, runs_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 RUN_NAMES = {f"{task}-{impl}-seed0" for task in ("linreg", "softmax") for impl in ("scratch", "concise")}

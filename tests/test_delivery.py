@@ -63,7 +63,7 @@ def test_a_failing_call_is_tried_again_and_a_refused_one_stops_the_rest_at_once(
         delivery.raise_if_refused("http://127.0.0.1:5000", "nndl", "1")
     message = str(stopped.value)
     assert "run-b: create the run was refused (permission denied)" in message
-    assert "lets user 'reader' only READ experiment 'nndl'" in message
+    assert "does not let user 'reader' write to experiment 'nndl'" in message
     assert "scripts/mlflow-server.sh grant reader nndl EDIT" in message
 
 

@@ -38,8 +38,8 @@ def hang_up_as_interrupt() -> None:
 
 
 def ignoring_signals() -> dict:
-    """Note and ignore the stopping signals (for a last short wait after one arrived); returns the
-    handlers it replaced, for `restore`."""
+    """Ignore the stopping signals (for a last short wait after one arrived); returns the handlers
+    it replaced, for `restore`."""
     return {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOPPING}
 
 

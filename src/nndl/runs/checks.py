@@ -66,6 +66,8 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, wh
     if len(reasons) > 5:
         print(f"nndl: ... and {len(reasons) - 5} more runs (the check files under {Path(CHECK_FILE).parent} "
               "list them)", file=log)
+    current = {spec["dir"] for spec in specs}
+    hashed = {folder: known for folder, known in hashed.items() if folder in current}  # today's runs only
     if hashed != before:
         write_json(hashed, names.HASHED_FILES)
     return reasons

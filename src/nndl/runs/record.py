@@ -63,7 +63,7 @@ def read(folder: str | Path) -> Record:
 def _readable(folder: Path) -> Record | None:
     try:
         return read(folder)
-    except (FileNotFoundError, KeyError, TypeError, ValueError):  # none, damaged, or an older format
+    except (FileNotFoundError, KeyError, TypeError, ValueError, DamagedFileError):  # none, damaged, or an older format
         return None
 
 
@@ -79,7 +79,8 @@ def intact(folder: str | Path, hashed: dict[str, dict] | None = None) -> str | N
     except FileNotFoundError:
         return None
     stamps = [value for stat in stats for value in (stat.st_size, stat.st_mtime_ns)]
-    if hashed is not None and (known := hashed.get(folder)) and known["stamps"] == stamps:
+    known = hashed.get(folder) if hashed is not None else None
+    if isinstance(known, dict) and known.get("stamps") == stamps:
         return known["key"]
     found = _readable(Path(folder))
     if found is None or not _sizes_match(Path(folder), found) or damaged_file(Path(folder), found) is not None:
@@ -108,7 +109,10 @@ def verified_bytes(folder: str | Path, name: str) -> bytes:
                                "Run snakemake again: it trains that run.")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != found.files.get(name, {}).get("sha256"):
-        os.utime(path)  # its stamp changes: the workflow's check hashes it again (names.HASHED_FILES)
+        try:
+            os.utime(path)  # its stamp changes: the workflow's check hashes it again (names.HASHED_FILES)
+        except OSError:  # a file this user may not touch: the message still says what to do
+            pass
         raise DamagedFileError(
             f"{path} is not the file its run wrote: its SHA-256 differs from the one in {path.with_name(names.RECORD)} "
             "(edited, or damaged on disk). Its numbers are not used. Run snakemake again: it trains that "

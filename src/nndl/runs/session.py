@@ -13,7 +13,7 @@ import torch
 
 from nndl.data.tensors import TaskData, dataset_identity, load_task_data
 from nndl.learn.device import device_name, resolve_device
-from nndl.files import writing
+from nndl.files import check_writable, writing
 from nndl.learn.learners import Objective, load_concise_net
 from nndl.learn.run import train_and_evaluate
 from nndl.provenance import git_state, package_versions
@@ -25,6 +25,10 @@ from nndl.tracking.delivery import Delivery
 from nndl.tracking.run import Run, tracked_run
 from nndl.tracking.studies import study_parent
 from nndl.tracking.uri import tracking_uri
+
+
+RUN_NOT_WRITTEN = ("Nothing was half-written: the run being written has no record and is trained again; the runs "
+                   "complete before it are kept.")
 
 
 @dataclass
@@ -94,11 +98,12 @@ class ChunkSession:
         return found
 
     def train(self, spec: dict, label: str) -> dict:
-        """Train, evaluate, write and record one run; return its times. The run's earlier MLflow
-        runs (an interrupted attempt, a record whose files were lost) are deleted once it is recorded."""
+        """Train, evaluate, write and record one run; return its times. This project's earlier MLflow
+        runs of it (an interrupted attempt, a record whose files were lost) are superseded once it is
+        recorded (nndl.tracking.ledger.Superseder)."""
         started = time.perf_counter()
-        with writing(spec["dir"]):  # a folder that cannot be written is said before training, not after
-            Path(spec["dir"]).mkdir(parents=True, exist_ok=True)
+        check_writable(spec["dir"], RUN_NOT_WRITTEN)  # said before training, not after
+        with writing(spec["dir"], RUN_NOT_WRITTEN):
             record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
         device = resolve_device(spec["device"])
         data = self.load(spec, device)
@@ -111,7 +116,7 @@ class ChunkSession:
             self._log_outcome(run, found, result.metrics["summary"])
             if "study" not in spec:
                 outcome.raise_for(spec, found)  # a default run must succeed: stop here if not
-            with writing(spec["dir"]):
+            with writing(spec["dir"], RUN_NOT_WRITTEN):
                 write_outputs(spec["dir"], result.learner.state_dict(), result.history, result.metrics,
                               result.predictions)
             self._log_files(run, spec, result.history, result.metrics, found, data)
@@ -163,7 +168,7 @@ class ChunkSession:
     def _log_files(self, run: Run, spec: dict, history: dict, metrics: dict, found: outcome.Outcome | None,
                    data: TaskData | None, done: record.Record | None = None) -> None:
         """Log the run's final numbers and files, write its record (unless it has one: `done`) and
-        end its MLflow run in its final status; then delete the key's other MLflow runs."""
+        end its MLflow run in its final status; then supersede this project's other runs of the key."""
         run.log_metrics({**history["untrained"], **metrics["summary"], "train_seconds": history["seconds"]["train"],
                          "evaluate_seconds": history["seconds"]["evaluate"]})
         folder = Path(spec["dir"])
@@ -171,7 +176,7 @@ class ChunkSession:
         if _logs_model(spec, found):
             net = load_concise_net(spec["task"], torch.load(folder / names.MODEL, weights_only=True))
             run.log_torch_model(net, data.train.X[:4].cpu().numpy())
-        with writing(folder):
+        with writing(folder, RUN_NOT_WRITTEN):
             final = done or record.new(spec, self.code, self.data_digest(spec), found, outcome.status(found))
             run.finish(lambda: done or record.write(final, folder), final.status)
         if stale := self.superseded.pop(final.key, []):

@@ -6,7 +6,7 @@ The process pays its imports (torch, MLflow, torch._dynamo through the first opt
 loads each data set once. A run is complete when its record matches today's spec, training code
 and data (nndl.runs.record); a complete run is checked against today's gates from its saved
 history, never retrained for them. The record is written last, and the MLflow run ends in its final
-status right after it with Ctrl-C and SIGTERM held back in between (`Run.finish`), so a run that
+status right after it with Ctrl-C, SIGTERM and SIGHUP held back in between (`Run.finish`), so a run that
 finished keeps its files and its final status whatever stops the job later.
 """
 
@@ -28,7 +28,9 @@ from nndl.runs.outputs import read_history
 from nndl.runs.specs import spec_hash
 from nndl.runs.session import ChunkSession
 from nndl.tracking import ledger, repairs
+from nndl.tracking.delivery import refusals_said
 from nndl.tracking.run import SIGNAL_WAIT_S
+from nndl.tracking.uri import tracking_uri
 from nndl.tracking.tags import OUTCOME_TAG, PARENT_TAG
 
 
@@ -50,7 +52,9 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     started, group = time.perf_counter(), _group(specs)
     handlers = terminate_on_signals()
     try:
-        session = ChunkSession.open(specs, experiment, project, training_code(), project_root, source, log, console)
+        with refusals_said(tracking_uri(), experiment, None, "opening the experiment"):
+            session = ChunkSession.open(specs, experiment, project, training_code(), project_root, source, log,
+                                        console)
         try:
             rows = _train_or_skip(session, specs, log, console)
             _wait_for_the_record(session, record_timeout_s)
@@ -65,7 +69,7 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
                 "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
                 "seconds": _seconds(rows, time.perf_counter() - started)}
-    with writing(Path(manifest_path).parent):
+    with writing(Path(manifest_path).parent, "The chunk's runs are complete and kept: the rerun writes its manifest."):
         write_json(manifest, manifest_path)
     trained = sum(row["trained"] for row in rows)
     print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
@@ -74,7 +78,8 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
 
 
 def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, console: TextIO) -> list[dict]:
-    done = _complete_runs(session, specs)
+    with refusals_said(session.uri, session.experiment, session.experiment_id, "marking the complete runs"):
+        done = _complete_runs(session, specs)
     rows = []
     for position, spec in enumerate(specs, 1):
         session.check_store()
@@ -119,7 +124,7 @@ def _last_wait(session: ChunkSession) -> None:
 def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record.Record]:
     """{name: record} of the runs whose files are complete. Each has one MLflow run in this store
     and experiment afterwards, with the status and tags today's gates give it: its record if there
-    is one (the key's other runs deleted), else one recorded again from the files. A default run
+    is one (this project's other runs of the key superseded), else one recorded again from the files. A default run
     that misses today's gates is marked FAILED, then stops the job."""
     found = {spec["name"]: (spec, record.complete(spec, session.code, session.data_digest(spec))) for spec in specs}
     found = {name: pair for name, pair in found.items() if pair[1] is not None}

@@ -24,7 +24,8 @@ import re
 import threading
 import time
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mlflow.exceptions import MlflowException
@@ -36,6 +37,7 @@ from nndl.tracking.uri import is_server
 # Errors that no retry mends: the call itself is wrong, or this user may not make it.
 REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "RESOURCE_DOES_NOT_EXIST", "PERMISSION_DENIED",
                  "UNAUTHENTICATED", "INVALID_STATE"}
+DELETED_EXPERIMENT = re.compile(r"The experiment \S+ must be in the 'active' state")  # MLflow's words for it
 ALREADY_DONE = "RESOURCE_ALREADY_EXISTS"  # a call retried after the store took it, but before it answered
 # Two calls that create the same row at once (two runs logging one dataset: MLflow looks it up,
 # then inserts it): the later one fails on the database's unique key, as BAD_REQUEST, and goes
@@ -51,7 +53,7 @@ class Refusal:
     """A call the store refused for good."""
 
     what: str  # 'softmax-scratch-seed0: create the run'
-    code: str  # MLflow's error code: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_STATE, ...
+    code: str  # MLflow's error code: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_PARAMETER_VALUE, ...
     message: str
 
 
@@ -147,16 +149,30 @@ def refused_message(uri: str, experiment: str, experiment_id: str, refusal: Refu
     """One message for a refused call: the store, the user, what was refused, the fix."""
     username = os.environ.get("MLFLOW_TRACKING_USERNAME") if is_server(uri) else None
     if refusal.code == "PERMISSION_DENIED":
-        return f"{refusal.what} was refused (permission denied). " + may_not_write(uri, username, experiment, "READ")
+        return f"{refusal.what} was refused (permission denied). " + may_not_write(uri, username, experiment, None)
     if refusal.code == "UNAUTHENTICATED":
         return (f"the MLflow server at {uri} no longer accepts the credentials of user {username!r} ({refusal.what}: "
                 "unauthenticated): set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a valid account "
                 "and run snakemake again; runs complete on disk are recorded from their files, without training.")
-    if "must be in the 'active' state" in refusal.message and refusal.message.startswith("The experiment"):
+    if DELETED_EXPERIMENT.search(refusal.message):
         return f"{refusal.what} was refused: {deleted_experiment(uri, experiment, experiment_id)}"
     return (f"the MLflow store at {uri} refused {refusal.what} ({refusal.code}: {refusal.message}). The runs "
             "complete on disk are kept; once the cause is fixed, run snakemake again: it records them from "
             "their files, without training.")
+
+
+@contextmanager
+def refusals_said(uri: str, experiment: str, experiment_id: str | None, what: str) -> Iterator[None]:
+    """For the calls a job makes itself, outside the queue (making the experiment, a study's parent,
+    superseding): a refusal for good becomes the same one message (TrackingError)."""
+    try:
+        yield
+    except MlflowException as error:
+        if error.error_code not in {"PERMISSION_DENIED", "UNAUTHENTICATED"} \
+                and not DELETED_EXPERIMENT.search(error.message):
+            raise
+        refusal = Refusal(what, error.error_code, _first_line(error))
+        raise TrackingError(refused_message(uri, experiment, experiment_id or "?", refusal)) from None
 
 
 def _first_line(error: Exception) -> str:

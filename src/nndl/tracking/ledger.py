@@ -13,14 +13,9 @@ from mlflow.entities import Run as MlflowRun
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, SUPERSEDED, WHOLE
+from nndl.tracking.tags import RECORDED_TAG, RUN_KEY_TAG, SUPERSEDED, WHOLE, project_filter
 
 PAGE = 50_000  # search_runs' largest page
-
-
-def project_filter(project: str) -> str:
-    """MLflow's search filter for the runs this project made."""
-    return f"tags.`{PROJECT_TAG}` = '{project}'"
 
 
 def runs_by_key(uri: str, experiment: str, project: str, keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
@@ -65,6 +60,8 @@ class Superseder:
     def supersede(self, runs: list[MlflowRun]) -> None:
         for run in runs:
             run_id = run.info.run_id
+            if self.client.get_run(run_id).info.lifecycle_stage != "active":
+                continue  # deleted already (a call retried after the store took it, or by hand)
             self.client.set_tag(run_id, RECORDED_TAG, SUPERSEDED)
             if run.info.status == "RUNNING":
                 self.client.set_terminated(run_id, status="KILLED")

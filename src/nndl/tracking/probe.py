@@ -14,12 +14,13 @@ import json
 import os
 import sqlite3
 import urllib.parse
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
-from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE
+from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, project_filter
 from nndl.tracking.uri import is_server
 
 CONNECT_TIMEOUT_S = 5.0  # a server that does not take the connection in this long is down
@@ -68,7 +69,7 @@ def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache
     stamp = {"path": str(database), "bytes": database.stat().st_size, "mtime_ns": database.stat().st_mtime_ns}
     checked = not verify or (cache is not None and _last_checked(Path(cache)) == stamp)
     try:
-        with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30) as connection:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as connection:
             if not checked and connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("PRAGMA quick_check found damage")
             row = connection.execute("SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?",
@@ -120,6 +121,8 @@ class _Server:
     def state(self, experiment: str, project: str) -> StoreState:
         query = urllib.parse.urlencode({"experiment_name": experiment})
         status, found = self._call("GET", f"/api/2.0/mlflow/experiments/get-by-name?{query}")
+        if status == 403:  # this user may not even read it
+            raise ConfigError(may_not_write(self.uri, self.username, experiment, None))
         if status == 404:  # RESOURCE_DOES_NOT_EXIST: the first job creates it
             return StoreState(None, frozenset())
         found = (found or {}).get("experiment") if status == 200 else None
@@ -147,10 +150,12 @@ class _Server:
         keys, token = set(), None
         while True:
             body = {"experiment_ids": [experiment_id], "max_results": SEARCH_PAGE, "run_view_type": "ACTIVE_ONLY",
-                    "filter": f"tags.`{PROJECT_TAG}` = '{project}' and tags.`{RECORDED_TAG}` = '{WHOLE}'"}
+                    "filter": f"{project_filter(project)} and tags.`{RECORDED_TAG}` = '{WHOLE}'"}
             if token:
                 body["page_token"] = token
             status, answer = self._call("POST", "/api/2.0/mlflow/runs/search", body)
+            if status == 403:
+                raise ConfigError(may_not_write(self.uri, self.username, None, None))
             if status != 200 or answer is None:
                 raise _unreachable(self.uri, f"HTTP {status} to runs/search")
             for run in answer.get("runs", []):
@@ -164,7 +169,7 @@ class _Server:
             status, raw = _request(self.uri, method, path, self.headers, body)
         except (OSError, http.client.HTTPException) as error:
             raise _unreachable(self.uri, error) from None
-        if status in (401, 403):
+        if status == 401:
             who = f"the credentials of user {self.username!r}" if self.username else "a request without credentials"
             raise ConfigError(
                 f"the MLflow server at {self.uri} refused {who} (HTTP {status}). Set MLFLOW_TRACKING_USERNAME and "
@@ -177,11 +182,13 @@ class _Server:
             return status, None
 
 
-def may_not_write(uri: str, username: str | None, experiment: str, permission: str) -> str:
-    """What to tell a user whose permission on the experiment may not create or log runs."""
+def may_not_write(uri: str, username: str | None, experiment: str | None, permission: str | None) -> str:
+    """What to tell a user whose permission on the experiment may not create or log runs
+    (`permission`: what the server says it has, if known)."""
     who = f"user {username!r}" if username else "this user"
-    name = username or "NAME"
-    return (f"the MLflow server at {uri} lets {who} only {permission} experiment {experiment!r}: the pipeline "
+    name, experiment = username or "NAME", experiment or "EXPERIMENT"
+    granted = f"lets {who} only {permission}" if permission else f"does not let {who} write to"
+    return (f"the MLflow server at {uri} {granted} experiment {experiment!r}: the pipeline "
             f"needs EDIT to record its runs. On the server's host an admin runs: scripts/mlflow-server.sh grant "
             f"{name} {experiment} EDIT (or scripts/mlflow-server.sh add-user NEW-NAME {experiment} EDIT for a new "
             "account). Run snakemake again then: runs complete on disk are recorded from their files, without training.")

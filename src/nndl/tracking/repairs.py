@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from nndl.provenance import process_identity
 from nndl.tracking import ledger
-from nndl.tracking.tags import HOST_TAG, PID_TAG
+from nndl.tracking.tags import HOST_TAG, PID_TAG, project_filter
 
 
 def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict],
@@ -57,7 +57,7 @@ def mark_orphaned_runs_killed(uri: str, experiment: str, project: str) -> list[s
         return []
     host = process_identity()["host"]
     marked = []
-    running = f"attributes.status = 'RUNNING' and {ledger.project_filter(project)}"
+    running = f"attributes.status = 'RUNNING' and {project_filter(project)}"
     for run in client.search_runs([found.experiment_id], filter_string=running):
         if run.data.tags.get(HOST_TAG) != host or not run.data.tags.get(PID_TAG, "").isdigit():
             continue

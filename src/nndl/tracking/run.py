@@ -1,7 +1,7 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
-FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM or
-Ctrl-C, so no run stays RUNNING because its job was interrupted. Every call to the store goes
+FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM,
+SIGHUP or Ctrl-C, so no run stays RUNNING because its job was interrupted. Every call to the store goes
 through the chunk's Delivery (nndl.tracking.delivery): the run is created, logged and ended in the
 background, and training never waits on the store. Metrics and tags are sent in batches.
 """
@@ -23,7 +23,7 @@ from mlflow.tracking import MlflowClient
 from nndl.interrupt import STOPPING, Terminated, restore, terminate_on_signals
 from nndl.provenance import process_identity
 from nndl.tracking.delivery import Delivery
-from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG
+from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG, WHOLE
 
 SIGNAL_WAIT_S = 10.0  # how long a killed run waits for its KILLED to reach the store
 
@@ -140,7 +140,7 @@ class Run:
                     for signum in STOPPING}
         try:
             commit()
-            self.set_tags({RECORDED_TAG: "true"})  # in the last batch: a run without it is an attempt
+            self.set_tags({RECORDED_TAG: WHOLE})  # in the last batch: a run without it is an attempt
             self.flush()
             self._end(status)
         finally:
@@ -212,8 +212,7 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
         try:
             yield run
         except (Terminated, KeyboardInterrupt):
-            _end_unfinished(run, "KILLED")
-            delivery.wait(SIGNAL_WAIT_S)
+            _end_unfinished(run, "KILLED")  # the job gives the store SIGNAL_WAIT_S to take it (nndl.runs.train)
             raise
         except BaseException:
             _end_unfinished(run, "FAILED")

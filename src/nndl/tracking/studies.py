@@ -14,9 +14,9 @@ from mlflow.tracking import MlflowClient
 from nndl.errors import NndlError
 from nndl.tracking.attach import log_files, set_run_tags
 from nndl.tracking.store import creating_store, ensure_experiment, live_runs
-from nndl.tracking.ledger import Superseder, project_filter
+from nndl.tracking.ledger import Superseder
 from nndl.tracking.tags import (DESCRIPTION_TAG, PARENT_TAG, PROJECT_TAG, RECORDED_TAG, ROLE_TAG, SOURCE_TAG,
-                                STUDY_ROLE, STUDY_TAG, SUPERSEDED)
+                                STUDY_ROLE, STUDY_TAG, SUPERSEDED, project_filter)
 
 
 def _parents(client: MlflowClient, experiment_id: str, name: str, project: str) -> list:

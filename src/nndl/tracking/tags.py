@@ -15,3 +15,8 @@ RUN_KEY_TAG, RECORDED_TAG = "nndl.run_key", "nndl.recorded"
 WHOLE, SUPERSEDED = "true", "superseded"
 # The project that made the run (nndl.project): a pipeline ends, marks or deletes only its own.
 PROJECT_TAG = "nndl.project"
+
+
+def project_filter(project: str) -> str:
+    """MLflow's search filter for the runs `project` made."""
+    return f"tags.`{PROJECT_TAG}` = '{project}'"
