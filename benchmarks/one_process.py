@@ -78,12 +78,13 @@ def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
                                 labels, formats)
         write_json(manifests[seed], catalog.figure_manifest(seed))
     by_folder = catalog.files_by_run(manifests, by_seed, [str(path) for path in samples])
-    ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], project_identity(names.PROJECT_FILE),
-                      [*by_folder, *(spec["dir"] for spec in runs)])
+    project = project_identity(names.PROJECT_FILE)
+    ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], project, [*by_folder, *(spec["dir"] for spec in runs)])
     files = {ids[str(folder)]: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
     steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)
     run_ids = {spec["name"]: ids.get(spec["dir"]) for spec in runs}
-    write_json(steps("track_runs", store_summary, uri, cfg["mlflow"]["experiment"], run_ids), names.TRACKED_RUNS)
+    write_json(steps("track_runs", store_summary, uri, cfg["mlflow"]["experiment"], project, run_ids),
+               names.TRACKED_RUNS)
 
 
 def report(cfg: dict, runs: list[dict], steps: Steps) -> None:

@@ -155,9 +155,12 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
     tracked.write_text(json.dumps({"tracking_uri": "sqlite:////somewhere/mlflow.db", "experiment_id": "3"}))
     local = tracking_uri_module.closing_hint(tracked)
     assert "mlflow ui" in local and "http://127.0.0.1:5000/#/experiments/3/runs" in local
-    tracked.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "experiment_id": "7"}))
+    tracked.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "experiment_id": "7",
+                                   "project": "p-0dd1522cbe0c"}))
     server = tracking_uri_module.closing_hint(tracked)
-    assert "http://team.example:8080/#/experiments/7/runs" in server
+    # This project's runs: a team's store holds its teammates' too (the UI applies the search).
+    assert ("http://team.example:8080/#/experiments/7/runs?searchFilter="
+            "tags.%60nndl.project%60%20%3D%20%27p-0dd1522cbe0c%27") in server
     assert "mlflow ui" not in server and "127.0.0.1" not in server
 
 

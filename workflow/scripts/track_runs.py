@@ -10,6 +10,6 @@ with job_log(snakemake.log[0]) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
     ids = mlflow_runs(uri, experiment, snakemake.params.project, [spec["dir"] for spec in snakemake.params.runs])
     run_ids = {spec["name"]: ids.get(spec["dir"]) for spec in snakemake.params.runs}  # None: not recorded here
-    summary = store_summary(uri, experiment, run_ids)
+    summary = store_summary(uri, experiment, snakemake.params.project, run_ids)
     print(f"{len(summary['runs'])} of the pipeline's {len(run_ids)} runs are in {experiment!r} at {uri}", file=log)
     write_json(summary, snakemake.output[0])

@@ -28,12 +28,12 @@ def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:
     return found.experiment_id, len(client.search_runs([found.experiment_id], max_results=50_000))
 
 
-def store_summary(uri: str, experiment: str, run_ids: dict[str, str | None]) -> dict:
+def store_summary(uri: str, experiment: str, project: str, run_ids: dict[str, str | None]) -> dict:
     """What the report shows of the store: the pipeline's runs ({name: id, None if not recorded
-    there}) as MLflow has them, how
-    many runs the experiment holds in all, and the page of its runs table."""
+    there}) as MLflow has them, how many runs the experiment holds in all (teammates' too), and the
+    page of its runs table searched for this project's runs."""
     experiment_id, total = experiment_run_count(uri, experiment)
     return {"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
-            "runs_page": runs_page(uri, experiment_id) if experiment_id else None,
+            "runs_page": runs_page(uri, experiment_id, project) if experiment_id else None, "project": project,
             "experiment_runs": total, "pipeline_runs": run_ids,
             "runs": run_summaries(uri, experiment, [run_id for run_id in run_ids.values() if run_id])}

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from pathlib import Path
+
+from nndl.tracking.tags import project_filter
 
 UI_ADDRESS = "http://127.0.0.1:5000"  # where `mlflow ui` serves, started in the project root
 
@@ -31,10 +34,12 @@ def export_tracking_uri(configured: str | None, root: str | Path) -> str:
     return uri
 
 
-def runs_page(uri: str, experiment_id: str) -> str:
-    """The runs table of an experiment in the UI that shows this store (it opens on a GenAI page)."""
+def runs_page(uri: str, experiment_id: str, project: str | None = None) -> str:
+    """The runs table of an experiment in the UI that shows this store (it opens on a GenAI page),
+    searched for `project`'s runs when given (a shared store holds teammates' runs too)."""
     base = uri.rstrip("/") if is_server(uri) else UI_ADDRESS
-    return f"{base}/#/experiments/{experiment_id}/runs"
+    page = f"{base}/#/experiments/{experiment_id}/runs"
+    return f"{page}?searchFilter={urllib.parse.quote(project_filter(project))}" if project else page
 
 
 def closing_hint(tracked_runs: str | Path) -> str:
@@ -44,7 +49,7 @@ def closing_hint(tracked_runs: str | Path) -> str:
     if not path.is_file():
         return ""
     tracked = json.loads(path.read_text(encoding="utf-8"))
-    page = runs_page(tracked["tracking_uri"], tracked["experiment_id"])
+    page = runs_page(tracked["tracking_uri"], tracked["experiment_id"], tracked.get("project"))
     if is_server(tracked["tracking_uri"]):
         return f"Runs are tracked on the MLflow server {tracked['tracking_uri']}: open {page}"
     return f"Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\nthen open {page}"
