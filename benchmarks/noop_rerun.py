@@ -1,8 +1,8 @@
 """A no-op rerun of a finished pipeline against Snakemake's own no-op on a one-rule workflow.
 
-    python -m benchmarks.noop_rerun [--repeats 5]
+    python -m benchmarks.noop_rerun [--repeats 5] [--noop-config config.yaml]
 
-Runs config/small.yaml once in a throwaway copy of the project (untimed), then times a no-op rerun
+Runs config/small.yaml (or --noop-config) once in a throwaway copy of the project (untimed), then times a no-op rerun
 of it and a no-op of a one-rule workflow, interleaved, `--repeats` times each (default 5): the
 median of each, and their ratio (target <= 1.25).
 """
@@ -17,7 +17,6 @@ from benchmarks import common
 from benchmarks.project import prepared_project, snakemake
 
 TARGET = 1.25
-CONFIG = "small.yaml"
 
 
 def one_rule_workflow(folder: Path) -> Path:
@@ -29,11 +28,11 @@ def one_rule_workflow(folder: Path) -> Path:
 
 
 def measure(options) -> dict:
-    repeats = options.repeats or 5
+    repeats, config = options.repeats or 5, options.noop_config
     with tempfile.TemporaryDirectory() as scratch:
-        project = prepared_project(Path(scratch), CONFIG)
+        project = prepared_project(Path(scratch), config)
         cold = snakemake(project)
-        common.say(f"  config/{CONFIG} run once (untimed for the target): {cold:.1f} s")
+        common.say(f"  config/{config} run once (untimed for the target): {cold:.1f} s")
         floor = one_rule_workflow(Path(scratch) / "one-rule")
         noop, snake = [], []
         for repeat in range(repeats):  # interleaved: both see the same load on a shared machine
@@ -43,7 +42,7 @@ def measure(options) -> dict:
     ratio = statistics.median(noop) / statistics.median(snake)
     common.say(f"no-op rerun: median {statistics.median(noop):.2f} s vs Snakemake one-rule no-op median "
                f"{statistics.median(snake):.2f} s = {ratio:.2f} x (target <= {TARGET})")
-    return {"config": CONFIG, "first_run_s": cold, "noop_s": noop, "snakemake_noop_s": snake,
+    return {"config": config, "first_run_s": cold, "noop_s": noop, "snakemake_noop_s": snake,
             "verdicts": [common.verdict(f"no-op rerun <= {TARGET}x Snakemake's no-op on a one-rule workflow "
                                         f"(median of {repeats} each, interleaved)", ratio, TARGET, ratio <= TARGET,
                                         noop_median_s=statistics.median(noop),
