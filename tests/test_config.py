@@ -347,3 +347,17 @@ def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
                                           "--config max_runs=20"):
         check_size(config, io.StringIO())
     assert [duration(s) for s in (0.2, 100, 130, 7300, 200_000)] == ["1 s", "100 s", "2.2 min", "2.0 h", "2.3 days"]
+
+
+def test_the_project_identity_is_made_once_and_kept(tmp_path):
+    from nndl.project import project_identity
+
+    path = tmp_path / ".nndl" / "project.json"
+    made = project_identity(path)
+    assert made.startswith("p-") and len(made) == 14
+    assert project_identity(path) == made  # kept
+    assert project_identity(tmp_path / "clone" / ".nndl" / "project.json") != made  # another project
+    assert [entry.name for entry in path.parent.iterdir()] == ["project.json"]  # nothing left beside it
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match=f"{path} is not this project's identity file .*mv {path} {path}.damaged"):
+        project_identity(path)

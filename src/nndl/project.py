@@ -36,6 +36,12 @@ def project_identity(path: str | Path) -> str:
         os.link(made, path)  # fails if another process made one meanwhile: then that one is kept
     except FileExistsError:
         pass
+    except OSError:  # a file system without hard links: create it only if absent, all the same
+        try:
+            with open(path, "x", encoding="utf-8") as handle:
+                handle.write(made.read_text(encoding="utf-8"))
+        except FileExistsError:
+            pass
     finally:
         made.unlink()
     return json.loads(path.read_text())["id"]
