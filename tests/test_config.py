@@ -155,6 +155,8 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
     tracked.write_text(json.dumps({"tracking_uri": "sqlite:////somewhere/mlflow.db", "experiment_id": "3"}))
     local = tracking_uri_module.closing_hint(tracked)
     assert "mlflow ui" in local and "http://127.0.0.1:5000/#/experiments/3/runs" in local
+    # Not ./mlflow.db (a teammate's store, MLFLOW_TRACKING_URI): `mlflow ui` is told which.
+    assert "mlflow ui --backend-store-uri sqlite:////somewhere/mlflow.db" in local
     tracked.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "experiment_id": "7",
                                    "project": "p-0dd1522cbe0c"}))
     server = tracking_uri_module.closing_hint(tracked)

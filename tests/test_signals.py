@@ -102,6 +102,7 @@ def test_a_closed_terminal_stops_like_ctrl_c_and_the_plain_rerun_needs_no_unlock
     os.killpg(process.pid, signal.SIGHUP)
     output = process.communicate(timeout=240)[0]
     assert process.returncode != 0, output
+    assert "stopped on request (received signal SIGHUP)" in output and "nndl.interrupt.Terminated" not in output
     assert no_run_left_running(workflow)["softmax-scratch-seed0"] == ["KILLED"]
     assert not list(workflow.path(".snakemake/locks").glob("*")), output  # released
     result = workflow.run(target)  # plain: no --unlock, no --rerun-incomplete

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from nndl.errors import NndlError
+from nndl.interrupt import Terminated
 
 
 @contextmanager
@@ -30,6 +31,12 @@ def job_log(path: str | Path) -> Iterator[TextIO]:
             message = f"ERROR: {error}"
             print(message, file=log)
             print(f"{message}\n(full log: {path})", file=console, flush=True)
+            raise SystemExit(1) from None
+        except (KeyboardInterrupt, Terminated) as stop:
+            message = (f"stopped on request ({stop or 'Ctrl-C'}): the run in training ends KILLED, complete runs are "
+                       "kept; run the same command again to go on")
+            print(message, file=log)
+            print(f"{message} (full log: {path})", file=console, flush=True)
             raise SystemExit(1) from None
         except BaseException:
             details = traceback.format_exc()

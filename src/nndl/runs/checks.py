@@ -79,8 +79,9 @@ def _why_again(members: list[dict], store: StoreState, where: str, hashed: dict)
         key = record.intact(spec["dir"], hashed)
         if key is None:
             hashed.pop(spec["dir"], None)
-            why.append(f"{spec['dir']}: a file is missing or not as its record ({names.RECORD}) says: that run "
-                       "is trained again (the chunk's other runs are complete and kept)")
+            why.append(f"{spec['dir']}: a file is missing or not as its record ({names.RECORD}) says "
+                       f"({record.what_is_wrong(spec['dir'])}): that run is trained again (the chunk's other runs "
+                       "are complete and kept)")
         elif store.live_keys is not None and key not in store.live_keys:
             why.append(f"{spec['dir']}: complete, but {where} holds no live record of it made by this project "
                        "(deleted, another store, or cut short): its job records it there from its files, "

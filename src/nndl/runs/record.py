@@ -90,6 +90,20 @@ def intact(folder: str | Path, hashed: dict[str, dict] | None = None) -> str | N
     return found.key
 
 
+def what_is_wrong(folder: str | Path) -> str:
+    """Why a folder is not intact, in a few words naming the file."""
+    folder = Path(folder)
+    found = _readable(folder)
+    if found is None:
+        return f"{names.RECORD} is missing or unreadable"
+    for name in OUTPUT_FILES:
+        if not (folder / name).exists():
+            return f"{name} is missing"
+        if (folder / name).stat().st_size != found.files[name]["bytes"]:
+            return f"{name} has another size"
+    return f"{damaged_file(folder, found)} has another SHA-256"
+
+
 def damaged_file(folder: Path, found: Record) -> str | None:
     """The first file of the folder whose SHA-256 is not its record's, if any."""
     return next((name for name in OUTPUT_FILES if sha256_file(folder / name) != found.files[name]["sha256"]), None)

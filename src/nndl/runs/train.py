@@ -79,14 +79,15 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
 
 def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, console: TextIO) -> list[dict]:
     with refusals_said(session.uri, session.experiment, session.experiment_id, "marking the complete runs"):
-        done = _complete_runs(session, specs)
+        done, recorded_again = _complete_runs(session, specs)
     rows = []
     for position, spec in enumerate(specs, 1):
         session.check_store()
         label = f"[{position}/{len(specs)}] {spec['name']}"
         if spec["name"] in done:
             print(f"{label}: complete (spec {done[spec['name']].spec_hash}), not trained again", file=log, flush=True)
-            print(f"{label}: complete, skipped", file=console, flush=True)
+            what = "recorded again from its files" if spec["name"] in recorded_again else "skipped"
+            print(f"{label}: complete, {what}", file=console, flush=True)
             rows.append({"name": spec["name"], "trained": False})
         else:
             rows.append({"name": spec["name"], "trained": True, **session.train(spec, label)})
@@ -121,8 +122,8 @@ def _last_wait(session: ChunkSession) -> None:
         restore(handlers)
 
 
-def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record.Record]:
-    """{name: record} of the runs whose files are complete. Each has one MLflow run in this store
+def _complete_runs(session: ChunkSession, specs: list[dict]) -> tuple[dict[str, record.Record], set[str]]:
+    """({name: record} of the runs whose files are complete, the names of those recorded again). Each has one MLflow run in this store
     and experiment afterwards, with the status and tags today's gates give it: its record if there
     is one (this project's other runs of the key superseded), else one recorded again from the files. A default run
     that misses today's gates is marked FAILED, then stops the job."""
@@ -151,14 +152,16 @@ def _complete_runs(session: ChunkSession, specs: list[dict]) -> dict[str, record
         print(f"run {run_id}: its files are complete; set its final status and tags", file=session.log)
     if line := superseder.summary():
         print(line, file=session.log)
+    recorded_again = set()
     for spec, done in found.values():
         if done.key not in kept:
             session.record_again(spec, done)
+            recorded_again.add(spec["name"])
             print(f"{spec['name']}: complete on disk, not in {session.experiment!r}: recorded again from its "
                   "files, not trained", file=session.log, flush=True)
     for spec, today in failures:
         outcome.raise_for(spec, today)
-    return {name: done for name, (spec, done) in found.items()}
+    return {name: done for name, (spec, done) in found.items()}, recorded_again
 
 
 def _group(specs: list[dict]) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
 from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, project_filter
-from nndl.tracking.uri import is_server
+from nndl.tracking.uri import is_server, mlflow_command
 
 CONNECT_TIMEOUT_S = 5.0  # a server that does not take the connection in this long is down
 # One that took it may be busy: its first call after a start opens its store, seconds on a loaded
@@ -58,7 +58,7 @@ def deleted_experiment(uri: str, experiment: str, experiment_id: str) -> ConfigE
     return ConfigError(
         f"the MLflow experiment {experiment!r} (id {experiment_id}) at {uri} was deleted (in the UI, or "
         "with mlflow experiments delete); its runs are kept there until mlflow gc. Restore it: "
-        f"MLFLOW_TRACKING_URI={uri} mlflow experiments restore --experiment-id {experiment_id} "
+        f"MLFLOW_TRACKING_URI={uri} {mlflow_command()} experiments restore --experiment-id {experiment_id} "
         f"(or log to another one: --config 'mlflow={{experiment: NEW-NAME}}'). Nothing ran.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -50,6 +51,22 @@ def closing_hint(tracked_runs: str | Path) -> str:
         return ""
     tracked = json.loads(path.read_text(encoding="utf-8"))
     page = runs_page(tracked["tracking_uri"], tracked["experiment_id"], tracked.get("project"))
-    if is_server(tracked["tracking_uri"]):
-        return f"Runs are tracked on the MLflow server {tracked['tracking_uri']}: open {page}"
-    return f"Runs are tracked in MLflow. Start the UI in this folder with: mlflow ui\nthen open {page}"
+    uri = tracked["tracking_uri"]
+    if is_server(uri):
+        return f"Runs are tracked on the MLflow server {uri}: open {page}"
+    # `mlflow ui` reads ./mlflow.db: name another store (a teammate's, MLFLOW_TRACKING_URI) outright.
+    default = uri == f"sqlite:///{(Path.cwd() / 'mlflow.db').resolve()}"
+    store = "" if default else f" --backend-store-uri {uri}"
+    return f"Runs are tracked in MLflow. Start the UI in this folder with: {mlflow_command()} ui{store}\nthen open {page}"
+
+
+def mlflow_command() -> str:
+    """How to call MLflow's command line from here: the one beside this Python (the project's
+    .venv, relative when it is below this folder), else `mlflow` from the PATH."""
+    beside = Path(sys.executable).with_name("mlflow")
+    if not beside.exists():
+        return "mlflow"
+    try:
+        return str(Path(os.path.relpath(beside)))  # .venv/bin/mlflow
+    except ValueError:
+        return str(beside)
