@@ -29,46 +29,52 @@ PROJECT = "p-benchmark"
 EXPERIMENT = "store-check"
 
 
-def make_project(folder: Path, runs: int) -> list[dict]:
-    """The specs of `runs` study runs, each with its files, its record and its MLflow run."""
+def study_specs(runs: int) -> list[dict]:
+    """The specs of a linreg study of `runs` runs (learning rates x 2 seeds) on the small config."""
     import yaml
-    from mlflow.tracking import MlflowClient
 
     from nndl.config.validate import validate
-    from nndl.files import write_json
-    from nndl.runs import names, record
     from nndl.runs.plan import resolve_runs
-    from nndl.tracking.store import ensure_experiment
-    from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE
 
     config = yaml.safe_load((common.ROOT / "config" / "small.yaml").read_text())
     config["studies"] = [{"name": "many", "question": "q?", "task": "linreg", "impls": ["scratch"],
                           "vary": {"learning_rate": [round(0.001 * (index + 1), 6) for index in range(runs // 2)]},
                           "seeds": [0, 1]}]
     config["max_runs"] = runs + 10
-    specs = [spec for spec in resolve_runs(validate(config, common.SCHEMA)) if "study" in spec]
+    return [spec for spec in resolve_runs(validate(config, common.SCHEMA)) if "study" in spec]
+
+
+def make_project(folder: Path, runs: int) -> list[dict]:
+    """The specs of `runs` study runs, each with its files, its record and its MLflow run, in `folder`."""
+    from mlflow.tracking import MlflowClient
+
+    from nndl.files import write_json
+    from nndl.runs import names, record
+    from nndl.tracking.store import ensure_experiment
+    from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE
+
+    specs = study_specs(runs)
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     experiment_id = ensure_experiment(uri, EXPERIMENT)
     client = MlflowClient(tracking_uri=uri)
     history = {"epochs": [{"epoch": epoch, "train/loss": 0.1 / epoch} for epoch in range(1, 4)]}
-    for index, spec in enumerate(specs):
-        run_folder = folder / spec["dir"]
-        run_folder.mkdir(parents=True)
-        (run_folder / names.MODEL).write_bytes(os.urandom(1200))  # a linreg model.pt's size
-        for name, content in ((names.HISTORY, history), (names.METRICS, {"summary": {"final/loss": index}}),
-                              (names.PREDICTIONS, {"rows": list(range(40))})):
-            write_json(content, run_folder / name)
-        previous = Path.cwd()
-        os.chdir(folder)
-        try:
+    previous = Path.cwd()
+    os.chdir(folder)  # the specs' folders are relative to the project
+    try:
+        for index, spec in enumerate(specs):
+            Path(spec["dir"]).mkdir(parents=True)
+            (Path(spec["dir"]) / names.MODEL).write_bytes(os.urandom(1200))  # a linreg model.pt's size
+            for name, content in ((names.HISTORY, history), (names.METRICS, {"summary": {"final/loss": index}}),
+                                  (names.PREDICTIONS, {"rows": list(range(40))})):
+                write_json(content, Path(spec["dir"]) / name)
             made = record.new(spec, "code", "data", None, "FINISHED")
             record.write(made, spec["dir"])
-        finally:
-            os.chdir(previous)
-        client.create_run(experiment_id, run_name=spec["name"],
-                          tags={PROJECT_TAG: PROJECT, RUN_KEY_TAG: made.key, RECORDED_TAG: WHOLE})
-        if (index + 1) % 1000 == 0:
-            common.say(f"  made {index + 1} of {len(specs)} runs")
+            client.create_run(experiment_id, run_name=spec["name"],
+                              tags={PROJECT_TAG: PROJECT, RUN_KEY_TAG: made.key, RECORDED_TAG: WHOLE})
+            if (index + 1) % 1000 == 0:
+                common.say(f"  made {index + 1} of {len(specs)} runs")
+    finally:
+        os.chdir(previous)
     return specs
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, Workflow, small_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
-from nndl.runs.names import ENV_JSON, LOGGED_FIGURES
+from nndl.runs.names import ENV_JSON, LOGGED_FIGURES, PROJECT_FILE, TRACKED_RUNS
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -269,9 +269,23 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
             live, _ = live_and_superseded(uri, name)
             assert sorted(run.info.status for run in live) == ["FINISHED", "FINISHED"], name
             assert len({run.data.tags["nndl.project"] for run in live}) == 2, name
+        teammate_env = teammate.environment(MLFLOW_TRACKING_URI=uri, **pipeline)
         assert "Nothing to be done" in workflow.run("--dry-run", target, env=job_env).stdout
-        assert "Nothing to be done" in teammate.run("--dry-run", target, env=teammate.environment(
-            MLFLOW_TRACKING_URI=uri, **pipeline)).stdout
+        assert "Nothing to be done" in teammate.run("--dry-run", target, env=teammate_env).stdout
+        # Each clone's runs.json names its own live runs on the server, and a third run does nothing.
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=uri)
+        for clone, clone_env in ((workflow, job_env), (teammate, teammate_env)):
+            clone.run(TRACKED_RUNS, env=clone_env)
+            project = json.loads(clone.path(PROJECT_FILE).read_text())["id"]
+            named = json.loads(clone.path(TRACKED_RUNS).read_text())["pipeline_runs"]
+            assert sorted(named) == sorted(RUN_NAMES) and all(named.values()), named
+            for run_id in named.values():
+                run = client.get_run(run_id)
+                assert (run.info.lifecycle_stage, run.info.status) == ("active", "FINISHED")
+                assert run.data.tags["nndl.project"] == project and run.data.tags["nndl.recorded"] == "true"
+            assert "Nothing to be done" in clone.run("--dry-run", TRACKED_RUNS, env=clone_env).stdout
 
         config["softmax"]["epochs"] = 151  # new specs, trained through a 30 s outage (the most to ride out)
         workflow.write_config(config)
@@ -293,9 +307,6 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         relay.restore()
         output = process.communicate(timeout=600)[0]
         assert process.returncode == 0, output[-3000:]
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient(tracking_uri=uri)
         runs = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
                                   filter_string="params.epochs = '151'")
         assert sorted(run.info.run_name for run in runs) == ["softmax-concise-seed0", "softmax-scratch-seed0"]

@@ -103,8 +103,7 @@ class ChunkSession:
         recorded (nndl.tracking.ledger.Superseder)."""
         started = time.perf_counter()
         check_writable(spec["dir"], RUN_NOT_WRITTEN)  # said before training, not after
-        with writing(spec["dir"], RUN_NOT_WRITTEN):
-            record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
+        record.record_path(spec["dir"]).unlink(missing_ok=True)  # an older spec's or code's
         device = resolve_device(spec["device"])
         data = self.load(spec, device)
         print(f"{label}: training on {device} ({device_name(device)}), spec {spec_hash(spec)}",

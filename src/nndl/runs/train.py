@@ -55,15 +55,7 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
         with refusals_said(tracking_uri(), experiment, None, "opening the experiment"):
             session = ChunkSession.open(specs, experiment, project, training_code(), project_root, source, log,
                                         console)
-        try:
-            rows = _train_or_skip(session, specs, log, console)
-            _wait_for_the_record(session, record_timeout_s)
-        except (KeyboardInterrupt, Terminated):
-            _last_wait(session)
-            raise
-        except BaseException:
-            session.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
-            raise
+        rows = _recorded_rows(session, specs, record_timeout_s)
     finally:
         restore(handlers)
     manifest = {"group": group, "experiment_id": session.experiment_id, "study_parents": session.parents,
@@ -75,6 +67,20 @@ def run_chunk(specs: list[dict], manifest_path: str | Path, experiment: str, pro
     print(f"chunk done: {trained} trained, {len(rows) - trained} already complete, "
           f"{manifest['seconds']['in_job']:.1f} s", file=log)
     return manifest
+
+
+def _recorded_rows(session: ChunkSession, specs: list[dict], record_timeout_s: float) -> list[dict]:
+    """Each run trained or found complete, then recorded by the store (see run_chunk): its row."""
+    try:
+        rows = _train_or_skip(session, specs, session.log, session.console)
+        _wait_for_the_record(session, record_timeout_s)
+        return rows
+    except (KeyboardInterrupt, Terminated):
+        _last_wait(session)
+        raise
+    except BaseException:
+        session.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
+        raise
 
 
 def _train_or_skip(session: ChunkSession, specs: list[dict], log: TextIO, console: TextIO) -> list[dict]:
