@@ -9,7 +9,7 @@
 epochs each: the project's scratch and concise training (nndl.learn.loop.fit) and the floor loop
 (benchmarks/training_variants.py); the first epoch apart, the median of the others. 3. A 100-run
 softmax study (10 learning rates x 10 seeds) in one process: the project's training and evaluation
-(nndl.learn.run), then the same runs as a chunk job trains them (nndl.runs.train.run_chunk: tracked
+(nndl.learn.run), then the same runs as a chunk job trains them (nndl.runs.chunk_job.run_chunk: tracked
 in a fresh sqlite MLflow store, files written), when MLflow imports. 4. When Snakemake and MLflow
 import: the default config with `device: cuda` up to the training chunks, checking that every
 MLflow run recorded the GPU's name and that test accuracy is within 0.5 points of the CPU run of

@@ -47,7 +47,7 @@ def training(data: Path, device: str, epochs: int) -> dict:
     return rows
 
 
-def study_runs(data: Path, device: str, rates: int, seeds: int, epochs: int) -> list[dict]:
+def study_runs(data: Path, device: str, rates: int, seeds: int, epochs: int) -> list:
     from nndl.config.validate import validate
     from nndl.runs.plan import resolve_runs
 
@@ -57,7 +57,7 @@ def study_runs(data: Path, device: str, rates: int, seeds: int, epochs: int) -> 
     raw["studies"] = [{"name": "gpu-lr", "question": "Learning rate x seeds, on the GPU", "task": "softmax",
                        "impls": ["scratch"], "vary": {"learning_rate": STUDY_RATES[:rates]},
                        "set": {"epochs": epochs}, "seeds": list(range(seeds))}]
-    return [spec for spec in resolve_runs(validate(raw, SCHEMA)) if "study" in spec]
+    return [spec for spec in resolve_runs(validate(raw, SCHEMA)) if spec.study]
 
 
 def study(data: Path, device: str, rates: int, seeds: int, epochs: int) -> dict:
@@ -71,7 +71,7 @@ def study(data: Path, device: str, rates: int, seeds: int, epochs: int) -> dict:
     from nndl.runs.outcome import outcome
 
     runs, target = study_runs(data, device, rates, seeds, epochs), resolve_device(device)
-    task_data = load_task_data("softmax", data, target)
+    task_data = load_task_data(runs[0].data, target)
     started = time.perf_counter()
     outcomes = [outcome(spec, train_and_evaluate(spec, task_data, target).history) for spec in runs]
     if target.type == "cuda":
@@ -87,9 +87,9 @@ def study(data: Path, device: str, rates: int, seeds: int, epochs: int) -> dict:
     return row
 
 
-def tracked_chunk(runs: list[dict]) -> float:
-    """Wall seconds of nndl.runs.train.run_chunk on `runs`, in a fresh sqlite store and folder."""
-    from nndl.runs.train import run_chunk
+def tracked_chunk(runs: list) -> float:
+    """Wall seconds of nndl.runs.chunk_job.run_chunk on `runs`, in a fresh sqlite store and folder."""
+    from nndl.runs.chunk_job import run_chunk
 
     with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as quiet:
         previous = Path.cwd()
@@ -105,7 +105,7 @@ def tracked_chunk(runs: list[dict]) -> float:
             del os.environ["MLFLOW_TRACKING_URI"]
 
 
-def pipeline(config_name: str, device: str, data: Path | None) -> list[dict]:
+def pipeline(config_name: str, device: str, data: Path | None) -> list:
     """The config with `device` up to the training chunks; what each MLflow run recorded."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = copy_workflow(Path(scratch) / "project")
@@ -124,7 +124,7 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     from mlflow.tracking import MlflowClient
 
     from nndl.project import project_identity
-    from nndl.runs.names import PROJECT_FILE, run_key
+    from nndl.runs.names import PROJECT_FILE, learner
     from nndl.runs.record import read
     from nndl.runs.recorded import mlflow_runs
 
@@ -135,7 +135,7 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     run_id = mlflow_runs(uri, config["mlflow"]["experiment"], project_id, [run_folder]).get(str(run_folder))
     tags = MlflowClient(tracking_uri=uri).get_run(run_id).data.tags if run_id else {}
     epochs = [entry["epoch_seconds"] for entry in history["epochs"]]
-    key = run_key(found.spec["task"], found.spec["impl"])
+    key = learner(found.spec.task, found.spec.impl)
     cpu = json.loads(CPU_METRICS.read_text()).get(key, {}).get("test/accuracy") if config_name == "config.yaml" else None
     accuracy = metrics.get("test/accuracy")
     row = {"config": config_name, "run": found.name, "device_name": history.get("device_name", "?"),

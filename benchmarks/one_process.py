@@ -4,7 +4,7 @@
 
 FOLDER is a copy of the workflow whose data is already acquired (benchmarks.project makes one).
 Imports once, then: env check, synthetic data, the MLflow store, the default runs trained,
-evaluated and logged chunk by chunk (nndl.runs.train.run_chunk, as the chunk jobs do), every
+evaluated and logged chunk by chunk (nndl.runs.chunk_job.run_chunk, as the chunk jobs do), every
 figure, the figures logged into the runs, the runs read back, and the summary report. Prints the
 wall time of each step and writes FOLDER/one-process.json.
 """
@@ -27,7 +27,7 @@ from nndl.report import catalog, figures, notebook
 from nndl.runs import chunks, names, plan, specs
 from nndl.project import project_identity
 from nndl.runs.recorded import mlflow_runs
-from nndl.runs.train import run_chunk
+from nndl.runs.chunk_job import run_chunk
 from nndl.tracking.attach import log_files
 from nndl.tracking.readback import store_summary
 from nndl.tracking.store import ensure_experiment
@@ -46,7 +46,7 @@ class Steps(dict):
         return value
 
 
-def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list[dict]]:
+def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list]:
     """Env check, synthetic data sets, the MLflow store: (tracking URI, the default runs)."""
     uri = export_tracking_uri(cfg["mlflow"]["tracking_uri"], folder)
     steps("env_check", lambda: write_json(environment.collect(cfg["device"]), names.ENV_JSON))
@@ -59,7 +59,7 @@ def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list[dict]]:
     return uri, runs
 
 
-def train(cfg: dict, folder: Path, runs: list[dict], steps: Steps) -> None:
+def train(cfg: dict, folder: Path, runs: list, steps: Steps) -> None:
     for chunk in chunks.chunk_ids(runs, cfg["chunk_seconds"]):
         members = chunks.chunk_members(runs, **chunk)
         steps(f"train_{chunk['group']}-{chunk['part']}", run_chunk, members, names.chunk_manifest(chunk),
@@ -67,7 +67,7 @@ def train(cfg: dict, folder: Path, runs: list[dict], steps: Steps) -> None:
               console=sys.stderr)
 
 
-def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
+def draw_and_log(cfg: dict, uri: str, runs: list, steps: Steps) -> None:
     labels, formats, seeds = cfg["figures"]["labels"], cfg["figures"]["formats"], cfg["seeds"]
     samples = steps("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"],
                     catalog.samples_stem(), labels, formats)
@@ -79,19 +79,19 @@ def draw_and_log(cfg: dict, uri: str, runs: list[dict], steps: Steps) -> None:
         write_json(manifests[seed], catalog.figure_manifest(seed))
     by_folder = catalog.files_by_run(manifests, by_seed, [str(path) for path in samples])
     project = project_identity(names.PROJECT_FILE)
-    ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], project, [*by_folder, *(spec["dir"] for spec in runs)])
+    ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], project, [*by_folder, *(spec.dir for spec in runs)])
     files = {ids[str(folder)]: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
     steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)
-    run_ids = {spec["name"]: ids.get(spec["dir"]) for spec in runs}
+    run_ids = {spec.name: ids.get(spec.dir) for spec in runs}
     write_json(steps("track_runs", store_summary, uri, cfg["mlflow"]["experiment"], project, run_ids),
                names.TRACKED_RUNS)
 
 
-def report(cfg: dict, runs: list[dict], steps: Steps) -> None:
+def report(cfg: dict, runs: list, steps: Steps) -> None:
     seeds = cfg["seeds"]
     parameters = notebook.parameters(
         names.ENV_JSON, seeds,
-        {str(seed): {key: spec["dir"] for key, spec in specs.seed_runs(runs, seed).items()} for seed in seeds},
+        {str(seed): {key: spec.dir for key, spec in specs.seed_runs(runs, seed).items()} for seed in seeds},
         {str(seed): names.figure_dir(seed) for seed in seeds}, f"{catalog.samples_stem()}.png", names.TRACKED_RUNS)
     steps("summary_report", notebook.render, "reports/summary.ipynb", "results/report/summary.ipynb",
           names.SUMMARY_REPORT, parameters)

@@ -29,7 +29,7 @@ PROJECT = "p-benchmark"
 EXPERIMENT = "store-check"
 
 
-def study_specs(runs: int) -> list[dict]:
+def study_specs(runs: int) -> list:
     """The specs of a linreg study of `runs` runs (learning rates x 2 seeds) on the small config."""
     import yaml
 
@@ -44,7 +44,7 @@ def study_specs(runs: int) -> list[dict]:
     return [spec for spec in resolve_runs(validate(config, common.SCHEMA)) if "study" in spec]
 
 
-def make_project(folder: Path, runs: int) -> list[dict]:
+def make_project(folder: Path, runs: int) -> list:
     """The specs of `runs` study runs, each with its files, its record and its MLflow run, in `folder`."""
     from mlflow.tracking import MlflowClient
 
@@ -62,14 +62,14 @@ def make_project(folder: Path, runs: int) -> list[dict]:
     os.chdir(folder)  # the specs' folders are relative to the project
     try:
         for index, spec in enumerate(specs):
-            Path(spec["dir"]).mkdir(parents=True)
-            (Path(spec["dir"]) / names.MODEL).write_bytes(os.urandom(1200))  # a linreg model.pt's size
+            Path(spec.dir).mkdir(parents=True)
+            (Path(spec.dir) / names.MODEL).write_bytes(os.urandom(1200))  # a linreg model.pt's size
             for name, content in ((names.HISTORY, history), (names.METRICS, {"summary": {"final/loss": index}}),
                                   (names.PREDICTIONS, {"rows": list(range(40))})):
-                write_json(content, Path(spec["dir"]) / name)
-            made = record.new(spec, "code", "data", None, "FINISHED")
-            record.write(made, spec["dir"])
-            client.create_run(experiment_id, run_name=spec["name"],
+                write_json(content, Path(spec.dir) / name)
+            made = record.new(spec, record.run_key(spec, "code", "data"), "code", "data", None, "FINISHED")
+            record.write(made, spec.dir)
+            client.create_run(experiment_id, run_name=spec.name,
                               tags={PROJECT_TAG: PROJECT, RUN_KEY_TAG: made.key, RECORDED_TAG: WHOLE})
             if (index + 1) % 1000 == 0:
                 common.say(f"  made {index + 1} of {len(specs)} runs")

@@ -12,9 +12,12 @@ from pathlib import Path
 import torch
 from torch.nn import functional
 
+from benchmarks.common import SCHEMA
+from nndl.config.validate import validate
 from nndl.data.tensors import fashion_mnist_split
 from nndl.learn.learners import build_learner
 from nndl.learn.loop import fit
+from nndl.runs.specs import resolve_run
 
 
 def project(impl: str, gz_folder: Path, epochs: int, device: str, batch_size: int = 256,
@@ -24,7 +27,8 @@ def project(impl: str, gz_folder: Path, epochs: int, device: str, batch_size: in
     train = fashion_mnist_split(gz_folder, "train", device)
     test = fashion_mnist_split(gz_folder, "test", device)
     generator = torch.Generator().manual_seed(seed)
-    learner = build_learner("softmax", impl, 784, 10, learning_rate, 0.01, generator, device)
+    spec = resolve_run(validate({}, SCHEMA), "softmax", impl, seed, {"learning_rate": learning_rate})
+    learner = build_learner(spec, 784, generator, device)
     history = fit(learner, train, test, batch_size, epochs, generator, classify=True)
     return {"epoch_seconds": [r["epoch_seconds"] for r in history["epochs"]],
             "test_accuracy": history["epochs"][-1]["test/accuracy"]}

@@ -155,8 +155,8 @@ class Workflow:
         from nndl.runs.plan import resolve_runs
 
         config = yaml.safe_load((self.folder / "config" / "config.yaml").read_text())
-        (spec,) = [spec for spec in resolve_runs(validate(config, SCHEMA)) if spec["name"] == name]
-        return self.folder / spec["dir"]
+        (spec,) = [spec for spec in resolve_runs(validate(config, SCHEMA)) if spec.name == name]
+        return self.folder / spec.dir
 
     def records(self) -> dict[str, str]:
         """{run name: its record's text} of the complete runs: a run trained again has another
@@ -212,23 +212,23 @@ def make_data(raw_config: dict) -> None:
 PROJECT = "p-tests"  # the project identity of the chunks trained in this process
 
 
-def run_chunk(runs: list[dict], name: str = "chunk.json", experiment: str = "chunks", project: str = PROJECT,
+def run_chunk(runs: list, name: str = "chunk.json", experiment: str = "chunks", project: str = PROJECT,
               **options) -> dict:
     """One chunk job in this process, tracked in the `project` fixture's store."""
     import io
 
-    from nndl.runs.train import run_chunk as run
+    from nndl.runs.chunk_job import run_chunk as run
 
     return run(runs, name, experiment=experiment, project=project, project_root=ROOT, source="tests",
                console=io.StringIO(), **options)
 
 
-def run_id(spec: dict, experiment: str = "chunks", project: str = PROJECT) -> str:
+def run_id(spec, experiment: str = "chunks", project: str = PROJECT) -> str:
     """The MLflow run that records a run's files (found by its key, as the pipeline finds it)."""
     from nndl.runs import record
     from nndl.tracking.ledger import run_ids
 
-    key = record.read(spec["dir"]).key
+    key = record.read(spec.dir).key
     return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, project, [key])[key]
 
 
@@ -242,3 +242,11 @@ def server_state():
     folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def spec_for(task: str, impl: str = "scratch", **settings):
+    """A default run's spec of the default config, with `settings` applied (a study point's way)."""
+    from nndl.config.validate import validate
+    from nndl.runs.specs import resolve_run
+
+    return resolve_run(validate({}, SCHEMA), task, impl, 0, settings)

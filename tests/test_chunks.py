@@ -19,7 +19,7 @@ from conftest import ROOT, SCHEMA, make_data, needs_system_fashion_mnist, run_ch
 from mlflow_store import artifact_paths, logged_models, metric_steps, statuses_by_name
 from nndl.config.validate import validate
 from nndl.errors import GateError, WriteError
-from nndl.learn.tasks import TASKS
+from nndl.tasks.registry import TASKS
 from nndl.runs import names, record
 from nndl.runs.plan import resolve_runs
 
@@ -29,7 +29,7 @@ RECORDED = ROOT / "tests" / "data" / "default-seed0-metrics.json"
 
 
 def resolved_runs(raw_config: dict, task: str) -> list[dict]:
-    return [spec for spec in resolve_runs(validate(raw_config, SCHEMA)) if spec["task"] == task]
+    return [spec for spec in resolve_runs(validate(raw_config, SCHEMA)) if spec.task == task]
 
 
 def trained(manifest: dict) -> list[bool]:
@@ -53,7 +53,7 @@ def test_default_config_gives_the_recorded_numbers(project):
     for task in TASKS:
         runs = resolved_runs(raw, task)
         run_chunk(runs, f"{task}.json")
-        folders.update({names.run_key(spec["task"], spec["impl"]): project / spec["dir"] for spec in runs})
+        folders.update({names.learner(spec.task, spec.impl): project / spec.dir for spec in runs})
     for name, expected in recorded.items():
         folder = folders[name]
         history = json.loads((folder / names.HISTORY).read_text())
@@ -80,7 +80,7 @@ def test_complete_runs_are_skipped_and_changed_specs_retrained(project):
     for row, spec in zip(third["runs"], runs):
         assert len(finished_runs(row["name"])) == (2 if row["trained"] else 1)
         assert (run_id(spec) == first_ids[runs.index(spec)]) != row["trained"]
-        assert record.read(spec["dir"]).spec["epochs"] == spec["epochs"]
+        assert record.read(spec.dir).spec.settings.epochs == spec.settings.epochs
     # Each spec has its own folder: switching back retrains nothing and records nothing new.
     assert trained(run_chunk(resolved_runs(raw, "linreg"))) == [False] * 4
     assert [run_id(spec) for spec in resolved_runs(raw, "linreg")] == first_ids
@@ -96,7 +96,7 @@ def test_changed_gates_are_checked_not_retrained(trained_linreg):
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     failed = client.get_run(first_ids[0])
     assert failed.info.status == "FAILED" and failed.data.tags["outcome"].startswith("missed its gates")
-    assert record.read(runs[0]["dir"]).status == "FAILED"
+    assert record.read(runs[0].dir).status == "FAILED"
     looser = small_config()
     looser["gates"]["linreg"]["max_param_error"] = 0.5
     assert trained(run_chunk(resolved_runs(looser, "linreg"))) == [False, False]
@@ -122,7 +122,7 @@ def test_a_gate_miss_keeps_the_runs_before_it_and_a_rerun_trains_the_rest(projec
     statuses = statuses_by_name(os.environ["MLFLOW_TRACKING_URI"], "chunks")
     assert statuses.pop(f"softmax-scratch-seed{order[-1]}") == ["FAILED"]
     assert statuses == {name: ["FINISHED"] for name in kept}
-    assert all((project / spec["dir"] / names.MODEL).exists() for spec in runs if spec["name"] in kept)
+    assert all((project / spec.dir / names.MODEL).exists() for spec in runs if spec.name in kept)
 
     relaxed = resolved_runs(small_config(seeds=order), "softmax")  # the runs are not trained again
     manifest = run_chunk(relaxed)
@@ -147,14 +147,15 @@ def softmax_train_loss(seed):
     from nndl.learn.loop import fit
 
     config = small_config()
-    generate, hyper = config["data"]["fashion_mnist"]["generate"], config["softmax"]
+    generate = config["data"]["fashion_mnist"]["generate"]
+    (spec, _) = resolved_runs(config, "softmax")
     with tempfile.TemporaryDirectory() as folder:
         generate_stand_in(folder, generate["train"], generate["test"], generate["seed"])
         cpu = torch.device("cpu")
         train, test = fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
     generator = torch.Generator().manual_seed(seed)
-    learner = build_learner("softmax", "scratch", 784, 10, hyper["learning_rate"], hyper["init_std"], generator, cpu)
-    history = fit(learner, train, test, hyper["batch_size"], hyper["epochs"], generator, classify=True)
+    learner = build_learner(spec, 784, generator, cpu)
+    history = fit(learner, train, test, spec.settings.batch_size, spec.settings.epochs, generator, classify=True)
     return history["epochs"][-1]["train/loss"]
 
 
@@ -176,18 +177,18 @@ def live_runs_named(name: str, experiment: str = "chunks") -> list:
 
 def test_a_lost_mlflow_run_is_recorded_again_from_the_files_without_training(trained_linreg, project):
     runs = trained_linreg
-    before = {spec["name"]: (project / spec["dir"] / names.RECORD).read_bytes() for spec in runs}
+    before = {spec.name: (project / spec.dir / names.RECORD).read_bytes() for spec in runs}
     original = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(run_id(runs[1]))
     for _ in range(2):  # the second time, the records are there: nothing is added
         assert trained(run_chunk(runs, experiment="elsewhere")) == [False, False]
         for spec in runs:
-            (again,) = live_runs_named(spec["name"], "elsewhere")
+            (again,) = live_runs_named(spec.name, "elsewhere")
             assert again.info.status == "FINISHED" and again.data.tags["outcome"] == "ok"
             assert metric_steps(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id, "train/loss") == \
-                list(range(1, spec["epochs"] + 1))
+                list(range(1, spec.settings.epochs + 1))
             assert {"model.pt", "history.json", "metrics.json", "predictions.json"} <= \
                 artifact_paths(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id)
-            assert (project / spec["dir"] / names.RECORD).read_bytes() == before[spec["name"]]
+            assert (project / spec.dir / names.RECORD).read_bytes() == before[spec.name]
     assert again.data.params == original.data.params
     assert again.data.metrics == original.data.metrics
     assert logged_models(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id)  # the concise run's Model
@@ -198,9 +199,9 @@ def test_lost_files_retrain_and_replace_the_old_record(trained_linreg, project):
 
     runs = trained_linreg
     old = run_id(runs[0])
-    shutil.rmtree(project / runs[0]["dir"])
+    shutil.rmtree(project / runs[0].dir)
     assert trained(run_chunk(runs)) == [True, False]
-    (new,) = live_runs_named(runs[0]["name"])
+    (new,) = live_runs_named(runs[0].name)
     assert new.info.run_id != old and new.info.status == "FINISHED"
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     assert client.get_run(old).info.lifecycle_stage == "deleted"
@@ -217,11 +218,11 @@ def test_an_unfinished_record_is_replaced_by_one_from_the_files(trained_linreg):
     client.delete_tag(partial, RECORDED_TAG)
     client.set_terminated(partial, status="FAILED")
     assert trained(run_chunk(runs)) == [False, False]
-    (again,) = live_runs_named(runs[0]["name"])
+    (again,) = live_runs_named(runs[0].name)
     assert again.info.run_id != partial and again.info.status == "FINISHED"
     assert client.get_run(partial).info.lifecycle_stage == "deleted"
     assert metric_steps(os.environ["MLFLOW_TRACKING_URI"], again.info.run_id, "train/loss") == \
-        list(range(1, runs[0]["epochs"] + 1))
+        list(range(1, runs[0].settings.epochs + 1))
 
 
 def test_a_record_whose_run_was_not_ended_finished_is_repaired(trained_linreg):
@@ -234,14 +235,16 @@ def test_a_record_whose_run_was_not_ended_finished_is_repaired(trained_linreg):
     assert client.get_run(victim).info.status == "FINISHED"
 
 
-def test_edited_training_code_retrains(project, monkeypatch):
-    from nndl.runs import train
+def test_edited_training_code_retrains_that_tasks_runs_only(project, monkeypatch):
+    from nndl.runs import code, job
 
     raw = small_config()
     make_data(raw)
     run_chunk(resolved_runs(raw, "linreg"))
-    monkeypatch.setattr(train, "training_code", lambda: "edited-code")
-    assert trained(run_chunk(resolved_runs(raw, "linreg"))) == [True, True]
+    run_chunk(resolved_runs(raw, "softmax"), "softmax.json")
+    monkeypatch.setattr(job, "training_code", lambda task: "edited" if task.name == "softmax" else code.training_code(task))
+    assert trained(run_chunk(resolved_runs(raw, "linreg"))) == [False, False]
+    assert trained(run_chunk(resolved_runs(raw, "softmax"), "softmax.json")) == [True, True]
 
 
 def test_saved_weights_are_cpu_tensors_with_the_trained_values(project):
@@ -250,10 +253,10 @@ def test_saved_weights_are_cpu_tensors_with_the_trained_values(project):
     runs = resolved_runs(raw, "softmax")
     run_chunk(runs)
     for spec in runs:
-        state = torch.load(project / spec["dir"] / names.MODEL, weights_only=True)  # no map_location
+        state = torch.load(project / spec.dir / names.MODEL, weights_only=True)  # no map_location
         assert state and all(tensor.device.type == "cpu" for tensor in state.values())
-        done = record.read(spec["dir"])
-        assert done.name == spec["name"] and done.status == "FINISHED" and done.outcome is None
+        done = record.read(spec.dir)
+        assert done.name == spec.name and done.status == "FINISHED" and done.outcome is None
         assert MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"]).get_run(
             run_id(spec)).info.status == "FINISHED"
 
@@ -283,10 +286,10 @@ def test_a_full_disk_names_the_folder_and_the_rerun_finishes(project):
         with pytest.raises(WriteError) as full:
             run_chunk(runs, "softmax.json")
         message = str(full.value)
-        folder = (project / runs[1]["dir"]).resolve()
+        folder = (project / runs[1].dir).resolve()
         assert f"the disk holding {folder} is full" in message and "run snakemake again" in message
         assert record.complete(runs[0], *_keys(runs[0])) is not None  # the first run is kept
-        assert not (project / runs[1]["dir"] / names.RECORD).exists()
+        assert not (project / runs[1].dir / names.RECORD).exists()
         assert not list(results.rglob("*.part"))
         copied = {path.relative_to(results): path.read_bytes() for path in results.rglob("*") if path.is_file()}
     finally:
@@ -296,7 +299,7 @@ def test_a_full_disk_names_the_folder_and_the_rerun_finishes(project):
         (results / relative).write_bytes(data)
     assert trained(run_chunk(runs, "softmax.json")) == [False, True]
     assert statuses_by_name(os.environ["MLFLOW_TRACKING_URI"], "chunks") == {
-        spec["name"]: ["FINISHED"] for spec in runs}
+        spec.name: ["FINISHED"] for spec in runs}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounts a read-only tmpfs: run as root (CI does)")
@@ -315,13 +318,13 @@ def test_a_results_folder_that_cannot_be_written_is_said_before_training(project
     finally:
         subprocess.run(["umount", str(results)], check=True)
     message = str(refused.value)
-    assert f"{(project / runs[0]['dir']).resolve()} cannot be written by this user (Read-only file system)" in message
+    assert f"{(project / runs[0].dir).resolve()} cannot be written by this user (Read-only file system)" in message
     assert "Make it writable" in message and "run snakemake again" in message
     assert not (project / "softmax.json").exists()
 
 
-def _keys(spec: dict) -> tuple[str, str]:
+def _keys(spec) -> tuple[str, str]:
     from nndl.data.tensors import dataset_identity
     from nndl.runs.code import training_code
 
-    return training_code(), dataset_identity(spec)["digest"]
+    return training_code(spec.definition), dataset_identity(spec.data)["digest"]

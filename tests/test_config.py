@@ -13,6 +13,7 @@ from nndl.config import validate as config_module
 from nndl.errors import ConfigError, TrackingError
 from nndl.runs import chunks, specs
 from nndl.runs.plan import resolve_runs
+from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking import probe
 from nndl.tracking import uri as tracking_uri_module
 
@@ -86,30 +87,42 @@ def test_bad_values_name_the_key(dotted, value, expected):
 
 def test_run_specs_carry_everything_a_run_depends_on():
     runs = resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
-    assert [spec["name"] for spec in runs] == [
+    assert [spec.name for spec in runs] == [
         "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
         "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1"]
     softmax = runs[4]
-    assert softmax["dir"] == f"results/runs/softmax-scratch/seed-3/{specs.training_key(softmax)}"
-    assert {key: softmax[key] for key in ("batch_size", "learning_rate", "epochs", "init_std")} == DEFAULT["softmax"]
-    assert softmax["formula"] == "stable" and softmax["shuffle"] is True and softmax["init"] == "normal"
-    assert softmax["data"] == {"path": "resources/fashion-mnist", "manifest": "resources/fashion-mnist/manifest.json",
-                               "generate": None}
-    assert softmax["gates"] == DEFAULT["gates"]["softmax"] and softmax["device"] == "auto"
-    assert softmax["threads"] == 1
-    data = runs[0]["data"]
-    assert data["path"] == f"resources/synthetic/linreg-{data['digest']}.npz" and data["noise_std"] == 0.01
-    assert runs[0]["loss"] == "squared" and runs[0]["reduction"] == "mean"
-    json.dumps(runs)  # plain data: it travels through Snakemake params and into MLflow
+    assert softmax.dir == f"results/runs/softmax-scratch/seed-3/{specs.training_key(softmax)}"
+    settings = softmax.settings
+    assert {key: getattr(settings, key) for key in ("batch_size", "learning_rate", "epochs", "init_std")} == \
+        DEFAULT["softmax"]
+    assert settings.formula == "stable" and settings.shuffle is True and settings.init == "normal"
+    assert softmax.data.to_json() == {"path": "resources/fashion-mnist",
+                                      "manifest": "resources/fashion-mnist/manifest.json", "generate": None}
+    assert softmax.gates == DEFAULT["gates"]["softmax"] and softmax.device == "auto" and softmax.threads == 1
+    data = runs[0].data
+    assert data.path == f"resources/synthetic/linreg-{data.digest}.npz" and data.settings.noise_std == 0.01
+    assert runs[0].settings.loss == "squared" and runs[0].settings.reduction == "mean"
+    # Plain data as JSON: it travels through Snakemake params and into MLflow, and reads back the same.
+    assert [RunSpec.from_json(json.loads(json.dumps(spec.to_json()))) for spec in runs] == runs
+
+
+def test_typed_specs_keep_every_folder_and_hash_of_the_dict_specs():
+    """The specs of config/exercises.yaml as the plain dicts of 6e6d0c6 hashed and placed them
+    (tests/data/exercises-spec-hashes.json): no run's folder moves, no hash changes."""
+    before = json.loads((ROOT / "tests" / "data" / "exercises-spec-hashes.json").read_text())
+    exercises = config_module.validate(yaml.safe_load((ROOT / "config" / "exercises.yaml").read_text()), SCHEMA)
+    runs = [spec for spec in resolve_runs(exercises) if spec.name in before]
+    assert len(runs) == len(before) == 239
+    assert {spec.name: {"spec_hash": spec_hash(spec), "dir": spec.dir} for spec in runs} == before
 
 
 def test_spec_hash_changes_with_the_run_and_only_with_it():
     default = resolve_runs(config_module.validate(DEFAULT, SCHEMA))
     faster = resolve_runs(config_module.validate(with_value("softmax.learning_rate", 0.2), SCHEMA))
-    changed = [a["name"] for a, b in zip(default, faster) if specs.spec_hash(a) != specs.spec_hash(b)]
+    changed = [a.name for a, b in zip(default, faster) if spec_hash(a) != spec_hash(b)]
     assert changed == ["softmax-scratch-seed0", "softmax-concise-seed0"]
     renamed = resolve_runs(config_module.validate(with_value("mlflow.experiment", "other"), SCHEMA))
-    assert [specs.spec_hash(s) for s in renamed] == [specs.spec_hash(s) for s in default]
+    assert [spec_hash(s) for s in renamed] == [spec_hash(s) for s in default]
 
 
 @pytest.mark.parametrize("seeds, budget, expected", [
@@ -124,17 +137,17 @@ def test_chunks_follow_the_budget_and_hold_one_task(seeds, budget, expected):
     members = {}
     for chunk in chunk_ids:
         chunk_runs = chunks.chunk_members(runs, **chunk)
-        assert {spec["task"] for spec in chunk_runs} == {chunk["group"]}
+        assert {spec.task for spec in chunk_runs} == {chunk["group"]}
         members.setdefault(chunk["group"], []).append(len(chunk_runs))
     assert members == expected
-    trained = [spec["name"] for chunk in chunk_ids for spec in chunks.chunk_members(runs, **chunk)]
-    assert sorted(trained) == sorted(spec["name"] for spec in runs)  # every run exactly once
+    trained = [spec.name for chunk in chunk_ids for spec in chunks.chunk_members(runs, **chunk)]
+    assert sorted(trained) == sorted(spec.name for spec in runs)  # every run exactly once
 
 
 def test_chunks_do_not_depend_on_anything_but_the_config():
     runs = resolve_runs(config_module.validate(with_value("seeds", [0, 1]), SCHEMA))
     assert chunks.chunk_ids(runs, 60) == chunks.chunk_ids(copy.deepcopy(runs), 60)
-    wanted = [spec for spec in runs if spec["name"] == "softmax-concise-seed1"]
+    wanted = [spec for spec in runs if spec.name == "softmax-concise-seed1"]
     assert chunks.chunks_of_runs(chunks.chunk_ids(runs, 1), runs, wanted) == [
         {"group": "softmax", "part": 3, "parts": 4}]
 
@@ -340,8 +353,8 @@ def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
     assert [(what, runs) for what, runs, _ in rows] == [("default runs", 12), ("study 'grid'", 8)]
     resolved = resolve_runs(config)
     assert len(resolved) == 20
-    assert rows[1][2] == pytest.approx(sum(chunks.estimated_seconds(spec) for spec in resolved[12:]))
-    assert rows[0][2] == pytest.approx(sum(chunks.estimated_seconds(spec) for spec in resolved[:12]))
+    assert rows[1][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[12:]))
+    assert rows[0][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[:12]))
     log = io.StringIO()
     assert check_size(config, log) == 20 and "the config plans 20 runs" in log.getvalue()
     config["max_runs"] = 19

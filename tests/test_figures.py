@@ -1,12 +1,21 @@
-"""Figures render from plain data, with Chinese class names and no missing glyphs."""
+"""Figures render from plain data, with Chinese class names and no missing glyphs; the figures and
+the summary's tables are the registry's, so a third task gets its own with no other change."""
 
+import json
 import warnings
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from nndl.data import fashion_mnist
-from nndl.report import fonts, plots
+from nndl.report import catalog, figures, fonts, plots, tables
+from nndl.runs import names, outputs
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks import registry
+from nndl.tasks.types import IMPLS
 
 
 def predictions(count=12):
@@ -72,3 +81,66 @@ def test_prediction_grid_marks_the_wrong_ones():
     red_titles = [ax for ax in figure.axes if ax.title.get_color() == plots.WRONG]
     assert len(red_titles) == wrong == 2
     assert f"{wrong} wrong" in figure._suptitle.get_text()
+
+
+def test_the_seed_figures_are_each_tasks_with_the_stems_and_sections_they_always_had():
+    assert [figure.stem for figure in catalog.SEED_FIGURES] == [
+        "linreg-loss", "linreg-trajectory", "softmax-scratch-curves", "softmax-concise-curves", "softmax-comparison",
+        "softmax-scratch-predictions", "softmax-concise-predictions", "softmax-scratch-confusion",
+        "softmax-concise-confusion"]
+    assert {figure.section for figure in catalog.SEED_FIGURES} == {"Linear regression", "Softmax regression"}
+    assert catalog.in_section("Softmax regression")[0].title == "Softmax regression (scratch): training curves"
+    assert catalog.SAMPLES.runs == ("softmax-scratch", "softmax-concise")
+
+
+MLP = replace(registry.SOFTMAX, name="mlp", heading="Multilayer perceptron", title="A multilayer perceptron on "
+              "Fashion-MNIST", about="One hidden layer between the pixels and the softmax.", book=())
+
+
+def classifier_run(folder: Path, task: str, impl: str) -> tuple[RunSpec, dict]:
+    """A classifier's run of three epochs, its files written to `folder`: (its spec, {'history', 'metrics', 'record'})."""
+    spec = RunSpec.from_json({
+        "name": f"{task}-{impl}-seed0", "task": task, "impl": impl, "seed": 0, "batch_size": 256, "learning_rate": 0.1,
+        "epochs": 3, "init_std": 0.01, "init": "normal", "reduction": "mean", "shuffle": True, "formula": "stable",
+        "pixel_scale": "1/255", "data": {"path": "fm", "manifest": "fm/manifest.json", "generate": None}, "gates": {},
+        "n_predictions": 10, "device": "cpu", "threads": 1, "dir": str(folder)})
+    epochs = [{"epoch": e, "train/loss": 1 / e, "train/accuracy": 0.7 + e / 50, "test/loss": 1.1 / e,
+               "test/accuracy": 0.7 + e / 60} for e in (1, 2, 3)]
+    files = {"history": {"epochs": epochs, "untrained": {"untrained/test_accuracy": 0.1}},
+             "metrics": {"test/loss": 0.55, "test/accuracy": 0.75, "confusion_matrix": np.eye(10, dtype=int).tolist(),
+                         "per_class_accuracy": {name: 0.75 for name in fashion_mnist.CLASS_NAMES["en"]}},
+             "predictions": predictions(10)}
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        (folder / f"{name}.json").write_text(json.dumps(content))
+    return spec, {"history": files["history"], "metrics": files["metrics"], "record": SimpleNamespace(spec=spec)}
+
+
+def test_a_third_classifier_gets_its_figures_section_and_tables_from_its_registry_entry(tmp_path, monkeypatch):
+    monkeypatch.setitem(registry.TASKS, "mlp", MLP)
+    assert [figure.stem for figure in catalog.task_figures(MLP)] == [
+        "mlp-scratch-curves", "mlp-concise-curves", "mlp-comparison", "mlp-scratch-predictions",
+        "mlp-concise-predictions", "mlp-scratch-confusion", "mlp-concise-confusion"]
+    assert {figure.section for figure in catalog.task_figures(MLP)} == {"Multilayer perceptron"}
+    made = {names.learner("mlp", impl): classifier_run(tmp_path / "runs" / impl, "mlp", impl) for impl in IMPLS}
+    for reader in ("history", "metrics", "predictions"):  # the files as written, without a record to check them by
+        monkeypatch.setattr(outputs, f"read_{reader}", lambda folder, name=reader: json.loads(
+            (Path(folder) / f"{name}.json").read_text()))
+    monkeypatch.setattr(catalog, "SEED_FIGURES", catalog.task_figures(MLP))
+    monkeypatch.chdir(tmp_path)
+    manifest = figures.draw_seed([spec for spec, _ in made.values()], 0, "en", ["png"])
+    assert all(Path(path).is_file() for figure in manifest["figures"].values() for path in figure["files"])
+    runs = {learner: run for learner, (_, run) in made.items()}
+    assert tables.section_intro(MLP, runs).startswith(f"## {MLP.title}\n\n{MLP.about}\n\nBatch size 256")
+    shown = tables.task_tables(MLP, runs)  # the classifier table and the per-class one: the book has no MLP numbers
+    assert len(shown) == 2 and "untrained test accuracy" in shown[0] and "Trouser (裤子)" in shown[1]
+
+
+def test_the_book_table_puts_each_editions_numbers_beside_the_runs(tmp_path):
+    runs = {names.learner("softmax", impl): classifier_run(tmp_path / impl, "softmax", impl)[1] for impl in IMPLS}
+    table = tables.book_table(registry.SOFTMAX, runs)
+    rows = [line for line in table.splitlines() if line.startswith("| d2l")]
+    assert len(rows) == len(registry.SOFTMAX.book) == 4
+    assert "| d2l 0.17.5 | scratch | 0.4475 / 0.3333 | 0.8483 / 0.7600 | 0.8279 / 0.7500 |" in table
+    assert "| d2l 1.0.3 | concise | - / 0.3333 | - / 0.7600 | 0.8354 / 0.7500 |" in table  # test accuracy only
+    assert all(result.source in table for result in registry.SOFTMAX.book)

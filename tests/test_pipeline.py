@@ -12,7 +12,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, Workflow, small_config
-from nndl.runs import names, record, specs
+from nndl.runs import names, record
+from nndl.tasks.runspec import RunSpec, run_params, spec_hash
 from nndl.runs.names import TRACKED_RUNS
 from nndl.tracking.run import flatten_params
 from mlflow_store import artifact_paths, forget_stores, logged_models, metric_steps, runs_by_name, statuses_by_name
@@ -274,8 +275,8 @@ def test_runs_record_what_reproduces_them(finished):
     assert run.data.params["seed"] == "1" and run.data.params["threads"] == "1"
     # The run's params are its spec's settings, and its config_hash is the spec's hash (not the whole config's).
     marker = record.read(finished.run_folder("softmax-concise-seed1")).to_json()
-    assert tags["config_hash"] == specs.spec_hash(marker["spec"]) == marker["spec_hash"]
-    settings = specs.run_params(marker["spec"])
+    assert tags["config_hash"] == spec_hash(RunSpec.from_json(marker["spec"])) == marker["spec_hash"]
+    settings = run_params(RunSpec.from_json(marker["spec"]))
     assert run.data.params == {key: str(value) for key, value in flatten_params(settings).items()}
     assert tags["nndl.run_dir"] == marker["spec"]["dir"] and tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py"
 

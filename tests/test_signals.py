@@ -1,5 +1,8 @@
 """Interrupted for real: Ctrl-C, SIGTERM to Snakemake or to a chunk job, SIGKILL mid-chunk, and
-the sweep that marks a killed job's runs; no run stays RUNNING and a rerun trains only the rest."""
+the sweep that marks a killed job's runs; no run stays RUNNING and a rerun trains only the rest.
+
+A run goes to MLflow once, after its files and record are written (nndl.runs.chunk_job): the run in
+training when a job stops has no MLflow run at all, and no files."""
 
 import json
 import os
@@ -23,8 +26,21 @@ def in_epochs(log_text: str, run_name: str) -> bool:
     return bool(started) and "  epoch 3/" in after
 
 
+def chunk_job_pid(session: int) -> int | None:
+    """The pid of the chunk job (a train_chunk script) in Snakemake's session `session`."""
+    for entry in os.listdir("/proc"):
+        try:
+            command = open(f"/proc/{entry}/cmdline", "rb").read()
+            if entry.isdigit() and b"train_chunk" in command and b"snakemake" not in command.split(b"\0")[0] \
+                    and os.getsid(int(entry)) == session:
+                return int(entry)
+        except OSError:
+            continue
+    return None
+
+
 def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0", start_new_session=True):
-    """Start Snakemake on `target`; return (process, run) once the run `run_name` is RUNNING and
+    """Start Snakemake on `target`; return (process, chunk job's pid) once the run `run_name` is
     past its third epoch."""
     process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -33,24 +49,13 @@ def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:
         # Read the store only once the chunk job has created it (two first users of sqlite race).
-        if log.exists() and f"{run_name}: training on" in log.read_text():
-            run = running_run(workflow.tracking_uri, run_name)
-            if run is not None and "nndl.pid" in run.data.tags and in_epochs(log.read_text(), run_name):
-                return process, run
+        if log.exists() and in_epochs(log.read_text(), run_name):
+            pid = chunk_job_pid(process.pid if start_new_session else os.getsid(0))
+            if pid is not None:
+                return process, pid
         time.sleep(0.3)
     process.kill()
     raise AssertionError(f"{run_name} never started:\n{process.communicate()[0]}")
-
-
-def running_run(tracking_uri: str, name: str):
-    """The RUNNING MLflow run named `name`, if there is one (an earlier attempt may be KILLED)."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri)
-    experiment = client.get_experiment_by_name("nndl-small")
-    found = client.search_runs([experiment.experiment_id],
-                               f"attributes.run_name = '{name}' and attributes.status = 'RUNNING'")
-    return found[0] if found else None
 
 
 def long_training_config(epochs=400, seeds=(0,)):
@@ -65,12 +70,12 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     target = CHUNK["softmax"]
     model = workflow.run_folder("softmax-scratch-seed0") / "model.pt"
 
-    # Ctrl-C: the run in training ends KILLED and writes nothing.
+    # Ctrl-C: the run in training writes nothing and leaves no MLflow run.
     process, _ = start_and_wait_for_training(workflow, target)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends the foreground group
     output = process.communicate(timeout=240)[0]
     assert process.returncode != 0, output
-    assert statuses_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"] == ["KILLED"]
+    assert "softmax-scratch-seed0" not in statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert not model.exists() and not list(workflow.folder.rglob("*.part"))
 
     # SIGTERM to Snakemake alone: it lets the running job finish, so the run ends FINISHED, whole.
@@ -84,7 +89,7 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     workflow.run(target)  # a plain rerun finishes the work: no --rerun-incomplete needed
     statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert all(attempts.count("FINISHED") == 1 for attempts in statuses.values()), statuses
-    assert all(status in ("FINISHED", "KILLED") for attempts in statuses.values() for status in attempts)
+    assert all(attempts == ["FINISHED"] for attempts in statuses.values()), statuses
     assert workflow.path(target).exists()
 
 
@@ -103,7 +108,7 @@ def test_a_closed_terminal_stops_like_ctrl_c_and_the_plain_rerun_needs_no_unlock
     output = process.communicate(timeout=240)[0]
     assert process.returncode != 0, output
     assert "stopped on request (received signal SIGHUP)" in output and "nndl.interrupt.Terminated" not in output
-    assert no_run_left_running(workflow)["softmax-scratch-seed0"] == ["KILLED"]
+    assert "softmax-scratch-seed0" not in no_run_left_running(workflow)
     assert not list(workflow.path(".snakemake/locks").glob("*")), output  # released
     result = workflow.run(target)  # plain: no --unlock, no --rerun-incomplete
     assert "LockException" not in result.stderr
@@ -148,12 +153,12 @@ def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
     # Two seeds: one chunk of four softmax runs. Kill the job while the third one trains.
     workflow.write_config(long_training_config(epochs=100, seeds=(0, 1)))
     target = CHUNK["softmax"]
-    process, run = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
-    os.kill(int(run.data.tags["nndl.pid"]), signal.SIGKILL)
+    process, pid = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
+    os.kill(pid, signal.SIGKILL)
     process.communicate(timeout=120)
     finished_before = workflow.records()
     assert sorted(finished_before) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
-    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed1"].info.status == "RUNNING"
+    assert "softmax-scratch-seed1" not in runs_by_name(workflow.tracking_uri, "nndl-small")
 
     result = workflow.run(target)
     manifest = json.loads(workflow.path(target).read_text())
@@ -162,22 +167,23 @@ def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
     assert "[1/4] softmax-scratch-seed0: complete, skipped" in result.stdout
     statuses = statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert statuses == {"softmax-scratch-seed0": ["FINISHED"], "softmax-concise-seed0": ["FINISHED"],
-                        "softmax-scratch-seed1": ["FINISHED"], "softmax-concise-seed1": ["FINISHED"]}  # the killed attempt deleted
+                        "softmax-scratch-seed1": ["FINISHED"], "softmax-concise-seed1": ["FINISHED"]}
     after = workflow.records()
     assert {name: after[name] for name in finished_before} == finished_before  # not trained again
 
 
-def test_sigterm_to_a_chunk_job_marks_its_run_killed(workflow):
+def test_sigterm_to_a_chunk_job_stops_it_with_nothing_half_written(workflow):
     workflow.write_config(long_training_config(epochs=2000))  # long enough to be caught mid-training
-    process, run = start_and_wait_for_training(workflow, CHUNK["softmax"])
+    process, pid = start_and_wait_for_training(workflow, CHUNK["softmax"])
     try:
-        os.kill(int(run.data.tags["nndl.pid"]), signal.SIGTERM)
+        os.kill(pid, signal.SIGTERM)
         assert process.wait(timeout=120) != 0
     finally:
         if process.poll() is None:
             process.kill()
-    assert runs_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"].info.status == "KILLED"
+    assert "softmax-scratch-seed0" not in runs_by_name(workflow.tracking_uri, "nndl-small")
     assert not (workflow.run_folder("softmax-scratch-seed0") / "model.pt").exists()
+    assert "stopped on request (received signal SIGTERM)" in workflow.path("logs/train/softmax-0-of-1.log").read_text()
 
 
 def test_orphan_sweep_leaves_live_processes_other_hosts_and_other_projects_alone(tmp_path):

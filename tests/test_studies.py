@@ -14,7 +14,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 from torch import nn
 
-from conftest import PROJECT, ROOT, SCHEMA, make_data, run_id, small_config
+from conftest import PROJECT, ROOT, SCHEMA, make_data, run_id, small_config, spec_for
 from conftest import run_chunk as run
 from nndl.config import validate as config
 from nndl.data import synthetic
@@ -22,7 +22,7 @@ from nndl.data.stand_in import generate_stand_in
 from nndl.data.tensors import Split, fashion_mnist_split
 from nndl.errors import ConfigError, DivergenceError
 from nndl.learn import scratch
-from nndl.learn.learners import Objective, build_learner
+from nndl.learn.learners import build_learner
 from nndl.learn.loop import fit, train_epoch
 from nndl.report import answers, studies
 from nndl.runs import names, specs
@@ -67,8 +67,8 @@ def test_summed_loss_at_the_learning_rate_over_the_batch_size_is_the_mean_loss(i
     weights = {}
     for reduction, learning_rate in (("mean", 0.03), ("sum", 0.003)):
         generator = torch.Generator().manual_seed(0)
-        learner = build_learner("linreg", impl, 2, 1, learning_rate, 0.01, generator, CPU,
-                                objective=Objective(reduction=reduction))
+        spec = spec_for("linreg", impl, learning_rate=learning_rate, reduction=reduction)
+        learner = build_learner(spec, 2, generator, CPU)
         train_epoch(learner, train, 10, generator, classify=False)
         weights[reduction] = torch.cat([tensor.reshape(-1) for tensor in learner.weight_and_bias()])
     assert torch.allclose(weights["mean"], weights["sum"], atol=1e-6)
@@ -79,10 +79,10 @@ def test_without_shuffling_every_epoch_sees_the_same_minibatches():
     results = []
     for seed in (0, 1):
         generator = torch.Generator().manual_seed(seed)
-        learner = build_learner("linreg", "scratch", 2, 1, 0.03, 0.01, generator, CPU, init="zeros")
-        assert not learner.W.any()  # zeros: nothing drawn
+        learner = build_learner(spec_for("linreg", init="zeros"), 2, generator, CPU)
+        assert not learner.weight_and_bias()[0].any()  # zeros: nothing drawn
         train_epoch(learner, train, 10, generator, classify=False, shuffle=False)
-        results.append(learner.W.detach().clone())
+        results.append(learner.weight_and_bias()[0].clone())
     assert torch.equal(results[0], results[1])  # the generator no longer decides the order
 
 
@@ -108,8 +108,7 @@ def test_naive_softmax_on_raw_pixels_diverges_with_the_step_that_overflowed(tmp_
     generate_stand_in(tmp_path, 600, 100, seed=0)
     train, test = (fashion_mnist_split(tmp_path, split, CPU, 1) for split in ("train", "test"))
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner("softmax", "scratch", 784, 10, 0.1, 0.01, generator, CPU,
-                            objective=Objective(formula="naive"))
+    learner = build_learner(spec_for("softmax", formula="naive"), 784, generator, CPU)
     history = fit(learner, train, test, 64, 3, generator, classify=True)
     assert history["diverged"]["epoch"] == 1 and history["diverged"]["step"] >= 1
 
@@ -148,15 +147,15 @@ def test_two_studies_with_one_name_are_refused():
 def test_a_study_is_its_grid_times_seeds_times_implementations():
     cfg = config.validate({"studies": [study(vary={"learning_rate": [0.1, 1.0], "n_train": [10, 100]},
                                              seeds=[0, 1], impls=["scratch"], set={"epochs": 5})]}, SCHEMA)
-    runs = [spec for spec in resolve_runs(cfg) if "study" in spec]
-    assert len(runs) == 8 and all(spec["epochs"] == 5 for spec in runs)
-    assert runs[0]["name"] == "lr/linreg-scratch/learning_rate=0.1,n_train=10/seed0"
-    assert runs[0]["dir"] == ("results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0/"
+    runs = [spec for spec in resolve_runs(cfg) if spec.study]
+    assert len(runs) == 8 and all(spec.settings.epochs == 5 for spec in runs)
+    assert runs[0].name == "lr/linreg-scratch/learning_rate=0.1,n_train=10/seed0"
+    assert runs[0].dir == ("results/studies/lr/runs/linreg-scratch/learning_rate=0.1,n_train=10/seed-0/"
                               f"{specs.training_key(runs[0])}")
-    assert {spec["data"]["n_train"] for spec in runs} == {10, 100}
-    assert len({spec["data"]["path"] for spec in runs}) == 2  # a data set per n_train
-    default = next(spec for spec in resolve_runs(cfg) if spec["name"] == "linreg-scratch-seed0")
-    assert default["data"]["path"] != runs[0]["data"]["path"]
+    assert {spec.data.settings.n_train for spec in runs} == {10, 100}
+    assert len({spec.data.path for spec in runs}) == 2  # a data set per n_train
+    default = next(spec for spec in resolve_runs(cfg) if spec.name == "linreg-scratch-seed0")
+    assert default.data.path != runs[0].data.path
 
 
 # --- study runs, trained by chunks with a real MLflow store ----------------------------------------
@@ -173,13 +172,13 @@ def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task
     raw = study_config(name="same", question="Same numbers?", task=task, vary=varied, seeds=[0])
     make_data(raw)
     runs = resolve_runs(config.validate(raw, SCHEMA))
-    default = [spec for spec in runs if spec["task"] == task and "study" not in spec]
-    studied = [spec for spec in runs if "study" in spec]
+    default = [spec for spec in runs if spec.task == task and spec.study is None]
+    studied = [spec for spec in runs if spec.study]
     run(default, "default.json")
     run(studied, "study.json")
     for plain, other in zip(default, studied):
-        a = json.loads((project / plain["dir"] / names.METRICS).read_text())["summary"]
-        b = json.loads((project / other["dir"] / names.METRICS).read_text())["summary"]
+        a = json.loads((project / plain.dir / names.METRICS).read_text())["summary"]
+        b = json.loads((project / other.dir / names.METRICS).read_text())["summary"]
         assert a.keys() == b.keys()
         for key in a:
             assert b[key] == pytest.approx(a[key], abs=1e-6), key
@@ -190,10 +189,10 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
     raw = study_config(name="lr", question="Which learning rate?", task="linreg", impls=["scratch"],
                        vary={"learning_rate": [0.03, 30.0]}, seeds=[0])
     make_data(raw)
-    runs = [spec for spec in resolve_runs(config.validate(raw, SCHEMA)) if "study" in spec]
+    runs = [spec for spec in resolve_runs(config.validate(raw, SCHEMA)) if spec.study]
     first = run(runs)
     parents = first["study_parents"]
-    assert [record.read(spec["dir"]).outcome is None for spec in runs] == [True, False]
+    assert [record.read(spec.dir).outcome is None for spec in runs] == [True, False]
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
     ok, diverged = (client.get_run(run_id(spec)) for spec in runs)
     assert ok.info.status == "FINISHED" and ok.data.tags["outcome"] == "ok"
@@ -206,7 +205,7 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
         assert mlflow_run.data.tags["mlflow.note.content"].startswith("Study lr: learning_rate=")
         [dataset] = mlflow_run.inputs.dataset_inputs
         assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
-    marker = record.read(runs[1]["dir"])
+    marker = record.read(runs[1].dir)
     assert marker.status == "FAILED" and marker.outcome.kind == outcomes.DIVERGED
     assert marker.outcome.message == diverged.data.tags["outcome"]
     again = run(runs)
@@ -215,8 +214,8 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
 
     default = copy.deepcopy(raw)
     default["linreg"]["learning_rate"] = 30.0
-    plain = [spec for spec in resolve_runs(config.validate(default, SCHEMA)) if spec["task"] == "linreg"
-             and "study" not in spec]
+    plain = [spec for spec in resolve_runs(config.validate(default, SCHEMA)) if spec.task == "linreg"
+             and spec.study is None]
     with pytest.raises(DivergenceError, match="linreg-scratch-seed0 diverged at epoch 1"):
         run(plain, "default.json")
 
@@ -287,7 +286,7 @@ def test_the_exercises_run_as_small_stand_ins(project):
     runs = resolve_runs(cfg)
     summaries = {}
     for definition in cfg["studies"]:
-        study_specs = [spec for spec in runs if spec.get("study", {}).get("name") == definition["name"]]
+        study_specs = [spec for spec in runs if spec.study and spec.study.name == definition["name"]]
         run(study_specs, f"{definition['name']}.json")
         parent = studies.recorded_parent(definition["name"], [f"{definition['name']}.json"])
         summaries[definition["name"]] = studies.summarise_study(study_definition(definition), study_specs, parent,
@@ -295,7 +294,7 @@ def test_the_exercises_run_as_small_stand_ins(project):
     assert set(summaries) == {definition["name"] for definition in cfg["studies"]}
     for name, summary in summaries.items():
         json.dumps(summary)  # plain data
-        assert len(summary["runs"]) == len([spec for spec in runs if spec.get("study", {}).get("name") == name])
+        assert len(summary["runs"]) == len([spec for spec in runs if spec.study and spec.study.name == name])
         assert summary["figures"] and all(Path(path).is_file() for paths in summary["figures"].values()
                                           for path in paths), name
         check_answer(summary)

@@ -2,12 +2,15 @@
 with the data as the theory says (none is a constant)."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from nndl.data.synthetic import make_dataset, save_dataset
 from nndl.runs import outcome
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks import registry
 from nndl.theory import linear, linreg_errors, linreg_rates, softmax_studies
 from nndl.theory.choose import prediction_for, theory
 from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE, overall
@@ -16,12 +19,35 @@ from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE, overall
 ORTHOGONAL = np.array([[1.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [0.0, 2.0, 1.0], [0.0, -2.0, 1.0]])
 
 
+# A run's settings and data blocks as the config's schema fills them in.
+HYPERPARAMETERS = {"batch_size": 10, "learning_rate": 0.03, "epochs": 3, "init_std": 0.01, "init": "normal",
+                   "reduction": "mean", "shuffle": True}
+SYNTHETIC = {"true_w": [2.0, -3.4], "true_b": 4.2, "n_train": 1000, "n_test": 50, "noise_std": 0.01, "seed": 0,
+             "noise": "gaussian", "outliers": 0, "outlier_size": 20.0}
+
+
+def run_spec(task: str, data: dict, impl: str = "scratch", **settings) -> RunSpec:
+    """A default run's spec of `task`, through the JSON form a rule's params hand it in."""
+    return RunSpec.from_json({"name": f"{task}-{impl}-seed0", "task": task, "impl": impl, "seed": 0,
+                              **HYPERPARAMETERS, **settings, "data": data, "gates": {}, "n_predictions": 0,
+                              "device": "cpu", "threads": 1, "dir": ""})
+
+
+def linreg_spec(path: str = "unused.npz", block: dict = SYNTHETIC, impl: str = "scratch", **settings) -> RunSpec:
+    data = {"digest": "test", "path": str(path), "description": str(path).replace(".npz", ".json"), **block}
+    return run_spec("linreg", data, impl, **{"loss": "squared", "huber_delta": 1.0, **settings})
+
+
+def with_settings(spec: RunSpec, **values) -> RunSpec:
+    return replace(spec, settings=replace(spec.settings, **values))
+
+
 def test_the_hessian_of_orthogonal_inputs_is_diagonal_and_sets_the_threshold():
     assert np.allclose(linear.hessian(ORTHOGONAL), np.diag([0.5, 2.0, 1.0]))
-    spec = {"impl": "scratch", "batch_size": 10, "reduction": "mean"}
+    spec = linreg_spec(batch_size=10, reduction="mean")
     assert linear.curvature(spec) == 1.0
-    assert linear.curvature({**spec, "impl": "concise"}) == 2.0  # nn.MSELoss has no 1/2
-    assert linear.curvature({**spec, "reduction": "sum"}) == 10.0
+    assert linear.curvature(replace(spec, impl="concise")) == 2.0  # nn.MSELoss has no 1/2
+    assert linear.curvature(with_settings(spec, reduction="sum")) == 10.0
 
 
 def test_gradient_descent_in_closed_form_is_the_iteration():
@@ -67,21 +93,18 @@ def test_the_verdict_is_agrees_only_when_every_decided_check_agrees():
     assert overall([{"agrees": None}]) == INCONCLUSIVE == overall([])
 
 
-def synthetic_spec(folder, scale=1.0, noise_std=0.01, n_train=1000, outliers=0, **settings):
+def synthetic_spec(folder, scale=1.0, noise_std=0.01, n_train=1000, outliers=0, **settings) -> RunSpec:
     """A linreg run spec whose data (inputs scaled by `scale`) is written to `folder`."""
-    block = {"true_w": [2.0, -3.4], "true_b": 4.2, "n_train": n_train, "n_test": 50, "noise_std": noise_std,
-             "seed": 0, "noise": "gaussian", "outliers": outliers, "outlier_size": 20.0}
+    block = {**SYNTHETIC, "n_train": n_train, "noise_std": noise_std, "outliers": outliers}
     arrays = make_dataset(**block)
     arrays["X_train"] = arrays["X_train"] * np.float32(scale)
     path = folder / f"data-{scale}-{noise_std}-{n_train}-{outliers}.npz"
     save_dataset(arrays, path, path.with_suffix(".json"), block)
-    return {"task": "linreg", "impl": "scratch", "batch_size": 10, "learning_rate": 0.03, "epochs": 3,
-            "init_std": 0.01, "init": "normal", "reduction": "mean", "loss": "squared",
-            "data": {"path": str(path), **block}, **settings}
+    return linreg_spec(path, block, **settings)
 
 
 def run_row(spec, point, kind=outcome.OK, train_loss=(0.01,), value=0.001, seed=0):
-    return {"spec": spec, "point": point, "kind": kind, "value": value, "impl": spec["impl"], "seed": seed,
+    return {"spec": spec, "point": point, "kind": kind, "value": value, "impl": spec.impl, "seed": seed,
             "train_loss": list(train_loss), "test_metric": list(train_loss), "history": {}}
 
 
@@ -93,8 +116,9 @@ def test_scaling_the_inputs_by_two_quarters_the_predicted_threshold(tmp_path):
     thresholds = {}
     for scale in (1.0, 2.0):
         spec = synthetic_spec(tmp_path, scale=scale)
-        runs = [run_row({**spec, "learning_rate": 0.03}, {"learning_rate": 0.03}),
-                run_row({**spec, "learning_rate": 30.0}, {"learning_rate": 30.0}, kind=outcome.DIVERGED, train_loss=())]
+        runs = [run_row(with_settings(spec, learning_rate=0.03), {"learning_rate": 0.03}),
+                run_row(with_settings(spec, learning_rate=30.0), {"learning_rate": 30.0}, kind=outcome.DIVERGED,
+                        train_loss=())]
         block = linreg_rates.learning_rate(LR_STUDY, runs)
         thresholds[scale] = block.predicted
         assert block.verdict == AGREES and block.measured == pytest.approx((0.03 + 30.0) / 2)
@@ -160,12 +184,17 @@ def test_a_run_started_at_the_least_squares_solution_is_predicted_to_stay_there(
     spec = synthetic_spec(tmp_path, outliers=50, batch_size=10_000)  # full batches: no SGD noise
     X, y = linear.training_data(spec)
     theta_star = linear.least_squares(X, y)
-    error = np.abs(theta_star[:2] - np.array(spec["data"]["true_w"])).max()
+    error = np.abs(theta_star[:2] - np.array(spec.data.settings.true_w)).max()
     assert linreg_errors.predicted_w_error(spec, start=list(theta_star)) == pytest.approx(error, rel=1e-9)
 
 
+def softmax_spec(formula="stable", impl="scratch") -> RunSpec:
+    data = {"path": "resources/fashion-mnist", "manifest": "resources/fashion-mnist/manifest.json", "generate": None}
+    return run_spec("softmax", data, impl, formula=formula, pixel_scale="1/255")
+
+
 def softmax_row(point, seed=0, kind=outcome.OK, value=0.8, history=None, formula="stable", impl="scratch"):
-    return {"spec": {"formula": formula}, "point": {**point, "formula": formula}, "kind": kind, "value": value,
+    return {"spec": softmax_spec(formula, impl), "point": {**point, "formula": formula}, "kind": kind, "value": value,
             "impl": impl, "seed": seed, "train_loss": [0.5], "test_metric": [value], "history": history or {}}
 
 
@@ -219,3 +248,13 @@ def test_the_naive_cost_is_predicted_from_the_operations_count():
     d, q = 784, 10
     assert block.predicted == pytest.approx((4 * d * q + 8 * q) / (4 * d * q + 10 * q))
     assert block.measured == pytest.approx(1.0) and block.verdict == AGREES
+
+
+def test_a_task_outside_the_chapters_theory_says_why_it_has_no_prediction(monkeypatch):
+    why = "chapter 3's theory has nothing to say about a hidden layer"
+    monkeypatch.setitem(registry.TASKS, "mlp", replace(registry.SOFTMAX, name="mlp", theory=None, no_theory=why))
+    study = {"name": "mlp-lr", "task": "mlp", "impls": ["scratch"], "vary": {"epochs": [1, 2]},
+             "metric": "final/test_accuracy"}
+    assert prediction_for(study) is None  # softmax regression's epochs study has one; this task has none
+    block = theory(study, [])
+    assert block.verdict == INCONCLUSIVE and block.prediction == f"No prediction: {why}"

@@ -9,6 +9,7 @@ import pytest
 from mlflow.entities import Dataset, DatasetInput
 from mlflow.tracking import MlflowClient
 
+from nndl.interrupt import restore, signals_held, terminate_on_signals
 from nndl.tracking import ledger, readback, repairs
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.run import Terminated
@@ -28,19 +29,22 @@ def store(tmp_path_factory):
 
 
 class tracked_run:
-    """nndl.tracking.run.tracked_run with a Delivery of its own, waited for when the block ends."""
+    """nndl.tracking.run.tracked_run with a Delivery of its own, waited for when the block ends, in
+    a job's signal handling (SIGTERM and SIGHUP raise Terminated)."""
 
     def __init__(self, uri, experiment, name, params, tags):
         self.delivery = Delivery()
         self.opened = open_run(uri, self.delivery, ensure_experiment(uri, experiment), name, params, tags)
 
     def __enter__(self):
+        self.handlers = terminate_on_signals()
         return self.opened.__enter__()
 
     def __exit__(self, *raised):
         try:
             return self.opened.__exit__(*raised)
         finally:
+            restore(self.handlers)
             assert self.delivery.wait(60) and self.delivery.refusal is None, self.delivery.refusal
 
 
@@ -60,8 +64,9 @@ def test_a_signal_during_finish_is_acted_on_once_the_run_is_finished(store, sign
 
     try:
         with pytest.raises(raised):
-            with tracked_run(store, "finish", "run", {"lr": 0.1}, {}) as run:
-                run.finish(commit)
+            with tracked_run(store, "finish", "run", {"lr": 0.1}, {}) as run, signals_held():
+                commit()
+                run.finish()
     finally:
         stop.set()
         helper.join()
@@ -107,7 +112,7 @@ def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
     other = f"sqlite:///{tmp_path / 'other.db'}"
     ensure_experiment(other, "finish")
     with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k", "nndl.project": "p-me"}) as run:
-        run.finish(lambda: None)
+        run.finish()
     expected = {"k": {"status": "FINISHED", "tags": {}}}
     found = ledger.runs_by_key(store, "finish", "p-me", ["k"])
     assert repairs.reconcile_runs(store, found, expected, ledger.Superseder(store)) == ({}, [])
@@ -149,6 +154,7 @@ def test_a_signal_held_while_the_commit_fails_still_stops_the_job(store):
         raise OSError("disk full")
 
     with pytest.raises(Terminated):
-        with tracked_run(store, "finish", "run", {}, {}) as run:
-            run.finish(commit)
+        with tracked_run(store, "finish", "run", {}, {}) as run, signals_held():
+            commit()
+            run.finish()
     assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"

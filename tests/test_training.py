@@ -1,17 +1,20 @@
 """Training loops: scratch and concise agree, runs are reproducible, divergence and gates are caught."""
 
+import io
 import math
 import re
 
 import pytest
 import torch
 
+from conftest import spec_for
 from nndl.data.stand_in import generate_stand_in
 from nndl.data.synthetic import make_dataset as make_arrays
 from nndl.data.tensors import Split, fashion_mnist_split
 from nndl.learn.learners import build_learner
 from nndl.learn.loop import fit
 from nndl.runs.outcome import describe_divergence, gate_failures
+from nndl.tasks.registry import TASKS
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def stand_in(tmp_path_factory):
 def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2):
     train, test = stand_in
     generator = torch.Generator().manual_seed(seed)
-    learner = build_learner("softmax", impl, 784, 10, learning_rate, 0.01, generator, torch.device("cpu"))
+    learner = build_learner(spec_for("softmax", impl, learning_rate=learning_rate), 784, generator, torch.device("cpu"))
     return fit(learner, train, test, batch_size=64, epochs=epochs, generator=generator, classify=True)
 
 
@@ -60,13 +63,13 @@ def test_history_has_untrained_baseline_and_every_epoch(stand_in):
 
 @pytest.mark.parametrize("impl", ["scratch", "concise"])
 def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
-    seen = []
     data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner("linreg", impl, 2, 1, 1000.0, 0.01, generator, torch.device("cpu"))
+    learner = build_learner(spec_for("linreg", impl, learning_rate=1000.0), 2, generator, torch.device("cpu"))
+    progress = io.StringIO()
     history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
-                  10, 3, generator, classify=False, on_epoch=seen.append)
-    assert len(seen) == 1 and len(history["epochs"]) == 1
+                  10, 3, generator, classify=False, progress=progress)
+    assert progress.getvalue().count("epoch ") == 1 and len(history["epochs"]) == 1
     diverged = history["diverged"]
     assert diverged["epoch"] == 1 and 1 <= diverged["step"] <= 100  # the first bad minibatch of 100
     assert not math.isfinite(diverged["step_loss"])
@@ -78,7 +81,7 @@ def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
 def test_linreg_recovers_the_parameters(impl):
     data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner("linreg", impl, 2, 1, 0.03, 0.01, generator, torch.device("cpu"))
+    learner = build_learner(spec_for("linreg", impl), 2, generator, torch.device("cpu"))
     history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
                   10, 3, generator, classify=False, record_trajectory=True)
     W, b = learner.weight_and_bias()
@@ -90,9 +93,9 @@ def test_linreg_recovers_the_parameters(impl):
 def test_gate_failures_say_which_gate_and_by_how_much():
     gates = {"max_train_loss": 0.5, "min_train_accuracy": 0.7, "min_test_accuracy": 0.7}
     final = {"train/loss": 0.6, "train/accuracy": 0.8, "test/accuracy": 0.65}
-    failures = gate_failures("softmax", gates, final)
+    failures = gate_failures(TASKS["softmax"].gates, gates, final)
     assert failures == ["train/loss = 0.6, gate < 0.5 (off by 0.1)",
                         "test/accuracy = 0.65, gate > 0.7 (off by 0.05)"]
     errors = {"max_abs_w_error": 0.002, "abs_b_error": 0.02}
-    assert gate_failures("linreg", {"max_param_error": 0.01}, {}, errors) == \
+    assert gate_failures(TASKS["linreg"].gates, {"max_param_error": 0.01}, errors) == \
         ["|b error| = 0.02, gate < 0.01 (off by 0.01)"]

@@ -1,13 +1,16 @@
 """Signals that stop a run: Ctrl-C (SIGINT), SIGTERM (Snakemake, a cluster's time limit, `kill`)
 and SIGHUP (a closed terminal, a dropped ssh session) all stop it the same way, through an
-exception, so that every `finally` runs: the run being trained ends KILLED, complete runs keep
+exception, so that every `finally` runs: the run being trained is dropped, complete runs keep
 their record, and Snakemake releases its lock. Python's default for SIGTERM and SIGHUP ends the
 process at once, running nothing."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -46,3 +49,19 @@ def ignoring_signals() -> dict:
 def restore(handlers: dict) -> None:
     for signum, handler in handlers.items():
         signal.signal(signum, handler)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP back for the block and act on the first right after it (even
+    if the block failed): a run's record and the end of its MLflow run go together or not at all.
+    Python-level handlers that only take note: a signal mask would not do, since the kernel may
+    deliver the signal to one of torch's or MLflow's threads."""
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda received, frame: held.append(received)) for signum in STOPPING}
+    try:
+        yield
+    finally:
+        restore(previous)
+        if held:
+            os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above

@@ -5,10 +5,10 @@ from snakemake.utils import min_version
 from nndl import fingerprint
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
-from nndl.learn.tasks import IMPLS, TASKS
 from nndl.report import catalog
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
 from nndl.project import project_identity
+from nndl.tasks.registry import TASKS
 from nndl.interrupt import hang_up_as_interrupt
 from nndl.tracking.probe import read_store
 from nndl.tracking.uri import closing_hint, export_tracking_uri
@@ -54,10 +54,11 @@ FASHION = config["data"]["fashion_mnist"]
 FASHION_MANIFEST = f"{FASHION['dir']}/{names.DATA_MANIFEST}"
 FASHION_CHECK = data_checks.check_copy(FASHION_MANIFEST)
 SEEDS = config["seeds"]
-# Every run of the config as a resolved spec (nndl.runs.specs): the default runs, then each
-# study's. The rules hand them to the jobs; every folder and name below comes from them.
+# Every run of the config as a resolved spec (nndl.tasks.runspec.RunSpec): the default runs, then
+# each study's. The rules hand them to the jobs as JSON; every folder and name below comes from them.
 RUNS = plan.resolve_runs(config)
 DEFAULT_RUNS = specs.default_runs(RUNS)
+DEFAULT_RUNS_JSON = [spec.to_json() for spec in DEFAULT_RUNS]
 # {study name: what its parent run, summary and report show of it}
 STUDIES = {study["name"]: grid.study_definition(study) for study in config["studies"]}
 # {digest: synthetic block} of every synthetic data set a run trains on (studies may vary it).
@@ -122,23 +123,24 @@ def script_path(script):
     return str((SCRIPTS / f"{script}.py").relative_to(workflow.basedir))
 
 
-def chunk_runs(wildcards):
+def chunk_specs(wildcards):
     """The specs of the runs one chunk job trains."""
     return chunks.chunk_members(
         RUNS, wildcards.group, int(wildcards.part), int(wildcards.parts)
     )
 
 
+def chunk_runs(wildcards):
+    """The specs of one chunk, as its job reads them (JSON)."""
+    return [spec.to_json() for spec in chunk_specs(wildcards)]
+
+
 def chunk_data(wildcards):
     """The data a chunk's runs train on: synthetic arrays and their descriptions, or the
-    Fashion-MNIST files and their manifest."""
-    paths = set()
-    for spec in chunk_runs(wildcards):
-        if spec["task"] == "linreg":
-            paths.update([spec["data"]["path"], spec["data"]["description"]])
-        else:
-            paths.add(spec["data"]["manifest"])
-    return sorted(paths)
+    Fashion-MNIST files' manifest."""
+    return sorted(
+        {path for spec in chunk_specs(wildcards) for path in spec.data.inputs()}
+    )
 
 
 def fashion_sources(wildcards, output):
@@ -159,27 +161,34 @@ def study_definition(wildcards):
 
 
 def study_specs(wildcards):
-    """The specs of one study's runs, in grid order."""
-    return grid.study_runs(RUNS, wildcards.study)
+    """The specs of one study's runs, in grid order, as its jobs read them (JSON)."""
+    return [spec.to_json() for spec in grid.study_runs(RUNS, wildcards.study)]
 
 
 def study_chunk_manifests(wildcards):
     return [
         names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, study_specs(wildcards))
+        for chunk in chunks.chunks_of_runs(
+            CHUNKS, RUNS, grid.study_runs(RUNS, wildcards.study)
+        )
     ]
 
 
-def seed_specs(wildcards):
-    """The specs of the four default runs of one seed."""
+def seed_runs(wildcards):
+    """The default runs of one seed."""
     return list(specs.seed_runs(RUNS, int(wildcards.seed)).values())
+
+
+def seed_specs(wildcards):
+    """The specs of the default runs of one seed, as its jobs read them (JSON)."""
+    return [spec.to_json() for spec in seed_runs(wildcards)]
 
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
     return [
         names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_specs(wildcards))
+        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_runs(wildcards))
     ]
 
 
@@ -233,9 +242,7 @@ def study_figures(study="{study}", extra=False):
 def report_run_folders():
     """{seed: {'linreg-scratch': folder, ...}} for the report (JSON keys are strings)."""
     return {
-        str(seed): {
-            key: spec["dir"] for key, spec in specs.seed_runs(RUNS, seed).items()
-        }
+        str(seed): {key: spec.dir for key, spec in specs.seed_runs(RUNS, seed).items()}
         for seed in SEEDS
     }
 

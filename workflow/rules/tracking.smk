@@ -10,7 +10,7 @@ rule track_runs:
     conda:
         ENVIRONMENT
     params:
-        runs=DEFAULT_RUNS,
+        runs=DEFAULT_RUNS_JSON,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         code=rule_code("track_runs"),
@@ -36,7 +36,7 @@ rule log_figures:
         ENVIRONMENT
     params:
         seeds=SEEDS,
-        runs=DEFAULT_RUNS,
+        runs=DEFAULT_RUNS_JSON,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         code=rule_code("log_figures"),

@@ -3,10 +3,12 @@
 from nndl.files import write_json
 from nndl.joblog import job_log
 from nndl.report.studies import recorded_parent, summarise_study
+from nndl.tasks.runspec import RunSpec
 
 with job_log(snakemake.log[0]) as log:
     study = snakemake.params.study
-    summary = summarise_study(study, snakemake.params.runs, recorded_parent(study["name"], snakemake.input.chunks),
+    specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
+    summary = summarise_study(study, specs, recorded_parent(study["name"], snakemake.input.chunks),
                               snakemake.params.formats)
     write_json(summary, snakemake.output.summary)
     print(f"{len(summary['runs'])} runs in {summary['seconds']:.1f} s. {summary['answer']}", file=log)

@@ -3,13 +3,15 @@
 from nndl.files import write_json
 from nndl.joblog import job_log
 from nndl.runs.recorded import mlflow_runs
+from nndl.tasks.runspec import RunSpec
 from nndl.tracking.readback import store_summary
 from nndl.tracking.uri import tracking_uri
 
 with job_log(snakemake.log[0]) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
-    ids = mlflow_runs(uri, experiment, snakemake.params.project, [spec["dir"] for spec in snakemake.params.runs])
-    run_ids = {spec["name"]: ids.get(spec["dir"]) for spec in snakemake.params.runs}  # None: not recorded here
+    runs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
+    ids = mlflow_runs(uri, experiment, snakemake.params.project, [spec.dir for spec in runs])
+    run_ids = {spec.name: ids.get(spec.dir) for spec in runs}  # None: not recorded here
     summary = store_summary(uri, experiment, snakemake.params.project, run_ids)
     print(f"{len(summary['runs'])} of the pipeline's {len(run_ids)} runs are in {experiment!r} at {uri}", file=log)
     write_json(summary, snakemake.output[0])

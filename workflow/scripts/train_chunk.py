@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from nndl.joblog import job_log
-from nndl.runs.train import run_chunk
+from nndl.runs.chunk_job import run_chunk
+from nndl.tasks.runspec import RunSpec
 
 with job_log(snakemake.log[0]) as log:
-    run_chunk(snakemake.params.runs, snakemake.output[0], experiment=snakemake.params.experiment,
+    run_chunk([RunSpec.from_json(spec) for spec in snakemake.params.runs], snakemake.output[0], experiment=snakemake.params.experiment,
               project=snakemake.params.project,
               project_root=Path.cwd(), source=snakemake.params.source, log=log,
               record_timeout_s=snakemake.params.record_timeout_s)

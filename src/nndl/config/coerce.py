@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from nndl.runs.grid import SETTING_BLOCKS
+from nndl.tasks.registry import TASKS
 
 TRUE, FALSE, NULL = {"true", "yes", "on"}, {"false", "no", "off"}, {"null", "~"}
 
@@ -20,7 +20,7 @@ def as_written(config: dict, schema: dict) -> dict:
     """`config` (changed in place and returned) with text values read as the schema's types, the
     studies' `vary` and `set` values by the schema of the setting they name."""
     _walk(config, schema, schema)
-    settings = {task: _task_settings(schema, blocks) for task, blocks in SETTING_BLOCKS.items()}
+    settings = {name: _task_settings(schema, task.setting_blocks) for name, task in TASKS.items()}
     for study in config.get("studies") or []:
         if not isinstance(study, dict) or study.get("task") not in settings:
             continue

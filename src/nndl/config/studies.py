@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from nndl.runs.grid import SETTING_BLOCKS, STUDY_METRICS, grid
-from nndl.runs.specs import DATA_BLOCK
+from nndl.runs.grid import grid
+from nndl.tasks.registry import TASKS
+from nndl.data.sources import SYNTHETIC
 from nndl.values import point_label
 
 
@@ -21,17 +22,20 @@ def study_problems(config: dict, schema: dict) -> list[str]:
     """What the schema cannot say about the studies: unique names; every setting of `vary` and
     `set` known, meant for the study's task, not empty, each value valid for that setting; the
     metric one the task has. Each problem names the study and the key."""
-    settings = {task: {key: node for block in blocks for key, node in _setting_schemas(schema, block).items()}
-                for task, blocks in SETTING_BLOCKS.items()}
+    settings = {name: {key: node for block in task.setting_blocks for key, node in _setting_schemas(schema, block).items()}
+                for name, task in TASKS.items()}
     problems, seen = [], set()
     for study in config["studies"]:
         where = f"study {study['name']!r}"
         if study["name"] in seen:
             problems.append(f"{where}: the name is used by another study; give each study its own name")
         seen.add(study["name"])
+        if study["task"] not in TASKS:
+            problems.append(f"{where}: task {study['task']!r} is not a task; the tasks are {', '.join(TASKS)}")
+            continue
         problems += [f"{where}: {problem}" for problem in _setting_problems(study, settings, schema)]
         problems += [f"{where}: {problem}" for problem in _data_problems(config, study)]
-        metrics = STUDY_METRICS[study["task"]]
+        metrics = TASKS[study["task"]].metrics
         if study["metric"] is not None and study["metric"] not in metrics:
             problems.append(f"{where}: metric {study['metric']!r} is not one of the {study['task']} metrics: "
                             f"{', '.join(metrics)}")
@@ -81,13 +85,13 @@ def _same_number(value):
 
 def _data_problems(config: dict, study: dict) -> list[str]:
     """Combinations the linreg data cannot have: more outliers than training examples."""
-    if study["task"] != "linreg":
+    if TASKS[study["task"]].data != SYNTHETIC:
         return []
     problems = []
     # Only the two settings that can clash, so a huge grid is not made here (nndl.runs.plan counts it).
     keys = [key for key in ("outliers", "n_train") if key in study["vary"]]
     for point in grid({"vary": {key: study["vary"][key] for key in keys}}):
-        data = {**config[DATA_BLOCK], **study["set"], **point}
+        data = {**config[SYNTHETIC], **study["set"], **point}
         if isinstance(data.get("outliers"), int) and isinstance(data.get("n_train"), int) \
                 and data["outliers"] > data["n_train"]:
             problems.append(f"outliers = {data['outliers']} is more than n_train = {data['n_train']} "

@@ -167,7 +167,7 @@ def prepare(folder: str | Path, source: dict, log: TextIO = sys.stderr) -> dict:
     if source["generate"]:
         from nndl.data.stand_in import generate_stand_in
 
-        spec = source["generate"]
-        return generate_stand_in(folder, spec["train"], spec["test"], spec.get("seed", 0))
+        stand_in = source["generate"]  # {train, test, seed}, the seed filled in by the schema
+        return generate_stand_in(folder, stand_in["train"], stand_in["test"], stand_in["seed"])
     return acquire(folder, source["local_dir"], source["system_dir"], source["mirrors"],
                    retries=source["retries"], timeout_s=source["timeout_s"], log=log)

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import torch
 
 from nndl.data import fashion_mnist, synthetic
 from nndl.files import read_json
+from nndl.data.sources import FashionData, SyntheticData
 
 
 @dataclass
@@ -55,33 +59,56 @@ def fashion_mnist_split(folder: str | Path, split: str, device: torch.device,
     return Split(X, y)
 
 
-def load_task_data(task: str, data_path: str | Path, device: torch.device,
+def load_task_data(data: SyntheticData | FashionData, device: torch.device,
                    pixel_scale: float | str | None = None) -> TaskData:
-    """A task's train and test splits on `device` (`pixel_scale` applies to Fashion-MNIST; None: 1/255)."""
+    """A data set's train and test splits on `device` (`pixel_scale` applies to Fashion-MNIST; None: 1/255)."""
+    if isinstance(data, SyntheticData):
+        arrays = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data.path).items()}
+        train = Split(arrays["X_train"].to(device), arrays["y_train"].to(device))
+        test = Split(arrays["X_test"].to(device), arrays["y_test"].to(device))
+        return TaskData(train, test, {"true_w": arrays["true_w"], "true_b": arrays["true_b"]})
     pixel_scale = pixel_scale or UNIT_PIXELS
-    if task == "linreg":
-        data = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data_path).items()}
-        train = Split(data["X_train"].to(device), data["y_train"].to(device))
-        test = Split(data["X_test"].to(device), data["y_test"].to(device))
-        return TaskData(train, test, {"true_w": data["true_w"], "true_b": data["true_b"]})
     operation, factor = pixel_factor(pixel_scale)
-    return TaskData(*(fashion_mnist_split(data_path, split, device, pixel_scale) for split in ("train", "test")),
+    return TaskData(*(fashion_mnist_split(data.path, split, device, pixel_scale) for split in ("train", "test")),
                     {"pixels_per_unit": factor if operation == "div" else 1 / factor})
 
 
-def dataset_identity(spec: dict) -> dict[str, str]:
-    """{'name', 'digest', 'source'} of the data a run trains on, from its verified manifest (the
-    checksums of the four Fashion-MNIST files) or the synthetic set's description (its arrays'
-    SHA-256), for MLflow's Dataset column."""
-    data = spec["data"]
-    if spec["task"] == "linreg":
-        description = read_json(data["description"])
-        return {"name": f"synthetic-linreg-{data['digest']}", "digest": description["arrays_sha256"][:16],
-                "source": str(Path(data["path"]).resolve())}
-    manifest = read_json(data["manifest"])
+def dataset_identity(data: SyntheticData | FashionData) -> dict[str, str]:
+    """{'name', 'digest', 'source'} of a data set, from its verified manifest (the checksums of the
+    four Fashion-MNIST files) or the synthetic set's description (its arrays' SHA-256), for MLflow's
+    Dataset column."""
+    if isinstance(data, SyntheticData):
+        description = read_json(data.description)
+        return {"name": f"synthetic-linreg-{data.digest}", "digest": description["arrays_sha256"][:16],
+                "source": str(Path(data.path).resolve())}
+    manifest = read_json(data.manifest)
     checksums = "".join(entry["sha256_decompressed"] for _, entry in sorted(manifest.items()))
     first = next(iter(manifest.values()))["source"]
     # Where the files came from: a folder or a mirror's URL; a generated stand-in has neither.
-    source = first.rsplit("/", 1)[0] if "/" in first else str(Path(data["path"]).resolve())
-    return {"name": "fashion-mnist-stand-in" if data["generate"] else "fashion-mnist",
+    source = first.rsplit("/", 1)[0] if "/" in first else str(Path(data.path).resolve())
+    return {"name": "fashion-mnist-stand-in" if data.generate else "fashion-mnist",
             "digest": hashlib.sha256(checksums.encode()).hexdigest()[:16], "source": source}
+
+
+class DataSets:
+    """The data sets of a chunk's runs on one device: each identified once and loaded once (per
+    input scale), whichever run asks first."""
+
+    def __init__(self, device: torch.device, log: TextIO = sys.stderr):
+        self.device, self.log = device, log
+        self.loaded: dict[tuple, TaskData] = {}
+        self.identities: dict[str, dict[str, str]] = {}
+
+    def identity(self, data: SyntheticData | FashionData) -> dict[str, str]:
+        if data.path not in self.identities:
+            self.identities[data.path] = dataset_identity(data)
+        return self.identities[data.path]
+
+    def load(self, data: SyntheticData | FashionData, pixel_scale: float | str | None) -> TaskData:
+        key = (data.path, pixel_scale)
+        if key not in self.loaded:
+            loading = time.perf_counter()
+            self.loaded[key] = load_task_data(data, self.device, pixel_scale)
+            print(f"loaded {data.path}: {len(self.loaded[key].train)} train / {len(self.loaded[key].test)} "
+                  f"test examples on {self.device} in {time.perf_counter() - loading:.1f} s", file=self.log, flush=True)
+        return self.loaded[key]

@@ -10,6 +10,7 @@ from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.data.tensors import Split
 from nndl.learn.learners import Learner, predict_proba
 from nndl.learn.loop import evaluate, predict
+from nndl.tasks.types import Task
 
 
 def closed_form(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,10 +88,10 @@ def _metric_name(index: int, name: str) -> str:
     return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
 
 
-def evaluate_learner(task: str, learner: Learner, train: Split, test: Split, extras: dict,
+def evaluate_learner(task: Task, learner: Learner, train: Split, test: Split, extras: dict,
                      n_predictions: int) -> tuple[dict, dict]:
     """(metrics, predictions) of a trained learner; metrics carry a flat `summary` for MLflow."""
-    if task == "linreg":
+    if not task.classify:
         metrics, predictions = regression_report(learner, train, test, extras["true_w"], extras["true_b"],
                                                  n_predictions)
         flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],

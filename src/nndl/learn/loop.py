@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from typing import TextIO
 
 import torch
 
@@ -112,7 +112,7 @@ def _for_the_theory(learner: Learner, classify: bool) -> dict:
 
 def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: int,
         generator: torch.Generator, classify: bool, record_trajectory: bool = False,
-        on_epoch: Callable[[dict], None] | None = None, shuffle: bool = True) -> dict:
+        progress: TextIO | None = None, shuffle: bool = True) -> dict:
     """Train for `epochs`; return the history (untrained baseline, per-epoch records, trajectory).
 
     For regression `train/loss` is measured over the whole training set after the epoch (as the
@@ -121,7 +121,7 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
     history then says where in `diverged`: {'epoch', 'step': the first minibatch whose loss was not
     finite (None if only an evaluation's loss was), 'step_loss': that minibatch's summed loss,
     'losses': the epoch's records that were not finite}. Whether that is an error is the caller's call.
-    A regression's history holds its start (`start`: weights then bias); a classifier's, the largest
+    Each epoch's line goes to `progress` as it ends. A regression's history holds its start (`start`: weights then bias); a classifier's, the largest
     logit of each of its first steps (`max_logits`): what nndl.theory predicts from.
     """
     untrained = evaluate(learner, test, classify)
@@ -141,8 +141,9 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
                   **{f"test/{key}": value for key, value in test_metrics.items()},
                   "epoch_seconds": time.perf_counter() - started}
         history["epochs"].append(record)
-        if on_epoch is not None:
-            on_epoch(record)
+        if progress is not None:
+            print(f"  epoch {epoch}/{epochs}  " + "  ".join(f"{key} {value:.6f}" for key, value in record.items()
+                                                          if key != "epoch"), file=progress, flush=True)
         bad = {key: value for key, value in record.items() if key.endswith("loss") and not math.isfinite(value)}
         if bad or bad_step:
             history["diverged"] = {"epoch": epoch, "step": bad_step, "step_loss": bad_loss, "losses": bad}

@@ -1,56 +1,61 @@
 """One run, from its spec: build the learner, train it, evaluate it.
 
 Nothing here decides whether a run should train, writes its files or talks to MLflow: the chunk
-job (nndl.runs.train) does those, around `train_and_evaluate`.
+job (nndl.runs.chunk_job) does those, around `train_and_evaluate`.
 """
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
+from typing import TextIO
 from dataclasses import dataclass
 
 import torch
 
 from nndl.data.tensors import TaskData
 from nndl.learn import evaluation
-from nndl.learn.learners import Learner, Objective, build_learner
+from nndl.learn.device import device_name
+from nndl.learn.learners import ConciseLearner, Learner, build_learner
+from nndl.learn.losses import describe_loss
 from nndl.learn.loop import fit
-from nndl.learn.tasks import TASKS
+from nndl.tasks.runspec import RunSpec
 
 
 @dataclass
 class RunResult:
     learner: Learner
+    state: dict[str, torch.Tensor]  # the weights, on the CPU (model.pt)
     history: dict  # untrained baseline, per-epoch records, linreg trajectory
     metrics: dict  # evaluation, with a flat `summary` for MLflow
     predictions: dict  # the first test predictions, for the prediction grid
     train_seconds: float
     evaluate_seconds: float
+    network: torch.nn.Module | None = None  # a concise learner's network, on the CPU (an MLflow Model)
 
 
-def train_and_evaluate(spec: dict, data: TaskData, device: torch.device,
-                       on_epoch: Callable[[dict], None] | None = None) -> RunResult:
+def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
+                       progress: TextIO | None = None) -> RunResult:
     """Train the run described by `spec` on `data` and evaluate it. Training stops after an epoch
     whose loss is not finite (the history's `diverged` says where); the learner is evaluated as it
-    is then. Whether the run is a success is nndl.runs.outcome's call."""
-    task = TASKS[spec["task"]]
+    is then. Each epoch's line goes to `progress`. Whether the run is a success is nndl.runs.outcome's call."""
+    task, settings = spec.definition, spec.settings
     started = time.perf_counter()
-    generator = torch.Generator().manual_seed(spec["seed"])
-    objective = Objective.from_spec(spec)
-    learner = build_learner(task.name, spec["impl"], data.train.X[0].numel(), task.n_outputs,
-                            spec["learning_rate"], spec["init_std"], generator, device, spec["init"], objective)
-    history = fit(learner, data.train, data.test, spec["batch_size"], spec["epochs"], generator,
-                  classify=task.classify, record_trajectory=not task.classify, on_epoch=on_epoch,
-                  shuffle=spec["shuffle"])
+    generator = torch.Generator().manual_seed(spec.seed)
+    learner = build_learner(spec, data.train.X[0].numel(), generator, device)
+    history = fit(learner, data.train, data.test, settings.batch_size, settings.epochs, generator,
+                  classify=task.classify, record_trajectory=not task.classify, progress=progress,
+                  shuffle=settings.shuffle)
     trained = time.perf_counter()
-    metrics, predictions = evaluation.evaluate_learner(task.name, learner, data.train, data.test, data.extras,
-                                                       spec["n_predictions"])
+    metrics, predictions = evaluation.evaluate_learner(task, learner, data.train, data.test, data.extras,
+                                                       spec.n_predictions)
     evaluated = time.perf_counter()
     # What the numbers mean, beside them; the run's name and spec are in its record (nndl.runs.record).
-    history.update({"loss": objective.describe(task.name, spec["impl"]), "train_loss_kind": task.train_loss_kind,
+    history.update({"loss": describe_loss(task, settings, spec.impl), "train_loss_kind": task.train_loss_kind,
+                    "device": str(device), "device_name": device_name(device),
                     "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if not task.classify:
         history["param_errors"] = metrics["vs_truth"]
-    return RunResult(learner, history, metrics, predictions, train_seconds=trained - started,
-                     evaluate_seconds=evaluated - trained)
+    network = copy.deepcopy(learner.net).cpu() if isinstance(learner, ConciseLearner) else None
+    return RunResult(learner, learner.state_dict(), history, metrics, predictions, train_seconds=trained - started,
+                     evaluate_seconds=evaluated - trained, network=network)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import torch
 
+from nndl.tasks.types import Hyperparameters
 
-def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return X @ w + b  # (n, d) @ (d, 1) + (1,) -> (n, 1)
+Layer = tuple[torch.Tensor, torch.Tensor]  # (W (in, out), b (out,)): a layer in the scratch layout
+
+
+def initial_weight(shape: tuple[int, int], settings: Hyperparameters, generator: torch.Generator) -> torch.Tensor:
+    """Weights ~ N(0, init_std) drawn from `generator` on the CPU (the same on any device), or zeros
+    (`init: zeros`: drawn all the same, so the generator, and with it the minibatch order, is where
+    it would be: zero init changes the start and nothing else)."""
+    W = torch.normal(0.0, settings.init_std, shape, generator=generator)
+    return W.zero_() if settings.init == "zeros" else W
 
 
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -53,11 +61,6 @@ def log_softmax(logits: torch.Tensor) -> torch.Tensor:
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-example -log softmax(logits)[y], computed from logits so it never takes log(0)."""
     return -log_softmax(logits).gather(1, y.reshape(-1, 1)).squeeze(1)  # (n, q) -> (n,)
-
-
-def softmax_regression(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Logits of softmax regression; the softmax itself lives in the loss and in predictions."""
-    return X.reshape(-1, W.shape[0]) @ W + b  # (n, 784) @ (784, 10) + (10,) -> (n, 10)
 
 
 @torch.no_grad()

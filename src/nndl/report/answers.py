@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from nndl.runs.grid import EPOCH_TEST_METRIC, STUDY_METRICS
+from nndl.tasks.registry import task_named
 from nndl.values import all_numbers, format_value
 
 # Two grid points "match" when their mean metrics differ by less than this, relative.
@@ -49,7 +49,13 @@ def _divergence_sentence(study: dict, groups: list[dict]) -> str | None:
 
 
 def _better(study: dict) -> str:
-    return STUDY_METRICS[study["task"]][study["metric"]]  # "min" or "max"
+    return task_named(study["task"]).better(study["metric"])  # "min" or "max"
+
+
+def _final_metric(epoch_metric: str) -> str:
+    """'final/test_accuracy': the final metric of a per-epoch one, 'test/accuracy' (nndl.learn.evaluation
+    names a run's final metrics so)."""
+    return "final/" + epoch_metric.replace("/", "_")
 
 
 def _ranked(study: dict, groups: list[dict]) -> list[dict]:
@@ -131,8 +137,10 @@ def _peak(study: dict, finished: list[dict]) -> str | None:
     if "epochs" not in study["vary"]:
         return None
     longest = max(finished, key=lambda g: len(g["test_metric"]))
-    curve, name = longest["test_metric"], EPOCH_TEST_METRIC[study["task"]]
-    peak = curve.index((max if study["task"] == "softmax" else min)(curve))  # the first epoch at the best
+    task = task_named(study["task"])
+    curve, name = longest["test_metric"], task.epoch_test_metric
+    best = max if task.better(_final_metric(name)) == "max" else min
+    peak = curve.index(best(curve))  # the first epoch at the best
     if peak == len(curve) - 1:
         return f"at {_where(longest, study['impls'])}, mean {name} was still improving at epoch {len(curve)} ({curve[-1]:.4g})"
     return (f"at {_where(longest, study['impls'])}, mean {name} was best at epoch {peak + 1} ({curve[peak]:.4g}) "

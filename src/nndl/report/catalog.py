@@ -1,5 +1,7 @@
 """Every figure of the pipeline, declared once: its name, what it shows, which runs, its caption.
 
+A task's figures come from the kinds its registry entry lists (`figures`), each kind's template
+filled in with the task's name and heading: a task added to the registry gets its figures here.
 The rules' outputs (workflow/rules/common.smk), the drawing code (nndl.report.figures), the MLflow
 runs each figure goes into, the summary notebook's sections and Snakemake's report captions are all
 made from these declarations. No matplotlib: the workflow imports this where it is parsed.
@@ -7,11 +9,15 @@ made from these declarations. No matplotlib: the workflow imports this where it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nndl.learn.tasks import IMPLS
 from nndl.runs import names
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks.registry import TASKS
+from nndl.data.sources import FASHION_MNIST
+from nndl.tasks.types import IMPLS, Task
 
 
 @dataclass(frozen=True)
@@ -21,38 +27,85 @@ class Figure:
     title: str  # what it shows, as a heading
     runs: tuple[str, ...]  # the learners it shows ('softmax-scratch'): it goes into their MLflow runs
     caption: str  # a sentence or two under it, in the reports
-    section: str  # the report section (Snakemake report category)
+    section: str  # the report section (Snakemake report category): its task's heading
     subsection: str | None = None  # Snakemake report subcategory
     width: int | None = None  # pixels in the summary notebook; None: as drawn
 
 
-LINREG, SOFTMAX, DATA, STUDIES = "Linear regression", "Softmax regression", "Data", "Studies"
-_SOFTMAX_RUNS = tuple(names.run_key("softmax", impl) for impl in IMPLS)
-_LINREG_RUNS = tuple(names.run_key("linreg", impl) for impl in IMPLS)
+DATA, STUDIES = "Data", "Studies"
 
-SAMPLES = Figure("fashion-mnist-samples", "samples", "Fashion-MNIST samples", _SOFTMAX_RUNS,
+
+def learners(task: Task) -> tuple[str, ...]:
+    """('softmax-scratch', 'softmax-concise'): the task's learners, in IMPLS's order."""
+    return tuple(names.learner(task.name, impl) for impl in IMPLS)
+
+
+def in_sentence(heading: str) -> str:
+    """'softmax regression' from 'Softmax regression' (an acronym, 'MLP', stays as it is)."""
+    return heading if heading[:2].isupper() else heading[:1].lower() + heading[1:]
+
+
+SAMPLES = Figure("fashion-mnist-samples", "samples", "Fashion-MNIST samples",
+                 tuple(learner for task in TASKS.values() if task.data == FASHION_MNIST for learner in learners(task)),
                  "The first 18 Fashion-MNIST training images with their class names, as in the notes.", DATA)
 
-# The figures of one seed, in the order the summary notebook shows them.
-SEED_FIGURES = (
-    Figure("linreg-loss", "linreg_loss", "Linear regression: loss per epoch", _LINREG_RUNS,
-           "Training loss after each epoch of both linear regressions; the scratch loss has the 1/2 factor, "
-           "nn.MSELoss does not.", LINREG, width=520),
-    Figure("linreg-trajectory", "linreg_trajectory", "Linear regression: parameters per step", _LINREG_RUNS,
-           "The weights and the bias after every SGD step, against their true values (dotted).", LINREG, width=620),
-    *(Figure(f"softmax-{impl}-curves", "curves", f"Softmax regression ({impl}): training curves",
-             (names.run_key("softmax", impl),), "Training loss (mean over each epoch's minibatches), training accuracy and test "
-             "accuracy per epoch, one chart per implementation.", SOFTMAX, "Training", width=460) for impl in IMPLS),
-    Figure("softmax-comparison", "comparison", "Softmax regression: from scratch vs concise", _SOFTMAX_RUNS,
-           "From-scratch and concise softmax regression side by side; they start from the same weights and see "
-           "the same minibatches, so their lines coincide.", SOFTMAX, "Training"),
-    *(Figure(f"softmax-{impl}-predictions", "predictions", f"Softmax regression ({impl}): predictions",
-             (names.run_key("softmax", impl),), "The first test images titled with the true class (top) and the prediction "
-             "(bottom); wrong predictions are framed in red.", SOFTMAX, "Predictions") for impl in IMPLS),
-    *(Figure(f"softmax-{impl}-confusion", "confusion", f"Softmax regression ({impl}): confusion matrix",
-             (names.run_key("softmax", impl),), "Confusion matrix on the test set (rows: true class with its accuracy, "
-             "columns: predicted class).", SOFTMAX, "Predictions", width=620) for impl in IMPLS),
-)
+
+def _per_impl(task: Task, kind: str, what: str, caption: str, subsection: str, width: int | None) -> tuple[Figure, ...]:
+    """One figure of `kind` per implementation: '<task>-<impl>-<kind>', titled '<heading> (<impl>): <what>'."""
+    return tuple(Figure(f"{task.name}-{impl}-{kind}", kind, f"{task.heading} ({impl}): {what}",
+                        (names.learner(task.name, impl),), caption, task.heading, subsection, width)
+                 for impl in IMPLS)
+
+
+def _linreg_loss(task: Task) -> tuple[Figure, ...]:
+    return (Figure(f"{task.name}-loss", "linreg_loss", f"{task.heading}: loss per epoch", learners(task),
+                   "Training loss after each epoch of both linear regressions; the scratch loss has the 1/2 factor, "
+                   "nn.MSELoss does not.", task.heading, width=520),)
+
+
+def _linreg_trajectory(task: Task) -> tuple[Figure, ...]:
+    return (Figure(f"{task.name}-trajectory", "linreg_trajectory", f"{task.heading}: parameters per step",
+                   learners(task), "The weights and the bias after every SGD step, against their true values "
+                   "(dotted).", task.heading, width=620),)
+
+
+def _curves(task: Task) -> tuple[Figure, ...]:
+    return _per_impl(task, "curves", "training curves", "Training loss (mean over each epoch's minibatches), "
+                     "training accuracy and test accuracy per epoch, one chart per implementation.", "Training", 460)
+
+
+def _comparison(task: Task) -> tuple[Figure, ...]:
+    return (Figure(f"{task.name}-comparison", "comparison", f"{task.heading}: from scratch vs concise",
+                   learners(task), f"From-scratch and concise {in_sentence(task.heading)} side by side; they start "
+                   "from the same weights and see the same minibatches, so their lines coincide.", task.heading,
+                   "Training"),)
+
+
+def _predictions(task: Task) -> tuple[Figure, ...]:
+    return _per_impl(task, "predictions", "predictions", "The first test images titled with the true class (top) "
+                     "and the prediction (bottom); wrong predictions are framed in red.", "Predictions", None)
+
+
+def _confusion(task: Task) -> tuple[Figure, ...]:
+    return _per_impl(task, "confusion", "confusion matrix", "Confusion matrix on the test set (rows: true class "
+                     "with its accuracy, columns: predicted class).", "Predictions", 620)
+
+
+# figure kind (what a task lists in its `figures`) -> that kind's figures of one task
+TEMPLATES: dict[str, Callable[[Task], tuple[Figure, ...]]] = {
+    "linreg_loss": _linreg_loss, "linreg_trajectory": _linreg_trajectory, "curves": _curves,
+    "comparison": _comparison, "predictions": _predictions, "confusion": _confusion,
+}
+
+
+def task_figures(task: Task) -> tuple[Figure, ...]:
+    """A task's figures of one seed: its `figures` kinds, in the order it lists them."""
+    return tuple(figure for kind in task.figures for figure in TEMPLATES[kind](task))
+
+
+# The figures of one seed, in the order the summary notebook shows them: each task's, in the registry's order.
+SEED_FIGURES = tuple(figure for task in TASKS.values() for figure in task_figures(task))
+
 
 # The figures of each study, beside its summary.
 STUDY_FIGURES = (
@@ -100,16 +153,16 @@ def write_captions(folder: str | Path) -> dict[str, str]:
     return paths
 
 
-def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, dict]],
+def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, RunSpec]],
                  samples: list[str]) -> dict[str, list[str]]:
     """{run folder: [figure files]}: each seed's figures go to the runs they show; the data's sample
-    grid goes to the runs SAMPLES names, of every seed."""
+    grid goes to the runs SAMPLES names, of every seed. `specs_by_seed`: {seed: {learner: spec}}."""
     files: dict[str, list[str]] = {}
     for seed, manifest in seed_manifests.items():
-        folders = {key: spec["dir"] for key, spec in specs_by_seed[seed].items()}
+        folders = {learner: spec.dir for learner, spec in specs_by_seed[seed].items()}
         for figure in manifest["figures"].values():
-            for key in figure["runs"]:
-                files.setdefault(folders[key], []).extend(figure["files"])
-        for key in SAMPLES.runs:
-            files.setdefault(folders[key], []).extend(samples)
+            for learner in figure["runs"]:
+                files.setdefault(folders[learner], []).extend(figure["files"])
+        for learner in SAMPLES.runs:
+            files.setdefault(folders[learner], []).extend(samples)
     return files

@@ -11,47 +11,48 @@ from nndl.data.fashion_mnist import CLASS_NAMES, load_split
 from nndl.report import catalog, plots
 from nndl.report.fonts import label_language
 from nndl.runs import names, outputs
+from nndl.tasks.runspec import RunSpec
 
 
 class SeedRuns:
-    """The four runs of one seed as the drawing code reads them: history, metrics, predictions."""
+    """The default runs of one seed as the drawing code reads them: history, metrics, predictions."""
 
-    def __init__(self, specs: dict[str, dict], class_names: list[str]):
-        self.specs = specs
-        self.folders = {key: Path(spec["dir"]) for key, spec in specs.items()}
+    def __init__(self, specs: dict[str, RunSpec], class_names: list[str]):
+        self.specs = specs  # {learner: spec}
+        self.folders = {learner: Path(spec.dir) for learner, spec in specs.items()}
         self.class_names = class_names
-        self.histories = {key: outputs.read_history(folder) for key, folder in self.folders.items()}
+        self.histories = {learner: outputs.read_history(folder) for learner, folder in self.folders.items()}
 
-    def metrics(self, key: str) -> dict:
-        return outputs.read_metrics(self.folders[key])
+    def metrics(self, learner: str) -> dict:
+        return outputs.read_metrics(self.folders[learner])
 
-    def predictions(self, key: str) -> dict:
-        return outputs.read_predictions(self.folders[key])
+    def predictions(self, learner: str) -> dict:
+        return outputs.read_predictions(self.folders[learner])
 
 
-def _impl(runs: SeedRuns, figure: catalog.Figure) -> str:
-    return runs.specs[figure.runs[0]]["impl"]
+def _heading(runs: SeedRuns, figure: catalog.Figure) -> str:
+    """'Softmax regression (scratch)': the task and implementation of a figure's first run."""
+    spec = runs.specs[figure.runs[0]]
+    return f"{spec.definition.heading} ({spec.impl})"
 
 
 def _by_impl(runs: SeedRuns, figure: catalog.Figure) -> dict[str, dict]:
     """{'scratch': history, 'concise': history} of the runs a figure shows."""
-    return {runs.specs[key]["impl"]: runs.histories[key] for key in figure.runs}
+    return {runs.specs[learner].impl: runs.histories[learner] for learner in figure.runs}
 
 
 def _linreg_trajectory(runs: SeedRuns, figure: catalog.Figure):
-    histories = _by_impl(runs, figure)
-    truth = runs.specs[figure.runs[0]]["data"]
-    return plots.linreg_trajectory(histories, truth["true_w"], truth["true_b"])
+    truth = runs.specs[figure.runs[0]].data.settings  # the synthetic data's true w and b
+    return plots.linreg_trajectory(_by_impl(runs, figure), truth.true_w, truth.true_b)
 
 
 # kind -> how a figure of that kind is drawn from its runs
 DRAW: dict[str, Callable[[SeedRuns, catalog.Figure], object]] = {
-    "curves": lambda runs, figure: plots.training_curves(runs.histories[figure.runs[0]],
-                                                         f"Softmax regression ({_impl(runs, figure)})"),
+    "curves": lambda runs, figure: plots.training_curves(runs.histories[figure.runs[0]], _heading(runs, figure)),
     "comparison": lambda runs, figure: plots.compare_curves(_by_impl(runs, figure), figure.title),
     "predictions": lambda runs, figure: plots.prediction_grid(runs.predictions(figure.runs[0]), runs.class_names),
     "confusion": lambda runs, figure: plots.confusion_matrix(runs.metrics(figure.runs[0]), runs.class_names,
-                                                             f"Softmax regression ({_impl(runs, figure)})"),
+                                                             _heading(runs, figure)),
     "linreg_loss": lambda runs, figure: plots.linreg_losses(_by_impl(runs, figure)),
     "linreg_trajectory": _linreg_trajectory,
 }
@@ -68,13 +69,13 @@ def draw_samples(data_folder: str | Path, stem: str | Path, language: str, forma
     return plots.save(plots.sample_grid(images, labels, class_names(language)), stem, formats)
 
 
-def draw_seed(specs: list[dict], seed: int, language: str, formats: list[str]) -> dict:
+def draw_seed(specs: list[RunSpec], seed: int, language: str, formats: list[str]) -> dict:
     """Every figure of one seed (catalog.SEED_FIGURES) from its runs' files; `specs` are the seed's
-    four run specs. Returns the seed's figure manifest: each
-    figure's files and the runs it shows, and the seconds spent drawing."""
+    default runs, one per learner. Returns the seed's figure manifest: each figure's files and the
+    runs it shows, and the seconds spent drawing."""
     started = time.perf_counter()
     plots.use_fonts(label_language(language))
-    runs = SeedRuns({names.run_key(spec["task"], spec["impl"]): spec for spec in specs}, class_names(language))
+    runs = SeedRuns({names.learner(spec.task, spec.impl): spec for spec in specs}, class_names(language))
     figures = {}
     for figure in catalog.SEED_FIGURES:
         drawn = DRAW[figure.kind](runs, figure)

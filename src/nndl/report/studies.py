@@ -18,17 +18,18 @@ from nndl.report import catalog, plots, study_plots
 from nndl.report.answers import answer, value_text
 from nndl.report.theory_text import description
 from nndl.runs import outcome, outputs, record
-from nndl.runs.grid import EPOCH_TEST_METRIC
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks.registry import task_named
 from nndl.theory.choose import theory
 from nndl.tracking.uri import runs_page, tracking_uri
 from nndl.values import format_value, point_label
 
-# Final metrics of softmax runs that only the last epoch's record holds.
+# Final metrics of a classifier's runs that only the last epoch's record holds.
 FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
 
 
 def metric_value(metric: str, history: dict, metrics: dict) -> float:
-    """A run's final value of a study metric (nndl.runs.grid.STUDY_METRICS names them)."""
+    """A run's final value of a study metric (a task's `metrics` name them, nndl.tasks.registry)."""
     if metric == "train_seconds":
         return history["seconds"]["train"]
     if metric in metrics["summary"]:
@@ -36,22 +37,23 @@ def metric_value(metric: str, history: dict, metrics: dict) -> float:
     return history["epochs"][-1][FROM_LAST_EPOCH[metric]]
 
 
-def read_runs(study: dict, specs: list[dict]) -> list[dict]:
+def read_runs(study: dict, specs: list[RunSpec]) -> list[dict]:
     """Each run of the study (its spec) with its outcome, MLflow run, final metric and per-epoch curves."""
+    test_metric = task_named(study["task"]).epoch_test_metric
     rows = []
     for spec in specs:
-        folder = Path(spec["dir"])
+        folder = Path(spec.dir)
         found = record.read(folder)
         history, metrics = outputs.read_history(folder), outputs.read_metrics(folder)
         kind = found.outcome.kind if found.outcome else outcome.OK
         value = metric_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
             kind, value = outcome.DIVERGED, None
-        rows.append({"name": spec["name"], "dir": spec["dir"], "impl": spec["impl"], "seed": spec["seed"],
-                     "point": spec["study"]["point"], "key": found.key, "spec": spec, "history": history,
+        rows.append({"name": spec.name, "dir": spec.dir, "impl": spec.impl, "seed": spec.seed,
+                     "point": spec.study.point, "key": found.key, "spec": spec, "history": history,
                      "outcome": found.outcome.message if found.outcome else None, "kind": kind, "value": value,
                      "train_loss": [epoch["train/loss"] for epoch in history["epochs"]],
-                     "test_metric": [epoch[EPOCH_TEST_METRIC[study["task"]]] for epoch in history["epochs"]]})
+                     "test_metric": [epoch[test_metric] for epoch in history["epochs"]]})
     return rows
 
 
@@ -117,11 +119,12 @@ def recorded_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
 # kind -> how a study figure of that kind is drawn from the study's groups
 DRAW = {
     "study_metric": lambda study, groups, marks: study_plots.study_metric(study, groups, study["metric"], marks),
-    "study_curves": lambda study, groups, marks: study_plots.study_curves(study, groups, EPOCH_TEST_METRIC[study["task"]]),
+    "study_curves": lambda study, groups, marks: study_plots.study_curves(study, groups,
+                                                                         task_named(study["task"]).epoch_test_metric),
 }
 
 
-def summarise_study(study: dict, specs: list[dict], parent: dict, formats: list[str]) -> dict:
+def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str]) -> dict:
     """Read a study's runs (their specs) back, summarise them over seeds, draw its figures; return
     its summary: the study, its MLflow parent run, the answer, the table, each run's outcome and
     value, the figure files."""

@@ -16,7 +16,9 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from nndl.report.plots import WRONG  # noqa: E402
+from nndl.tasks.registry import task_named  # noqa: E402
 from nndl.values import all_numbers, format_value  # noqa: E402
+
 
 def study_metric(study: dict, groups: list[dict], metric_label: str, marks: dict | None = None) -> Figure:
     """A study's final metric against its first varied setting: the mean over seeds with a band of
@@ -93,7 +95,7 @@ def study_curves(study: dict, groups: list[dict], test_label: str) -> Figure:
     deviation over seeds); a column per implementation. Diverged runs are left out."""
     impls = list(dict.fromkeys(group["impl"] for group in groups))
     figure, axes = plt.subplots(2, len(impls), figsize=(5.2 * len(impls), 6.4), squeeze=False, sharex="col")
-    log_scale = study["task"] == "linreg"
+    log_scale = task_named(study["task"]).log_scale
     for column, impl in enumerate(impls):
         members = [group for group in groups if group["impl"] == impl]
         for index, group in enumerate(members):

@@ -1,12 +1,25 @@
-"""The tables the summary notebook shows, as Markdown, from the runs' files and MLflow's read-back."""
+"""The tables the summary notebook shows, as Markdown, from the runs' files and MLflow's read-back.
+
+A task's tables are the kinds its registry entry lists (`tables`); `task_tables` makes them, each
+a sentence saying what it shows and the table.
+"""
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Callable
 from datetime import datetime, timezone
 
-from nndl.learn.tasks import IMPLS
+from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.runs import names
-from nndl.runs.outputs import load_run
+from nndl.runs.outputs import load_run, read_metrics
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks.registry import TASKS
+from nndl.data.sources import SYNTHETIC
+from nndl.tasks.types import IMPLS, Task
+
+# The Chinese name beside each English class name (a run's metrics name the classes in English).
+CHINESE = dict(zip(CLASS_NAMES["en"], CLASS_NAMES["zh"]))
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:
@@ -30,53 +43,132 @@ def environment_table(env: dict) -> str:
 
 
 def load_runs(run_folders: dict[str, str]) -> dict[str, dict]:
-    """{'linreg-scratch': {'history', 'metrics', 'record'}, ...} for one seed's folders."""
-    return {run: load_run(folder) for run, folder in run_folders.items()}
+    """{'linreg-scratch': {'history', 'metrics', 'record'}, ...}: one seed's runs, by learner."""
+    return {learner: load_run(folder) for learner, folder in run_folders.items()}
 
 
-def linreg_epoch_table(runs: dict) -> str:
-    scratch, concise = (runs[names.run_key("linreg", impl)]["history"]["epochs"] for impl in IMPLS)
+def _by_impl(task: Task, runs: dict[str, dict]) -> dict[str, dict]:
+    """{'scratch': run, 'concise': run}: the task's runs among one seed's ({learner: run})."""
+    return {impl: runs[names.learner(task.name, impl)] for impl in IMPLS}
+
+
+def settings_sentence(spec: RunSpec) -> str:
+    """What a run trained on and how: a synthetic data set's truth and noise; batch, rate, epochs, seed."""
+    data, settings = spec.data, spec.settings
+    truth = (f"True w = {data.settings.true_w}, b = {data.settings.true_b}, {data.settings.n_train} training "
+             f"examples with noise of standard deviation {data.settings.noise_std}. " if data.kind == SYNTHETIC else "")
+    return (f"{truth}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
+            f"epochs, seed {spec.seed}.")
+
+
+def section_intro(task: Task, runs: dict[str, dict]) -> str:
+    """A task's report section up to its tables: its title as the heading, what it is, how it trained
+    (from its first implementation's record)."""
+    spec = runs[names.learner(task.name, IMPLS[0])]["record"].spec
+    return f"## {task.title}\n\n{task.about}\n\n{settings_sentence(spec)}"
+
+
+def linreg_epoch_table(task: Task, runs: dict[str, dict]) -> str:
+    scratch, concise = (run["history"]["epochs"] for run in _by_impl(task, runs).values())
     rows = [[a["epoch"], f"{a['train/loss']:.6f}", f"{b['train/loss']:.6f}"] for a, b in zip(scratch, concise)]
-    return markdown_table(["epoch", "scratch loss (with 1/2)", "concise loss (MSE, no 1/2)"], rows)
+    return ("Loss over the training set after each epoch:\n\n"
+            + markdown_table(["epoch", "scratch loss (with 1/2)", "concise loss (MSE, no 1/2)"], rows))
 
 
 def _vector(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
 
 
-def linreg_error_table(runs: dict) -> str:
+def linreg_error_table(task: Task, runs: dict[str, dict]) -> str:
     rows = []
-    for impl in IMPLS:
-        metrics = runs[names.run_key("linreg", impl)]["metrics"]
+    for impl, run in _by_impl(task, runs).items():
+        metrics = run["metrics"]
         rows.append([impl, _vector(metrics["learned"]["w"]), _vector(metrics["learned"]["b"]),
                      _vector(metrics["vs_truth"]["w_error"]), _vector(metrics["vs_truth"]["b_error"]),
                      _vector(metrics["vs_closed_form"]["w_error"]), _vector(metrics["vs_closed_form"]["b_error"])])
-    closed = runs[names.run_key("linreg", "scratch")]["metrics"]
+    closed = _by_impl(task, runs)[IMPLS[0]]["metrics"]  # the same data: either run's closed form
     rows.append(["closed form (least squares)", _vector(closed["closed_form"]["w"]),
                  _vector(closed["closed_form"]["b"]), _vector(closed["closed_form_vs_truth"]["w_error"]),
                  _vector(closed["closed_form_vs_truth"]["b_error"]), "-", "-"])
-    return markdown_table(["", "w", "b", "w error (true - w)", "b error (true - b)",
-                           "w - closed form", "b - closed form"], rows)
+    return ("Estimation errors, as the notes print them (true minus learned), and the distance to the closed-form "
+            "least-squares solution, the best any linear model can do on these samples:\n\n"
+            + markdown_table(["", "w", "b", "w error (true - w)", "b error (true - b)",
+                              "w - closed form", "b - closed form"], rows))
 
 
-def softmax_table(runs: dict) -> str:
-    rows = []
-    for impl in IMPLS:
-        run = runs[names.run_key("softmax", impl)]
-        final = run["history"]["epochs"][-1]
-        rows.append([impl, f"{final['train/loss']:.4f}", f"{final['train/accuracy']:.4f}",
-                     f"{run['metrics']['test/loss']:.4f}", f"{run['metrics']['test/accuracy']:.4f}",
-                     f"{run['history']['untrained']['untrained/test_accuracy']:.4f}"])
-    return markdown_table(["", "train loss", "train accuracy", "test loss", "test accuracy",
-                           "untrained test accuracy"], rows)
+def _final(run: dict, metric: str) -> float | None:
+    """A run's final value of an epoch metric ('train/loss'): its metrics file's, else its last epoch's."""
+    return run["metrics"].get(metric, run["history"]["epochs"][-1].get(metric))
 
 
-def per_class_table(runs: dict, class_names_zh: list[str]) -> str:
-    scratch, concise = (runs[names.run_key("softmax", impl)]["metrics"]["per_class_accuracy"]
-                        for impl in IMPLS)
-    rows = [[f"{name} ({zh})", f"{scratch[name]:.3f}", f"{concise[name]:.3f}"]
-            for name, zh in zip(scratch, class_names_zh)]
-    return markdown_table(["class", "scratch", "concise"], rows)
+def classifier_table(task: Task, runs: dict[str, dict]) -> str:
+    rows = [[impl, *(f"{_final(run, metric):.4f}" for metric in ("train/loss", "train/accuracy", "test/loss",
+                                                                  "test/accuracy")),
+             f"{run['history']['untrained']['untrained/test_accuracy']:.4f}"]
+            for impl, run in _by_impl(task, runs).items()]
+    return (f"Final numbers (the untrained column is the same model before its first step; guessing scores about "
+            f"{1 / task.n_outputs:.2g}):\n\n" + markdown_table(
+                ["", "train loss", "train accuracy", "test loss", "test accuracy", "untrained test accuracy"], rows))
+
+
+def book_table(task: Task, runs: dict[str, dict]) -> str | None:
+    """The book's published numbers beside this run's of the same implementation, edition by
+    edition, with where each was printed; None for a task the book gives no numbers for."""
+    if not task.book:
+        return None
+    metrics = list(dict.fromkeys(metric for result in task.book for metric in result.metrics))
+    by_impl = _by_impl(task, runs)
+
+    def pair(result, metric: str) -> str:
+        book = f"{result.metrics[metric]:.4f}" if metric in result.metrics else "-"
+        return f"{book} / {_final(by_impl[result.impl], metric):.4f}"
+
+    rows = [[result.edition, result.impl, *(pair(result, metric) for metric in metrics), result.source]
+            for result in task.book]
+    return ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook) beside this run's; "
+            "a dash where that edition shows none:\n\n"
+            + markdown_table(["edition", "impl", *(f"{metric.replace('/', ' ')} (book / here)" for metric in metrics), "source"], rows))
+
+
+def baseline_table(task: Task, runs: dict[str, dict]) -> str | None:
+    """The task's final numbers beside its baseline task's (the same seed and implementation): what
+    it adds. None for a task with no baseline."""
+    if task.baseline is None:
+        return None
+    base = TASKS[task.baseline]
+    ours, theirs = _by_impl(task, runs), _by_impl(base, runs)
+
+    def change(impl: str, metric: str) -> str:
+        before, after = _final(theirs[impl], metric), _final(ours[impl], metric)
+        return f"{before:.4f} → {after:.4f} ({after - before:+.4f})"
+
+    metrics = ("train/loss", "train/accuracy", "test/loss", "test/accuracy")
+    rows = [[impl, *(change(impl, metric) for metric in metrics),
+             f"{theirs[impl]['history']['seconds']['train']:.1f} → {ours[impl]['history']['seconds']['train']:.1f}"]
+            for impl in IMPLS]
+    return (f"{task.heading} beside {base.heading.lower()}, the same data, batches and epochs ({base.heading.lower()} "
+            f"→ {task.heading.lower()}, change):\n\n"
+            + markdown_table(["", *(metric.replace("/", " ") for metric in metrics), "training seconds"], rows))
+
+
+def per_class_table(task: Task, runs: dict[str, dict]) -> str:
+    accuracies = {impl: run["metrics"]["per_class_accuracy"] for impl, run in _by_impl(task, runs).items()}
+    rows = [[f"{name} ({CHINESE[name]})" if name in CHINESE else name,
+             *(f"{accuracies[impl][name]:.3f}" for impl in IMPLS)] for name in accuracies[IMPLS[0]]]
+    return "Per-class test accuracy:\n\n" + markdown_table(["class", *IMPLS], rows)
+
+
+# table kind (what a task lists in its `tables`) -> how it is made from one seed's runs; None: nothing to show
+TABLES: dict[str, Callable[[Task, dict[str, dict]], str | None]] = {
+    "linreg_epochs": linreg_epoch_table, "linreg_errors": linreg_error_table,
+    "classifier": classifier_table, "book": book_table, "baseline": baseline_table, "per_class": per_class_table,
+}
+
+
+def task_tables(task: Task, runs: dict[str, dict]) -> list[str]:
+    """The task's tables (its `tables` kinds, in order) as Markdown, from one seed's runs ({learner:
+    run}, as load_runs reads them)."""
+    return [table for table in (TABLES[kind](task, runs) for kind in task.tables) if table is not None]
 
 
 def _timestamp(ms: int | None) -> str:
@@ -105,13 +197,11 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
 
 
 def seed_statistics_table(run_folders: dict[str, dict[str, str]]) -> str:
-    """Every final metric of the four runs over the seeds: mean ± standard deviation (n - 1), min, max."""
-    import statistics
-
+    """Every final metric of the default runs over the seeds: mean ± standard deviation (n - 1), min, max."""
     by_run: dict[str, dict[str, list[float]]] = {}
     for folders in run_folders.values():
         for run, folder in folders.items():
-            summary = load_run(folder)["metrics"]["summary"]
+            summary = read_metrics(folder)["summary"]
             for metric, value in summary.items():
                 if "/class_accuracy/" not in metric:
                     by_run.setdefault(run, {}).setdefault(metric, []).append(value)
@@ -119,3 +209,15 @@ def seed_statistics_table(run_folders: dict[str, dict[str, str]]) -> str:
              f"{min(values):.6g}", f"{max(values):.6g}"]
             for run, metrics in by_run.items() for metric, values in metrics.items()]
     return markdown_table(["run", "final metric", f"mean ± std over {len(run_folders)} seeds", "min", "max"], rows)
+
+
+def seed_accuracy_table(run_folders: dict[str, dict[str, str]]) -> str | None:
+    """Test accuracy of every classifier's learners, a row per seed ({seed: {learner: folder}});
+    None without a classifier."""
+    learners = [names.learner(task.name, impl) for task in TASKS.values() if task.classify for impl in IMPLS]
+    learners = [learner for learner in learners if all(learner in folders for folders in run_folders.values())]
+    if not learners:
+        return None
+    rows = [[seed, *(f"{read_metrics(folders[learner])['test/accuracy']:.4f}" for learner in learners)]
+            for seed, folders in run_folders.items()]
+    return "Test accuracy of every classifier for every seed:\n\n" + markdown_table(["seed", *learners], rows)

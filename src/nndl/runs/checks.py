@@ -23,6 +23,7 @@ from typing import TextIO
 from nndl.files import touch_old, write_json
 from nndl.runs import names, record
 from nndl.runs.chunks import members_by_chunk
+from nndl.tasks.runspec import RunSpec
 from nndl.tracking.probe import StoreState
 
 CHECK_FILE = ".snakemake/nndl/chunk-checks/{group}-{part}-of-{parts}"  # a train_chunk input
@@ -42,7 +43,7 @@ def check_input(wildcards) -> str:
     return str(path)
 
 
-def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, where: str,
+def check_run_files(chunks: list[dict], specs: list[RunSpec], store: StoreState, where: str,
                     log: TextIO = sys.stderr) -> list[str]:
     """Flag each finished chunk that must run again (see the module's docstring); say why, one
     line a run (at most a few, then a count); return the reasons. `where` names the store and
@@ -66,24 +67,24 @@ def check_run_files(chunks: list[dict], specs: list[dict], store: StoreState, wh
     if len(reasons) > 5:
         print(f"nndl: ... and {len(reasons) - 5} more runs (the check files under {Path(CHECK_FILE).parent} "
               "list them)", file=log)
-    current = {spec["dir"] for spec in specs}
+    current = {spec.dir for spec in specs}
     hashed = {folder: known for folder, known in hashed.items() if folder in current}  # today's runs only
     if hashed != before:
         write_json(hashed, names.HASHED_FILES)
     return reasons
 
 
-def _why_again(members: list[dict], store: StoreState, where: str, hashed: dict) -> list[str]:
+def _why_again(members: list[RunSpec], store: StoreState, where: str, hashed: dict) -> list[str]:
     why = []
     for spec in members:
-        key = record.intact(spec["dir"], hashed)
+        key = record.intact(spec.dir, hashed)
         if key is None:
-            hashed.pop(spec["dir"], None)
-            why.append(f"{spec['dir']}: a file is missing or not as its record ({names.RECORD}) says "
-                       f"({record.what_is_wrong(spec['dir'])}): that run is trained again (the chunk's other runs "
+            hashed.pop(spec.dir, None)
+            why.append(f"{spec.dir}: a file is missing or not as its record ({names.RECORD}) says "
+                       f"({record.what_is_wrong(spec.dir)}): that run is trained again (the chunk's other runs "
                        "are complete and kept)")
         elif store.live_keys is not None and key not in store.live_keys:
-            why.append(f"{spec['dir']}: complete, but {where} holds no live record of it made by this project "
+            why.append(f"{spec.dir}: complete, but {where} holds no live record of it made by this project "
                        "(deleted, another store, or cut short): its job records it there from its files, "
                        "without training")
     return why

@@ -11,48 +11,51 @@ from __future__ import annotations
 
 import math
 
-from nndl.learn.tasks import TASKS
 from nndl.runs import names
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks.registry import TASKS
+from nndl.tasks.types import Task
 
 
-def group_of(spec: dict) -> str:
+def group_of(spec: RunSpec) -> str:
     """The chunk group of a run: its task for the default runs, 'study-<name>' for a study's."""
-    if "study" in spec:
-        return names.CHUNK_GROUP_STUDY.format(study=spec["study"]["name"])
-    return spec["task"]
+    if spec.study:
+        return names.CHUNK_GROUP_STUDY.format(study=spec.study.name)
+    return spec.task
 
 
-def estimated_seconds(spec: dict) -> float:
+def estimated_seconds(task: Task, batch_size: int, epochs: int, examples: int) -> float:
     """A rough cost of one run on one CPU core: steps and examples seen. Measured on a 2-core EPYC
-    VM: about 0.5 ms per minibatch step, 10 us per Fashion-MNIST example (784 x 10 weights, forward
-    and backward), next to nothing per 2-d synthetic example, and about 0.3 s per run for MLflow
-    and files."""
-    if spec["task"] == "linreg":
-        examples, per_example = spec["data"]["n_train"], 2e-7
-    else:
-        generated = spec["data"]["generate"]
-        examples, per_example = (generated["train"] if generated else 60_000), 1e-5
-    steps = math.ceil(examples / spec["batch_size"])
-    return 0.3 + spec["epochs"] * (steps * 5e-4 + examples * per_example)
+    VM: about 0.5 ms per minibatch step, the task's cost per example (forward and backward: 10 us
+    for softmax regression's 784 x 10 weights, next to nothing per 2-d synthetic example), and
+    about 0.3 s per run for MLflow and files."""
+    steps = math.ceil(examples / batch_size)
+    return 0.3 + epochs * (steps * 5e-4 + examples * task.seconds_per_example)
 
 
-def _groups(specs: list[dict]) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = {}
+def spec_seconds(spec: RunSpec) -> float:
+    """estimated_seconds of one run."""
+    return estimated_seconds(spec.definition, spec.settings.batch_size, spec.settings.epochs,
+                             spec.data.train_examples())
+
+
+def _groups(specs: list[RunSpec]) -> dict[str, list[RunSpec]]:
+    groups: dict[str, list[RunSpec]] = {}
     for spec in specs:
         groups.setdefault(group_of(spec), []).append(spec)
     return groups
 
 
-def chunk_ids(specs: list[dict], budget: float) -> list[dict]:
+def chunk_ids(specs: list[RunSpec], budget: float) -> list[dict]:
     """[{'group': 'softmax', 'part': 0, 'parts': 2}, ...]: the wildcards of every chunk job."""
     chunks = []
     for group, runs in _groups(specs).items():
-        parts = max(1, min(len(runs), math.ceil(sum(map(estimated_seconds, runs)) / budget)))
+        parts = max(1, min(len(runs), math.ceil(sum(map(spec_seconds, runs)) / budget)))
         chunks.extend({"group": group, "part": part, "parts": parts} for part in range(parts))
     return chunks
 
 
-def chunk_members(specs: list[dict], group: str, part: int, parts: int) -> list[dict]:
+def chunk_members(specs: list[RunSpec], group: str, part: int, parts: int) -> list[RunSpec]:
     """The runs of chunk `part` of `parts` of `group`. The default runs: a contiguous slice in seed
     order, so each seed's figures can start once the chunks holding its runs are done. A study's
     runs: shared by estimated cost, longest first to the least loaded chunk, in grid order within
@@ -65,7 +68,7 @@ def chunk_members(specs: list[dict], group: str, part: int, parts: int) -> list[
     return members
 
 
-def members_by_chunk(specs: list[dict], chunks: list[dict]) -> list[tuple[dict, list[dict]]]:
+def members_by_chunk(specs: list[RunSpec], chunks: list[dict]) -> list[tuple[dict, list[RunSpec]]]:
     """[(chunk, its runs)] for every chunk of `chunks` (chunk_ids), grouping and cutting each group
     once (chunk_members, called per chunk, regroups every run each time)."""
     groups, cut = _groups(specs), {}
@@ -78,20 +81,20 @@ def members_by_chunk(specs: list[dict], chunks: list[dict]) -> list[tuple[dict, 
     return found
 
 
-def _split(group: str, runs: list[dict], parts: int) -> list[list[dict]]:
+def _split(group: str, runs: list[RunSpec], parts: int) -> list[list[RunSpec]]:
     """`runs` of `group` cut into `parts` chunks (see chunk_members)."""
     if group in TASKS:
         return [runs[part * len(runs) // parts:(part + 1) * len(runs) // parts] for part in range(parts)]
     loads, owner = [0.0] * parts, {}
-    for index in sorted(range(len(runs)), key=lambda i: (-estimated_seconds(runs[i]), i)):
+    for index in sorted(range(len(runs)), key=lambda i: (-spec_seconds(runs[i]), i)):
         lightest = loads.index(min(loads))
         owner[index] = lightest
-        loads[lightest] += estimated_seconds(runs[index])
+        loads[lightest] += spec_seconds(runs[index])
     return [[spec for index, spec in enumerate(runs) if owner[index] == part] for part in range(parts)]
 
 
-def chunks_of_runs(chunks: list[dict], specs: list[dict], wanted: list[dict]) -> list[dict]:
+def chunks_of_runs(chunks: list[dict], specs: list[RunSpec], wanted: list[RunSpec]) -> list[dict]:
     """The chunks that train any of the runs `wanted`, in chunk order."""
-    names_wanted = {spec["name"] for spec in wanted}
-    return [chunk for chunk in chunks
-            if any(spec["name"] in names_wanted for spec in chunk_members(specs, **chunk))]
+    names_wanted = {spec.name for spec in wanted}
+    return [chunk for chunk, members in members_by_chunk(specs, chunks)
+            if any(spec.name in names_wanted for spec in members)]

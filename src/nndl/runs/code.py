@@ -7,24 +7,33 @@ does retrains a run or reruns a job.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from nndl import fingerprint
+from nndl.tasks.types import Task
 
-# The code that computes a run's numbers: the learners, the training loop, evaluation, loading the
-# data. Not how a run is logged, reported, drawn, validated, acquired or administered. Explicit, so
-# that it is read and reviewed: tests/test_code.py checks it is exactly what nndl.learn.run and
-# nndl.data.tensors import.
+# The code that computes every run's numbers: the training loop, the learners, the losses,
+# evaluation, loading the data, and the types of a spec. Not how a run is logged, reported, drawn,
+# validated, acquired or administered; not the registry of tasks, whose entries are counted one by one
+# (training_code). Explicit, so that it is read and reviewed: tests/test_code.py checks it is exactly
+# what nndl.learn.run and nndl.data.tensors import, but the registry.
 TRAINING_CODE = (
-    "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.synthetic",
-    "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.evaluation",
-    "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.run", "nndl.learn.scratch", "nndl.learn.tasks",
+    "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.sources", "nndl.data.synthetic",
+    "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.device", "nndl.learn.evaluation",
+    "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.losses", "nndl.learn.run", "nndl.learn.scratch",
+    "nndl.tasks", "nndl.tasks.runspec", "nndl.tasks.types", "nndl.values",
 )
+REGISTRY = "nndl.tasks.registry"
 
 
-def training_code() -> str:
-    """The fingerprint of TRAINING_CODE: a run trained by other code is trained again."""
-    return fingerprint.fingerprint(list(TRAINING_CODE))
+def training_code(task: Task) -> str:
+    """The fingerprint of the code that trains `task`'s runs: TRAINING_CODE, the task's model module
+    (and what it imports), and what of its registry entry makes numbers. Editing one task's model or
+    entry, or adding a task, retrains that task's runs only; editing the shared code retrains all."""
+    modules = set(TRAINING_CODE) | set(fingerprint.closure([task.model]))
+    digest = hashlib.sha256(f"{fingerprint.fingerprint(sorted(modules))}\0{task.fingerprint_facts()}".encode())
+    return digest.hexdigest()[:12]
 
 
 def rule_code(*files: str | Path) -> str:

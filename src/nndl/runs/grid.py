@@ -6,22 +6,13 @@ from __future__ import annotations
 import itertools
 import math
 
-from nndl.runs import names
-from nndl.runs.specs import resolve_run, training_key
-from nndl.values import point_label
+from dataclasses import replace
 
-# The config blocks whose keys are a task's settings (what a study may vary). A setting of the
-# `synthetic:` block goes to the spec's data, and makes a data set of its own.
-SETTING_BLOCKS = {"linreg": ("linreg", "synthetic"), "softmax": ("softmax",)}
-# What a study can compare, per task: metric -> which way is better. The first is the default.
-STUDY_METRICS = {
-    "linreg": {"final/test_mse": "min", "final/max_abs_w_error": "min", "final/abs_b_error": "min",
-               "final/train_loss": "min", "final/test_loss": "min", "train_seconds": "min"},
-    "softmax": {"final/test_accuracy": "max", "final/test_loss": "min", "final/train_loss": "min",
-                "final/train_accuracy": "max", "train_seconds": "min"},
-}
-# The per-epoch test metric drawn beside the training loss, and checked for a peak before the end.
-EPOCH_TEST_METRIC = {"linreg": "test/loss", "softmax": "test/accuracy"}
+from nndl.runs import names
+from nndl.tasks.runspec import RunSpec, StudyPoint
+from nndl.runs.specs import resolve_run, training_key
+from nndl.tasks.registry import task_named
+from nndl.values import point_label
 
 
 def grid(study: dict) -> list[dict]:
@@ -44,7 +35,7 @@ def grid_point(study: dict, index: int) -> dict:
     return {key: point[key] for key in study["vary"]}
 
 
-def resolve_study(config: dict, study: dict) -> list[dict]:
+def resolve_study(config: dict, study: dict) -> list[RunSpec]:
     """The runs of one study: every grid point x seed x implementation, each a full spec."""
     runs = []
     for point in grid(study):
@@ -52,20 +43,18 @@ def resolve_study(config: dict, study: dict) -> list[dict]:
         for seed in study["seeds"]:
             for impl in study["impls"]:
                 spec = resolve_run(config, study["task"], impl, seed, {**study["set"], **point})
-                spec["name"] = names.study_run_name(study["name"], study["task"], impl, label, seed)
-                spec["dir"] = names.study_run_dir(study["name"], study["task"], impl, label, seed,
-                                                  training_key(spec))
-                spec["study"] = {"name": study["name"], "point": point}
-                runs.append(spec)
+                folder = names.study_run_dir(study["name"], study["task"], impl, label, seed, training_key(spec))
+                runs.append(replace(spec, name=names.study_run_name(study["name"], study["task"], impl, label, seed),
+                                    dir=folder, study=StudyPoint(study["name"], point)))
     return runs
 
 
 def study_definition(study: dict) -> dict:
     """What a study's parent run and report show of it (the runs carry the rest)."""
     return {key: study[key] for key in ("name", "question", "task", "impls", "vary", "set", "seeds")} | {
-        "metric": study["metric"] or next(iter(STUDY_METRICS[study["task"]]))}
+        "metric": study["metric"] or next(iter(task_named(study["task"]).metrics))}
 
 
-def study_runs(runs: list[dict], study: str) -> list[dict]:
+def study_runs(runs: list[RunSpec], study: str) -> list[RunSpec]:
     """The specs of one study's runs, in grid order."""
-    return [spec for spec in runs if spec.get("study", {}).get("name") == study]
+    return [spec for spec in runs if spec.study and spec.study.name == study]

@@ -42,7 +42,7 @@ MODEL, HISTORY, METRICS, PREDICTIONS, RECORD = (
 RUN_FILES = (MODEL, HISTORY, METRICS, PREDICTIONS, RECORD)
 
 
-def run_key(task: str, impl: str) -> str:
+def learner(task: str, impl: str) -> str:
     """'softmax-scratch': one learner, whatever the seed."""
     return f"{task}-{impl}"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from nndl.errors import DivergenceError, GateError
+from nndl.tasks.runspec import RunSpec
+from nndl.tasks.types import Gate
 
 OK, DIVERGED, MISSED_GATES = "ok", "diverged", "missed gates"  # OK: trained to the end, passed its gates
 
@@ -34,29 +36,24 @@ def describe_divergence(diverged: dict) -> str:
     return f"diverged at {where} ({'; '.join(details)})"
 
 
-def gate_failures(task: str, gates: dict, final: dict, errors: dict | None = None) -> list[str]:
-    """Each missed gate as 'what = value, gate < bound (off by x)'; empty when all pass."""
-    if task == "softmax":
-        checks = [("train/loss", final["train/loss"], "<", gates["max_train_loss"]),
-                  ("train/accuracy", final["train/accuracy"], ">", gates["min_train_accuracy"]),
-                  ("test/accuracy", final["test/accuracy"], ">", gates["min_test_accuracy"])]
-    else:
-        bound = gates["max_param_error"]
-        checks = [("max |w error|", errors["max_abs_w_error"], "<", bound),
-                  ("|b error|", errors["abs_b_error"], "<", bound)]
+def gate_failures(gates: tuple[Gate, ...], bounds: dict, values: dict) -> list[str]:
+    """Each missed gate as 'what = value, gate < bound (off by x)'; empty when all pass. `values`:
+    the final epoch's metrics and, for a regression, the parameter errors."""
     failures = []
-    for name, value, relation, bound in checks:
-        passed = value < bound if relation == "<" else value > bound
+    for gate in gates:
+        value, bound = values[gate.value], bounds[gate.bound]
+        passed = value < bound if gate.relation == "<" else value > bound
         if not passed:
-            failures.append(f"{name} = {value:.6g}, gate {relation} {bound} (off by {abs(value - bound):.3g})")
+            failures.append(f"{gate.label} = {value:.6g}, gate {gate.relation} {bound} (off by {abs(value - bound):.3g})")
     return failures
 
 
-def outcome(spec: dict, history: dict) -> Outcome | None:
+def outcome(spec: RunSpec, history: dict) -> Outcome | None:
     """Why the run is not a success; None when it trained to the end and passed its gates."""
     if history.get("diverged"):
         return Outcome(DIVERGED, describe_divergence(history["diverged"]))
-    failures = gate_failures(spec["task"], spec["gates"], history["epochs"][-1], history.get("param_errors"))
+    values = {**history["epochs"][-1], **history.get("param_errors", {})}
+    failures = gate_failures(spec.definition.gates, spec.gates, values)
     return Outcome(MISSED_GATES, "missed its gates: " + "; ".join(failures)) if failures else None
 
 
@@ -70,11 +67,10 @@ def status(found: Outcome | None) -> str:
     return "FAILED" if found else "FINISHED"
 
 
-def raise_for(spec: dict, found: Outcome | None) -> None:
-    """A default run must succeed: raise DivergenceError or GateError, with the fix, if it did not."""
+def error_for(spec: RunSpec, found: Outcome | None) -> DivergenceError | GateError | None:
+    """The error, with its fix, that stops a default run that did not succeed; None if it did."""
     if found is None:
-        return
+        return None
     if found.kind == DIVERGED:
-        raise DivergenceError(f"{spec['name']} {found.message}. The learning rate is probably too large for this task.")
-    raise GateError(f"{spec['name']} {found.message}. Check the hyperparameters, or relax gates.{spec['task']} "
-                    "in the config.")
+        return DivergenceError(f"{spec.name} {found.message}. The learning rate is probably too large for this task.")
+    return GateError(f"{spec.name} {found.message}. Check the hyperparameters, or relax gates.{spec.task} in the config.")

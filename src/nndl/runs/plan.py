@@ -10,15 +10,17 @@ import sys
 from typing import TextIO
 
 from nndl.errors import ConfigError
-from nndl.learn.tasks import IMPLS, TASKS
 from nndl.runs.chunks import estimated_seconds
 from nndl.runs.grid import grid_point, grid_size, resolve_study
-from nndl.runs.specs import merged_settings, resolve_run
+from nndl.tasks.runspec import RunSpec
+from nndl.runs.specs import merged_settings, resolve_data, resolve_run
+from nndl.tasks.registry import TASKS, task_named
+from nndl.tasks.types import IMPLS
 
 SAMPLED = 2000  # grid points costed one by one; a larger grid's cost is their mean times its size
 
 
-def resolve_runs(config: dict) -> list[dict]:
+def resolve_runs(config: dict) -> list[RunSpec]:
     """Every run of a validated config, in training order: the default runs (task, then seed, then
     implementation), then each study's runs (grid point, then seed, then implementation)."""
     runs = [resolve_run(config, task, impl, seed) for task in TASKS for seed in config["seeds"] for impl in IMPLS]
@@ -32,9 +34,9 @@ def planned_size(config: dict) -> list[tuple[str, int, float]]:
     counted from the lengths of its lists without resolving a spec (a grid of 100,000 runs takes
     seconds to resolve). A study of more than SAMPLED points is costed on a sample of them."""
     def cost(task: str, settings: dict | None = None) -> float:
-        hyperparameters, data = merged_settings(config, task, settings)
-        data["generate"] = config["data"]["fashion_mnist"]["generate"]
-        return estimated_seconds({"task": task, **hyperparameters, "data": data})
+        hyperparameters, data_settings = merged_settings(config, task, settings)
+        examples = resolve_data(config, task, data_settings).train_examples()
+        return estimated_seconds(task_named(task), hyperparameters["batch_size"], hyperparameters["epochs"], examples)
 
     per_seed = len(IMPLS) * len(config["seeds"])
     rows = [("default runs", len(TASKS) * per_seed, sum(cost(task) for task in TASKS) * per_seed)]

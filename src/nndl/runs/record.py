@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from nndl.errors import DamagedFileError
 from nndl.files import read_json, sha256_file, write_json
 from nndl.runs import names
 from nndl.runs.outcome import Outcome
-from nndl.runs.specs import spec_hash, training_key, without_gates
+from nndl.runs.specs import same_training, training_key
+from nndl.tasks.runspec import RunSpec, spec_hash
 
 OUTPUT_FILES = tuple(name for name in names.RUN_FILES if name != names.RECORD)
 
@@ -32,17 +33,18 @@ class Record:
     data_digest: str  # of the data's content (nndl.data.tensors.dataset_identity)
     status: str  # FINISHED, or FAILED for a run with an outcome
     outcome: Outcome | None
-    spec: dict
+    spec: RunSpec
     files: dict[str, dict]  # {file name: {'bytes', 'sha256'}} of the run's other files
 
     def to_json(self) -> dict:
-        return {**asdict(self), "outcome": self.outcome.to_json() if self.outcome else None}
+        return {**{item.name: getattr(self, item.name) for item in fields(self)},
+                "outcome": self.outcome.to_json() if self.outcome else None, "spec": self.spec.to_json()}
 
 
-def run_key(spec: dict, code_hash: str, data_digest: str) -> str:
+def run_key(spec: RunSpec, code_hash: str, data_digest: str) -> str:
     """Which run this is (its name: a study run may train exactly as a default run does, and is
     still a run of its own) and what makes its numbers: its training spec, the code, the data."""
-    return hashlib.sha256(f"{spec['name']}:{training_key(spec)}:{code_hash}:{data_digest}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{spec.name}:{training_key(spec)}:{code_hash}:{data_digest}".encode()).hexdigest()[:16]
 
 
 def record_path(folder: str | Path) -> Path:
@@ -57,7 +59,7 @@ def read(folder: str | Path) -> Record:
     """The record of a run folder (FileNotFoundError if the run never completed, DamagedFileError
     if the file is not JSON)."""
     data = read_json(record_path(folder))
-    return Record(**{**data, "outcome": Outcome.from_json(data["outcome"])})
+    return Record(**{**data, "outcome": Outcome.from_json(data["outcome"]), "spec": RunSpec.from_json(data["spec"])})
 
 
 def _readable(folder: Path) -> Record | None:
@@ -141,23 +143,23 @@ def _sizes_match(folder: Path, found: Record) -> bool:
         return False
 
 
-def complete(spec: dict, code_hash: str, data_digest: str) -> Record | None:
+def complete(spec: RunSpec, code_hash: str, data_digest: str) -> Record | None:
     """The run's record if the run is complete for this spec, code and data, every file as its
     checksum says; None otherwise."""
-    folder = Path(spec["dir"])
+    folder = Path(spec.dir)
     found = _readable(folder)
     if found is None or not _sizes_match(folder, found):
         return None
     if (found.code_hash, found.data_digest) != (code_hash, data_digest) \
-            or without_gates(found.spec) != without_gates(spec):
+            or not same_training(found.spec, spec):
         return None
     return None if damaged_file(folder, found) is not None else found
 
 
-def new(spec: dict, code_hash: str, data_digest: str, outcome: Outcome | None, status: str) -> Record:
-    """The record of a run whose files are written."""
-    folder = Path(spec["dir"])
+def new(spec: RunSpec, key: str, code_hash: str, data_digest: str, outcome: Outcome | None, status: str) -> Record:
+    """The record of a run whose files are written; `key`: its run_key."""
+    folder = Path(spec.dir)
     files = {name: {"bytes": (folder / name).stat().st_size, "sha256": sha256_file(folder / name)}
              for name in OUTPUT_FILES}
-    return Record(spec["name"], run_key(spec, code_hash, data_digest), spec_hash(spec), code_hash, data_digest,
+    return Record(spec.name, key, spec_hash(spec), code_hash, data_digest,
                   status, outcome, spec, files)

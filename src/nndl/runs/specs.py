@@ -1,67 +1,63 @@
-"""Run specs: one plain, JSON-able dict per run, resolved once from the config where the workflow is
-parsed.
+"""Run specs (nndl.tasks.runspec.RunSpec), resolved once from the config where the workflow is
+parsed, and the hashes made of them.
 
-A spec is everything a run depends on: task, implementation, seed, every hyperparameter and
-setting, the data it trains on, its gates, device and threads, and where its files go. The rule
-hands the specs of a chunk to its job through `params`; the job logs each spec as its run's MLflow
-params and its hash as the `config_hash` tag. Nothing below the workflow reads the whole config.
-A study's runs are specs too (nndl.runs.grid), with the study's settings applied; nndl.runs.plan
-resolves every run of a config.
+A spec is everything a run depends on: task, implementation, seed, every setting, the data it
+trains on, its gates, device and threads, and where its files go. The rule hands the specs of a
+chunk to its job through `params` (as JSON); the job logs each spec as its run's MLflow params and
+its hash as the `config_hash` tag. Nothing below the workflow reads the whole config. A study's
+runs are specs too (nndl.runs.grid), with the study's settings applied; nndl.runs.plan resolves
+every run of a config.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
-from nndl.learn.tasks import TASKS
 from nndl.runs import names
-from nndl.values import point_label
-
-DATA_BLOCK = "synthetic"  # the linreg data's block: its keys are settings of the spec's `data`
+from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData, SyntheticSettings
+from nndl.tasks.registry import task_named
+from nndl.tasks.runspec import RunSpec, hash_of
 
 
 def merged_settings(config: dict, task: str, settings: dict | None = None) -> tuple[dict, dict]:
-    """(hyperparameters, data settings) of a run: the task's block and, for linreg, the synthetic
-    data's, with `settings` ({key: value}) applied to whichever holds the key."""
-    hyperparameters = dict(config[task])
-    data_settings = dict(config[DATA_BLOCK]) if task == "linreg" else {}
+    """(the task's settings, its synthetic data's settings or {}): the task's blocks with
+    `settings` ({key: value}) applied to whichever holds the key."""
+    blocks = task_named(task).setting_blocks
+    hyperparameters = dict(config[blocks[0]])
+    data_settings = dict(config[blocks[1]]) if len(blocks) > 1 else {}
     for key, value in (settings or {}).items():
         (hyperparameters if key in hyperparameters else data_settings)[key] = value
     return hyperparameters, data_settings
 
 
-def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | None = None) -> dict:
-    """One run's spec: the task's block of the config with `settings` ({key: value}) applied."""
-    hyperparameters, data_settings = merged_settings(config, task, settings)
-    if task == "linreg":
+def resolve_data(config: dict, task: str, data_settings: dict) -> SyntheticData | FashionData:
+    """The data a run of `task` trains on."""
+    if task_named(task).data == SYNTHETIC:
         digest = synthetic_key(data_settings)
-        data = {"digest": digest, "path": names.SYNTHETIC_DATA.format(digest=digest),
-                "description": names.SYNTHETIC_DESCRIPTION.format(digest=digest), **data_settings}
-    else:
-        fashion = config["data"]["fashion_mnist"]
-        data = {"path": fashion["dir"], "manifest": f"{fashion['dir']}/{names.DATA_MANIFEST}",
-                "generate": fashion["generate"]}
-    spec = {
-        "name": names.run_name(task, impl, seed),
-        "task": task,
-        "impl": impl,
-        "seed": seed,
-        **hyperparameters,  # batch_size, learning_rate, epochs, init_std, init, reduction, shuffle, ...
-        "data": data,
-        "gates": config["gates"][task],
-        "n_predictions": config["evaluation"]["n_predictions"],
-        "device": config["device"],
-        "threads": config["train_threads"],  # the rule's `threads` come from the same key
-    }
-    return {**spec, "dir": names.run_dir(task, impl, seed, training_key(spec))}
+        return SyntheticData(digest, names.SYNTHETIC_DATA.format(digest=digest),
+                             names.SYNTHETIC_DESCRIPTION.format(digest=digest), SyntheticSettings(**data_settings))
+    fashion = config["data"]["fashion_mnist"]
+    return FashionData(fashion["dir"], f"{fashion['dir']}/{names.DATA_MANIFEST}", fashion["generate"])
 
 
-def training_key(spec: dict) -> str:
+def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | None = None) -> RunSpec:
+    """One default run's spec: the task's blocks of the config with `settings` ({key: value}) applied."""
+    hyperparameters, data_settings = merged_settings(config, task, settings)
+    spec = RunSpec(names.run_name(task, impl, seed), task, impl, seed, task_named(task).settings(**hyperparameters),
+                   resolve_data(config, task, data_settings), config["gates"][task],
+                   config["evaluation"]["n_predictions"], config["device"],
+                   config["train_threads"], dir="")  # the rule's `threads` come from the same key
+    return replace(spec, dir=names.run_dir(task, impl, seed, training_key(spec)))
+
+
+def training_key(spec: RunSpec) -> str:
     """A short hash of what trains a run: its spec without its name, folder, study and gates (the
     gates are checks on the result). It names the run's folder, so two configs that train the same
     run share its files, and two that differ never overwrite each other's."""
-    return spec_hash({key: value for key, value in spec.items() if key not in ("name", "dir", "study", "gates")})
+    found = spec.to_json()
+    return hash_of({key: value for key, value in found.items() if key not in ("name", "dir", "study", "gates")})
 
 
 def synthetic_key(data_settings: dict) -> str:
@@ -70,43 +66,21 @@ def synthetic_key(data_settings: dict) -> str:
     return hashlib.sha256(json.dumps(data_settings, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def synthetic_datasets(runs: list[dict]) -> dict[str, dict]:
+def synthetic_datasets(runs: list[RunSpec]) -> dict[str, dict]:
     """{digest: synthetic block} of every synthetic data set the runs train on."""
-    return {spec["data"]["digest"]: {key: value for key, value in spec["data"].items()
-                                     if key not in ("digest", "path", "description")}
-            for spec in runs if spec["task"] == "linreg"}
+    return {spec.data.digest: spec.data.settings.to_json() for spec in runs if isinstance(spec.data, SyntheticData)}
 
 
-def run_params(spec: dict) -> dict:
-    """A spec's settings, what its MLflow params show: all but its name, folder and study (the run's
-    name and tags say those), so the compare view's parallel coordinates show what varies."""
-    return {key: value for key, value in spec.items() if key not in ("name", "dir", "study")}
+def same_training(one: RunSpec, other: RunSpec) -> bool:
+    """Whether two specs train the same run: equal but for their gates (checks on the result)."""
+    return replace(one, gates={}) == replace(other, gates={})
 
 
-def spec_hash(spec: dict) -> str:
-    """A short hash of one run's spec: same spec, same hash (the `config_hash` tag)."""
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+def default_runs(runs: list[RunSpec]) -> list[RunSpec]:
+    """The runs that are not part of a study: four per seed for each task."""
+    return [spec for spec in runs if spec.study is None]
 
 
-def without_gates(spec: dict) -> dict:
-    """The spec as training sees it: gates are checks on the result, not part of training."""
-    return {key: value for key, value in spec.items() if key != "gates"}
-
-
-def describe_run(spec: dict) -> str:
-    """The run's one-line description (the Description box of its MLflow page)."""
-    what = f"{TASKS[spec['task']].title} ({spec['impl']})"
-    if "study" in spec:
-        return f"Study {spec['study']['name']}: {point_label(spec['study']['point'])}, seed {spec['seed']}; {what}."
-    return (f"{what}, seed {spec['seed']}: batch {spec['batch_size']}, learning rate {spec['learning_rate']}, "
-            f"{spec['epochs']} epochs.")
-
-
-def default_runs(runs: list[dict]) -> list[dict]:
-    """The runs that are not part of a study: the notes' four per seed."""
-    return [spec for spec in runs if "study" not in spec]
-
-
-def seed_runs(runs: list[dict], seed: int) -> dict[str, dict]:
+def seed_runs(runs: list[RunSpec], seed: int) -> dict[str, RunSpec]:
     """{'linreg-scratch': spec, ...}: the default runs of one seed, by learner."""
-    return {names.run_key(spec["task"], spec["impl"]): spec for spec in default_runs(runs) if spec["seed"] == seed}
+    return {names.learner(spec.task, spec.impl): spec for spec in default_runs(runs) if spec.seed == seed}

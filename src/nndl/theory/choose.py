@@ -1,10 +1,13 @@
-"""Which prediction a study gets, from what it varies (not from its name): a study a user adds to
-the config gets the theory of the setting it varies, or says that there is none."""
+"""Which prediction a study gets, from its task's family of theory and what it varies (not from its
+name): a study a user adds to the config gets the theory of the setting it varies, or says that
+there is none, and a task the chapter's theory does not cover says why (its `no_theory`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from nndl.tasks.registry import task_named
+from nndl.tasks.types import CONVEX_CROSS_ENTROPY, LEAST_SQUARES
 from nndl.theory import linreg_errors, linreg_rates, softmax_studies
 from nndl.theory.verdict import Theory, no_prediction
 from nndl.values import all_numbers
@@ -12,28 +15,29 @@ from nndl.values import all_numbers
 W_ERROR = "final/max_abs_w_error"  # what the error studies' predictions are about
 DECADE = 10  # n_train over at least this ratio is a study of data size; a few examples more, of the last minibatch
 
+Prediction = Callable[[dict, list[dict]], Theory]
 
-def prediction_for(study: dict) -> Callable[[dict, list[dict]], Theory] | None:
-    """The prediction function for the study's task and varied settings; None where the chapter's
-    theory gives none."""
-    keys, task = set(study["vary"]), study["task"]
-    if task == "linreg":
-        if keys == {"learning_rate"} and len(study["impls"]) == 1:  # one implementation: one curvature
-            return linreg_rates.learning_rate
-        if keys == {"reduction", "learning_rate"}:  # compares whole trajectories, whatever the metric
-            return linreg_rates.summed_loss
-        if study["metric"] != W_ERROR:
-            return None
-        if keys <= {"init", "init_std"}:
-            return linreg_errors.initialisation
-        if "loss" in keys and keys <= {"loss", "outliers"}:
-            return linreg_errors.huber
-        if "n_train" in keys and keys <= {"n_train", "seed"} and all_numbers(study["vary"]["n_train"]):
-            sizes = study["vary"]["n_train"]
-            return linreg_errors.data_size if max(sizes) >= DECADE * min(sizes) else linreg_errors.partial_batch
+
+def _linreg_prediction(study: dict, keys: set[str]) -> Prediction | None:
+    """Linear regression on synthetic data: rates from the curvature, errors from least squares."""
+    if keys == {"learning_rate"} and len(study["impls"]) == 1:  # one implementation: one curvature
+        return linreg_rates.learning_rate
+    if keys == {"reduction", "learning_rate"}:  # compares whole trajectories, whatever the metric
+        return linreg_rates.summed_loss
+    if study["metric"] != W_ERROR:
         return None
-    if task != "softmax":
-        return None
+    if keys <= {"init", "init_std"}:
+        return linreg_errors.initialisation
+    if "loss" in keys and keys <= {"loss", "outliers"}:
+        return linreg_errors.huber
+    if "n_train" in keys and keys <= {"n_train", "seed"} and all_numbers(study["vary"]["n_train"]):
+        sizes = study["vary"]["n_train"]
+        return linreg_errors.data_size if max(sizes) >= DECADE * min(sizes) else linreg_errors.partial_batch
+    return None
+
+
+def _softmax_prediction(study: dict, keys: set[str]) -> Prediction | None:
+    """Softmax regression: float32's range, the operations' count, the linear scaling rule, convexity."""
     if keys == {"formula"} and study["metric"] == "train_seconds":
         return softmax_studies.naive_cost
     if "formula" in keys and keys <= {"formula", "pixel_scale"}:
@@ -43,8 +47,23 @@ def prediction_for(study: dict) -> Callable[[dict, list[dict]], Theory] | None:
             frozenset({"shuffle"}): softmax_studies.no_shuffle}.get(frozenset(keys))
 
 
+# a task's `theory` (the family of chapter 3's predictions it gets) -> how a study of it finds its prediction
+FAMILIES: dict[str, Callable[[dict, set[str]], Prediction | None]] = {
+    LEAST_SQUARES: _linreg_prediction, CONVEX_CROSS_ENTROPY: _softmax_prediction}
+
+
+def prediction_for(study: dict) -> Prediction | None:
+    """The prediction function for the study's task and varied settings; None where the chapter's
+    theory gives none."""
+    family = task_named(study["task"]).theory
+    return FAMILIES[family](study, set(study["vary"])) if family else None
+
+
 def theory(study: dict, runs: list[dict]) -> Theory:
-    """The study's theory block from its runs ({'spec', 'history', ...} each)."""
+    """The study's theory block from its runs ({'spec': RunSpec, 'history', ...} each)."""
+    task = task_named(study["task"])
+    if task.theory is None:
+        return no_prediction(task.no_theory or f"chapter 3's theory says nothing of {task.title}")
     predict = prediction_for(study)
     if predict is None:
         varied = ", ".join(study["vary"])

@@ -14,18 +14,20 @@ import math
 import numpy as np
 
 from nndl.data.synthetic import load_dataset
+from nndl.tasks.runspec import RunSpec
 
 
-def training_data(spec: dict) -> tuple[np.ndarray, np.ndarray]:
+def training_data(spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:
     """(X~ (n, d + 1), y (n,)) in float64: the run's training inputs with a column of ones, and targets."""
-    arrays = load_dataset(spec["data"]["path"])
+    arrays = load_dataset(spec.data.path)
     X = arrays["X_train"].astype(np.float64)
     return np.hstack([X, np.ones((len(X), 1))]), arrays["y_train"].astype(np.float64).reshape(-1)
 
 
-def true_parameters(spec: dict) -> np.ndarray:
+def true_parameters(spec: RunSpec) -> np.ndarray:
     """(w, b) of the model the data was drawn from, as one vector (d + 1,)."""
-    return np.array([*spec["data"]["true_w"], spec["data"]["true_b"]], dtype=np.float64)
+    truth = spec.data.settings
+    return np.array([*truth.true_w, truth.true_b], dtype=np.float64)
 
 
 def hessian(X: np.ndarray) -> np.ndarray:
@@ -33,15 +35,15 @@ def hessian(X: np.ndarray) -> np.ndarray:
     return X.T @ X / len(X)
 
 
-def loss_units(spec: dict) -> float:
+def loss_units(spec: RunSpec) -> float:
     """The run's per-example loss over the scratch one, (y_hat - y)^2 / 2: 2 for nn.MSELoss (no 1/2)."""
-    return 2.0 if spec["impl"] == "concise" else 1.0
+    return 2.0 if spec.impl == "concise" else 1.0
 
 
-def curvature(spec: dict) -> float:
+def curvature(spec: RunSpec) -> float:
     """How much more curved the run's loss is than the scratch mean loss: loss_units, times the
     batch size for a summed loss."""
-    return loss_units(spec) * (spec["batch_size"] if spec.get("reduction", "mean") == "sum" else 1)
+    return loss_units(spec) * (spec.settings.batch_size if spec.settings.reduction == "sum" else 1)
 
 
 def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -49,9 +51,9 @@ def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
-def steps(spec: dict, n: int) -> int:
+def steps(spec: RunSpec, n: int) -> int:
     """Parameter updates in the run: ceil(n / B) per epoch (the last minibatch holds the rest)."""
-    return spec["epochs"] * math.ceil(n / spec["batch_size"])
+    return spec.settings.epochs * math.ceil(n / spec.settings.batch_size)
 
 
 def gd_iterate(H: np.ndarray, theta_star: np.ndarray, theta_0: np.ndarray, rate: float, t: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import statistics
 
 import numpy as np
 
+from nndl.tasks.runspec import RunSpec
 from nndl.theory import linear
 from nndl.theory.verdict import INCONCLUSIVE, Theory, by_value, check, overall, same_within_noise, within_factor
 from nndl.values import point_label
@@ -18,7 +19,7 @@ ERROR_FACTOR = 2.0  # SGD's noise, which the model only estimates, moves the fin
 EXACT_FACTOR = 1.25  # full-batch gradient descent is the model itself: only float32 is left
 
 
-def predicted_w_error(spec: dict, start: list[float] | None = None) -> float:
+def predicted_w_error(spec: RunSpec, start: list[float] | None = None) -> float:
     """E max_i |w_i - w_true_i| after the run's steps: gradient descent's iterate from the run's
     start `start` ((w, b) as the run recorded it; else the mean start, spread by the random
     start's contracted variance), which holds both the start not yet forgotten and the
@@ -28,14 +29,14 @@ def predicted_w_error(spec: dict, start: list[float] | None = None) -> float:
     X, y = linear.training_data(spec)
     H, c, t = linear.hessian(X), linear.curvature(spec), linear.steps(spec, len(X))
     theta_star, d = linear.least_squares(X, y), X.shape[1] - 1
-    rate = spec["learning_rate"] * c
+    rate = spec.settings.learning_rate * c
     theta_0 = np.zeros(d + 1) if start is None else np.asarray(start, dtype=np.float64)
     bias = linear.gd_iterate(H, theta_star, theta_0, rate, t) - linear.true_parameters(spec)
     variance = np.zeros(d + 1)
-    if start is None and spec.get("init", "normal") != "zeros":
+    if start is None and spec.settings.init != "zeros":
         M = linear.contraction(H, rate, t)
-        variance += np.diag(M @ np.diag([spec["init_std"] ** 2] * d + [0.0]) @ M.T)
-    n, batch = len(X), min(spec["batch_size"], len(X))
+        variance += np.diag(M @ np.diag([spec.settings.init_std ** 2] * d + [0.0]) @ M.T)
+    n, batch = len(X), min(spec.settings.batch_size, len(X))
     residual_variance = float(np.mean((X @ theta_star - y) ** 2))
     variance += rate * residual_variance / (2 * batch) * ((n - batch) / (n - 1) if n > 1 else 0.0)
     return linear.expected_max_abs(bias[:d], np.sqrt(variance[:d]))
@@ -109,7 +110,7 @@ ROBUST_MARGIN = 3.0  # "far below": a robust loss's error at most a third of the
 def huber(study: dict, runs: list[dict]) -> Theory:
     """Outliers move the least-squares solution by an amount the corrupted data gives in closed form;
     the squared loss follows it, the robust losses stay far below it."""
-    squared = [run for run in runs if run["spec"].get("loss", "squared") == "squared"]
+    squared = [run for run in runs if run["spec"].settings.loss == "squared"]
     checks = _error_checks(study, squared, _groups)
     most = max(run["point"].get("outliers", 0) for run in runs)
     corrupted = [run for run in squared if run["point"].get("outliers", 0) == most]
@@ -120,7 +121,7 @@ def huber(study: dict, runs: list[dict]) -> Theory:
     shift = linear.least_squares(X, y) - linear.true_parameters(corrupted[0]["spec"])
     predicted = statistics.fmean(run_w_error(run) for run in corrupted)
     for run_loss in ("huber", "absolute"):
-        robust = [run["value"] for run in runs if run["spec"].get("loss") == run_loss
+        robust = [run["value"] for run in runs if run["spec"].settings.loss == run_loss
                   and run["point"].get("outliers", 0) == most and run["value"] is not None]
         if robust:
             measured = statistics.fmean(robust)
@@ -174,7 +175,7 @@ def _converged(members: list[dict]) -> bool:
     for run in members:
         X, y = linear.training_data(run["spec"])
         spec, theta_star = run["spec"], linear.least_squares(X, y)
-        rate, t = spec["learning_rate"] * linear.curvature(spec), linear.steps(spec, len(X))
+        rate, t = spec.settings.learning_rate * linear.curvature(spec), linear.steps(spec, len(X))
         left = linear.contraction(linear.hessian(X), rate, t) @ theta_star  # of the start 0
         if np.abs(left).max() > 0.1 * np.abs(theta_star - linear.true_parameters(spec)).max():
             return False
@@ -186,6 +187,6 @@ def _slopes_per_draw(runs: list[dict], sizes: list[int]) -> list[float]:
     draws: dict = {}
     for run in runs:
         if run["point"]["n_train"] in sizes and run["value"]:
-            draws.setdefault(run["spec"]["data"]["seed"], {})[run["point"]["n_train"]] = run["value"]
+            draws.setdefault(run["spec"].data.settings.seed, {})[run["point"]["n_train"]] = run["value"]
     return [statistics.linear_regression([math.log(n) for n in values], [math.log(v) for v in values.values()]).slope
             for values in draws.values() if len(values) >= 3]

@@ -11,6 +11,7 @@ import statistics
 import numpy as np
 
 from nndl.runs import outcome
+from nndl.tasks.runspec import RunSpec
 from nndl.theory import linear
 from nndl.theory.verdict import INCONCLUSIVE, Theory, by_value, check, overall, within_factor
 
@@ -29,7 +30,7 @@ def learning_rate(study: dict, runs: list[dict]) -> Theory:
     H, c = linear.hessian(X), linear.curvature(spec)
     eigenvalues = np.linalg.eigvalsh(H)
     gd_rate = float(2 / (c * eigenvalues.max()))
-    ms_rate = linear.mean_square_stable_rate(X, spec["batch_size"]) / c
+    ms_rate = linear.mean_square_stable_rate(X, spec.settings.batch_size) / c
     units = linear.loss_units(spec)  # train/loss is in the run's own loss
     start_loss = units * linear.half_mse(X, y, np.zeros(X.shape[1]))
     by_rate = by_value(runs, "learning_rate")
@@ -37,7 +38,7 @@ def learning_rate(study: dict, runs: list[dict]) -> Theory:
     below = [rate for rate in by_rate if not failing or rate < min(failing)]
     prediction = (f"Gradient descent on this loss is stable only for lr < 2 / (c lambda_max) = {gd_rate:.3g} "
                   f"(lambda_max = {eigenvalues.max():.4g} of X~^T X~ / n over the {len(X)} training examples, "
-                  f"c = {c:g}); minibatch SGD (B = {spec['batch_size']}) keeps its mean square error bounded "
+                  f"c = {c:g}); minibatch SGD (B = {spec.settings.batch_size}) keeps its mean square error bounded "
                   f"up to {ms_rate:.3g}, so its onset of divergence is predicted between {ms_rate:.3g} and "
                   f"{gd_rate:.3g}.")
     checks = _slow_rates(spec, X, y, H, c, units, by_rate)
@@ -59,7 +60,7 @@ def learning_rate(study: dict, runs: list[dict]) -> Theory:
     return Theory(prediction, gd_rate, sum(bracket) / 2, overall(checks), rule, checks, marks)
 
 
-def _slow_rates(spec: dict, X, y, H, c: float, units: float, by_rate: dict) -> list[dict]:
+def _slow_rates(spec: RunSpec, X, y, H, c: float, units: float, by_rate: dict) -> list[dict]:
     """For rates too slow to converge in the run's steps: the final loss gradient descent predicts
     from the contraction (1 - lr c lambda_i)^t, against the runs' mean final train loss."""
     theta_star = linear.least_squares(X, y)
@@ -83,7 +84,7 @@ def _slow_rates(spec: dict, X, y, H, c: float, units: float, by_rate: dict) -> l
 
 def summed_loss(study: dict, runs: list[dict]) -> Theory:
     """reduction='sum' multiplies every gradient by B: at lr / B it is the update of 'mean' at lr."""
-    batch = runs[0]["spec"]["batch_size"]
+    batch = runs[0]["spec"].settings.batch_size
     curves = {(run["impl"], run["seed"], run["point"]["reduction"], run["point"]["learning_rate"]):
               run["train_loss"] + run["test_metric"] for run in runs}
     mean_rates = sorted({rate for (_, _, reduction, rate) in curves if reduction == "mean"})

@@ -14,7 +14,7 @@ import numpy as np
 
 from nndl.data.fashion_mnist import IMAGE_SHAPE, NUM_CLASSES
 from nndl.runs import outcome
-from nndl.runs.grid import STUDY_METRICS
+from nndl.tasks.registry import task_named
 from nndl.theory.verdict import INCONCLUSIVE, Theory, check, overall, same_within_noise, standard_error
 from nndl.values import format_value
 
@@ -32,10 +32,10 @@ def first_overflow_step(max_logits: list[float]) -> int | None:
 def naive_softmax(study: dict, runs: list[dict]) -> Theory:
     """Predict from the stable run's largest logit per step where the naive one (same seed, same
     minibatches, the same arithmetic up to there) first overflows."""
-    stable = {_twin_key(run): run for run in runs if run["spec"].get("formula", "stable") == "stable"}
+    stable = {_twin_key(run): run for run in runs if run["spec"].settings.formula == "stable"}
     checks = []
     for run in runs:
-        if run["spec"].get("formula") != "naive" or _twin_key(run) not in stable:
+        if run["spec"].settings.formula != "naive" or _twin_key(run) not in stable:
             continue
         logits = stable[_twin_key(run)]["history"].get("max_logits") or []
         predicted = first_overflow_step(logits)
@@ -76,7 +76,7 @@ def naive_cost(study: dict, runs: list[dict]) -> Theory:
     d, q = math.prod(IMAGE_SHAPE), NUM_CLASSES
     stable_ops, naive_ops = 5 * q, 4 * q  # max, subtract, exp, sum, log-gather | exp, sum, divide, log-gather
     predicted = (4 * d * q + 2 * naive_ops) / (4 * d * q + 2 * stable_ops)  # forward and backward
-    seconds = {formula: {(run["impl"], run["seed"]): run["value"] for run in runs if run["spec"].get("formula", "stable") == formula
+    seconds = {formula: {(run["impl"], run["seed"]): run["value"] for run in runs if run["spec"].settings.formula == formula
                          and run["value"] is not None} for formula in ("stable", "naive")}
     pairs = sorted(seconds["stable"].keys() & seconds["naive"].keys())  # (impl, seed) run both ways
     prediction = (f"Per example a step costs 4 d q = {4 * d * q} flops in the matrix products against "
@@ -100,7 +100,7 @@ def batch_lr(study: dict, runs: list[dict]) -> Theory:
         if run["value"] is not None:
             means.setdefault(run["point"]["batch_size"], {}).setdefault(run["point"]["learning_rate"], []).append(run["value"])
     rates = sorted({rate for by_rate in means.values() for rate in by_rate})
-    better = max if STUDY_METRICS["softmax"][study["metric"]] == "max" else min
+    better = max if task_named(study["task"]).better(study["metric"]) == "max" else min
     best = {batch: better(by_rate, key=lambda rate: statistics.fmean(by_rate[rate]))
             for batch, by_rate in sorted(means.items())}
     checks = []

@@ -1,7 +1,8 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
-FINISHED once its outputs are final (`Run.finish`), FAILED on an exception, KILLED on SIGTERM,
-SIGHUP or Ctrl-C, so no run stays RUNNING because its job was interrupted. Every call to the store goes
+FINISHED (or FAILED, for a finding) once its record is written (`Run.finish`), FAILED on an
+exception, KILLED on SIGTERM, SIGHUP or Ctrl-C, so no run stays RUNNING because its job was
+interrupted. Every call to the store goes
 through the chunk's Delivery (nndl.tracking.delivery): the run is created, logged and ended in the
 background, and training never waits on the store. Metrics and tags are sent in batches.
 """
@@ -9,8 +10,6 @@ background, and training never waits on the store. Metrics and tags are sent in 
 from __future__ import annotations
 
 import math
-import os
-import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from nndl.interrupt import STOPPING, Terminated, restore, terminate_on_signals
+from nndl.interrupt import Terminated
 from nndl.provenance import process_identity
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG, WHOLE
@@ -125,29 +124,13 @@ class Run:
         """Log an nn.Module (on the CPU) with an input example and a signature (numpy in, numpy out)."""
         self._send("log the model", lambda: _log_torch_model(self.client, self.run_id, model, input_example))
 
-    def finish(self, commit: Callable[[], None], status: str = "FINISHED") -> None:
-        """Run `commit` (which makes the run's outputs final), then queue the metrics, the mark
-        that the record is whole and the run's end in `status` (FINISHED; FAILED for a run whose
-        outcome is a finding): the outputs are final whatever the store does.
-
-        Ctrl-C, SIGTERM and SIGHUP that arrive in between are held back (Python-level handlers that only
-        take note: a signal mask would not do, since the kernel may deliver the signal to one of
-        torch's or MLflow's threads) and acted on right after, so a run is never marked whole
-        without its outputs, nor has final outputs while it ends KILLED.
-        """
-        held: list[int] = []
-        previous = {signum: signal.signal(signum, lambda received, frame: held.append(received))
-                    for signum in STOPPING}
-        try:
-            commit()
-            self.set_tags({RECORDED_TAG: WHOLE})  # in the last batch: a run without it is an attempt
-            self.flush()
-            self._end(status)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            if held:  # even if the commit failed: the signal still stops the job
-                os.kill(os.getpid(), held[0])  # now delivered to the handlers restored above
+    def finish(self, status: str = "FINISHED") -> None:
+        """Queue the metrics, the mark that the record is whole and the run's end in `status`
+        (FINISHED; FAILED for a run whose outcome is a finding). The chunk job calls it right after
+        it wrote the run's record, with the stopping signals held (nndl.interrupt.signals_held)."""
+        self.set_tags({RECORDED_TAG: WHOLE})  # in the last batch: a run without it is an attempt
+        self.flush()
+        self._end(status)
 
     def _end(self, status: str) -> None:
         self._send(f"end it {status}", lambda: self.client.set_terminated(self.run_id, status=status))
@@ -202,25 +185,21 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
     (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
     ({'name', 'digest', 'source'}) goes in with the params.
     """
-    previous_handlers = terminate_on_signals()
+    identity = process_identity()
+    run = Run(uri, delivery, run_name)
+    run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params)
+    if dataset:
+        run.log_dataset(**dataset)
     try:
-        identity = process_identity()
-        run = Run(uri, delivery, run_name)
-        run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params)
-        if dataset:
-            run.log_dataset(**dataset)
-        try:
-            yield run
-        except (Terminated, KeyboardInterrupt):
-            _end_unfinished(run, "KILLED")  # the job gives the store SIGNAL_WAIT_S to take it (nndl.runs.train)
-            raise
-        except BaseException:
-            _end_unfinished(run, "FAILED")
-            raise
-        else:
-            _end_unfinished(run, "FAILED")
-    finally:
-        restore(previous_handlers)
+        yield run
+    except (Terminated, KeyboardInterrupt):
+        _end_unfinished(run, "KILLED")  # the job gives the store SIGNAL_WAIT_S to take it (nndl.runs.chunk_job)
+        raise
+    except BaseException:
+        _end_unfinished(run, "FAILED")
+        raise
+    else:
+        _end_unfinished(run, "FAILED")
 
 
 def _end_unfinished(run: Run, status: str) -> None:

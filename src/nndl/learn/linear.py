@@ -1,0 +1,26 @@
+"""The chapter's model, one linear layer: linear regression's y = Xw + b, and softmax regression's
+logits o = XW + b (the softmax lives in the loss and in predictions). A model module, as named by
+its tasks' entries in nndl.tasks.registry (the interface: nndl.learn.learners)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nndl.learn.scratch import Layer, initial_weight
+from nndl.tasks.types import Hyperparameters
+
+
+def init_layers(n_inputs: int, n_outputs: int, settings: Hyperparameters, generator: torch.Generator) -> list[Layer]:
+    """[(W (in, out), b (out,))]: the weights as the settings say, drawn on the CPU; the bias 0."""
+    return [(initial_weight((n_inputs, n_outputs), settings, generator), torch.zeros(n_outputs))]
+
+
+def forward(layers: list[Layer], X: torch.Tensor) -> torch.Tensor:
+    [(W, b)] = layers
+    return X.reshape(-1, W.shape[0]) @ W + b  # (n, d) @ (d, q) + (q,) -> (n, q); images flattened to d = 784
+
+
+def network(n_inputs: int, n_outputs: int, settings: Hyperparameters) -> nn.Sequential:
+    """The concise model: nn.Linear after flattening (a no-op on linear regression's (n, d) inputs)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, n_outputs))

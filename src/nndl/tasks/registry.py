@@ -1,0 +1,72 @@
+"""The registry of tasks: one entry per task, everything that differs between tasks said once.
+
+A task is added here (with its model's module under nndl.learn, its settings and gates blocks in the
+config's schema, and its block in the configs); nothing else names a task. No torch: the workflow
+imports this where it is parsed.
+"""
+
+from __future__ import annotations
+
+
+from nndl.data.fashion_mnist import NUM_CLASSES
+from nndl.data.sources import FASHION_MNIST, SYNTHETIC
+from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, REGRESSION, BookResult,
+                              ClassifierSettings,
+                              Gate, RegressionSettings, Task)
+
+# A classifier's gates, figures and tables: softmax regression's, and any classifier's after it.
+CLASSIFIER_GATES = (Gate("train/loss", "train/loss", "<", "max_train_loss"),
+                    Gate("train/accuracy", "train/accuracy", ">", "min_train_accuracy"),
+                    Gate("test/accuracy", "test/accuracy", ">", "min_test_accuracy"))
+CLASSIFIER_METRICS = {"final/test_accuracy": "max", "final/test_loss": "min", "final/train_loss": "min",
+                      "final/train_accuracy": "max", "train_seconds": "min"}
+CLASSIFIER_FIGURES = ("curves", "comparison", "predictions", "confusion")
+CLASSIFIER_TABLES = ("classifier", "book", "per_class")
+MINIBATCH_MEAN = "mean over the epoch's minibatches, as the notes' chart shows it"
+# The book's executed notebooks print no numbers: they are read off the last point of each curve of
+# the training plot, against its labelled axis (d2l-ai/d2l-pytorch-colab, the commits of the two
+# editions). 1.0.3 plots validation (test) accuracy and no training accuracy.
+D2L_175 = "d2l-ai/d2l-pytorch-colab@32f0fdc, {notebook}.ipynb"
+D2L_103 = "d2l-ai/d2l-pytorch-colab@f854371, {notebook}.ipynb"
+
+LINREG = Task(
+    name="linreg", heading="Linear regression", title="Linear regression on synthetic data",
+    settings=RegressionSettings, data=SYNTHETIC, model="nndl.learn.linear", loss=REGRESSION, n_outputs=1,
+    gates=(Gate("max |w error|", "max_abs_w_error", "<", "max_param_error"),
+           Gate("|b error|", "abs_b_error", "<", "max_param_error")),
+    metrics={"final/test_mse": "min", "final/max_abs_w_error": "min", "final/abs_b_error": "min",
+             "final/train_loss": "min", "final/test_loss": "min", "train_seconds": "min"},
+    epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True,
+    figures=("linreg_loss", "linreg_trajectory"), tables=("linreg_epochs", "linreg_errors"),
+    about="Data: y = Xw + b + noise, as in the notes. The scratch model uses the notes' squared loss with the 1/2 "
+          "factor; the concise one `nn.MSELoss`, which has none, so its loss is twice as large at the same fit.",
+    train_loss_kind="loss over the whole training set after each epoch, as the notes print it",
+    theory=LEAST_SQUARES,
+)
+
+SOFTMAX = Task(
+    name="softmax", heading="Softmax regression", title="Softmax regression on Fashion-MNIST",
+    settings=ClassifierSettings, data=FASHION_MNIST, model="nndl.learn.linear", loss=CLASSIFICATION,
+    n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy",
+    seconds_per_example=1e-5, figures=CLASSIFIER_FIGURES, tables=CLASSIFIER_TABLES,
+    about="One linear layer, 784 pixels to 10 classes, and the softmax: the notes' model. The training loss is the "
+          "mean over each epoch's minibatches, as in the notes.",
+    train_loss_kind=MINIBATCH_MEAN, theory=CONVEX_CROSS_ENTROPY,
+    book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_linear-networks/softmax-regression-scratch"),
+                     {"train/loss": 0.4475, "train/accuracy": 0.8483, "test/accuracy": 0.8279}),
+          BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_linear-networks/softmax-regression-concise"),
+                     {"train/loss": 0.4471, "train/accuracy": 0.8481, "test/accuracy": 0.8290}),
+          BookResult("scratch", "d2l 1.0.3", D2L_103.format(notebook="chapter_linear-classification/softmax-regression-scratch"),
+                     {"test/accuracy": 0.8301}),
+          BookResult("concise", "d2l 1.0.3", D2L_103.format(notebook="chapter_linear-classification/softmax-regression-concise"),
+                     {"test/accuracy": 0.8354})),
+)
+
+TASKS = {task.name: task for task in (LINREG, SOFTMAX)}
+
+
+def task_named(name: str) -> Task:
+    """The registry's entry for `name`; an unknown name is a KeyError that lists the known ones."""
+    if name not in TASKS:
+        raise KeyError(f"no task {name!r}: the tasks are {', '.join(TASKS)} (nndl.tasks.registry)")
+    return TASKS[name]

@@ -1,0 +1,103 @@
+"""A chunk job's MLflow side: the experiment, the study parents and every run's record in the store.
+
+The job hands each run over once, after its files and its record are written (nndl.runs.chunk_job):
+its params, tags, dataset, every epoch's metrics, final numbers, files, model and final status go
+to the store in the background (nndl.tracking.delivery), and training never waits on the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from nndl.tasks.runspec import RunSpec, describe_run, run_params, spec_hash
+from nndl.tracking import ledger, repairs, store, tags
+from nndl.tracking.delivery import Delivery, refusals_said
+from nndl.tracking.run import tracked_run
+from nndl.tracking.studies import study_parent
+from nndl.tracking.uri import tracking_uri
+
+
+@dataclass
+class Recording:
+    """What one run's MLflow record holds, made by the chunk job from the run's numbers."""
+
+    spec: RunSpec
+    key: str  # nndl.runs.record.run_key: what finds the run's files in the store
+    code: str  # the fingerprint of the code that trained it (nndl.runs.code.training_code)
+    history: dict  # its epochs, and the device and loss it trained with
+    metrics: dict
+    outcome: str  # the `outcome` tag: 'ok' or why not
+    status: str  # FINISHED | FAILED
+    files: list[Path] = field(default_factory=list)  # the run's final files ([]: a default run that failed)
+    model: Any = None  # a concise network to log as an MLflow Model, with `example` inputs
+    example: Any = None
+    superseded: list = field(default_factory=list)  # this project's older MLflow runs of the key
+
+
+@dataclass
+class Recorder:
+    uri: str
+    experiment: str
+    experiment_id: str
+    project: str  # this project's identity (nndl.project): its runs carry it; only they are superseded
+    parents: dict[str, str]  # {study: its MLflow parent run id}
+    static_tags: dict[str, str]  # what every run of the chunk shares: code, git, versions, source
+    delivery: Delivery  # every call to the store after the recorder opened goes through it
+    log: TextIO
+
+    @classmethod
+    def open(cls, specs: list[RunSpec], experiment: str, project: str, source: str, static_tags: dict[str, str],
+             log: TextIO) -> Recorder:
+        """Make the store and the experiment if need be, find or make the study parents, and mark
+        KILLED the runs that killed jobs left RUNNING."""
+        uri = tracking_uri()
+        with refusals_said(uri, experiment, None, "opening the experiment"):
+            experiment_id = store.ensure_experiment(uri, experiment)
+            parents = {name: study_parent(uri, experiment, name, source, project)
+                       for name in sorted({spec.study.name for spec in specs if spec.study})}
+            repairs.mark_orphaned_runs_killed(uri, experiment, project)
+        return cls(uri, experiment, experiment_id, project, parents, {**static_tags, tags.SOURCE_TAG: source},
+                   Delivery.for_store(uri), log)
+
+    def check_store(self) -> None:
+        """Stop the job if the store refused a call for good (no permission, a deleted experiment)."""
+        self.delivery.raise_if_refused(self.uri, self.experiment, self.experiment_id)
+
+    def run_tags(self, recording: Recording) -> dict[str, str]:
+        spec, history = recording.spec, recording.history
+        found = {"task": spec.task, "impl": spec.impl, "seed": str(spec.seed), "device": history["device"],
+                 "device_name": history["device_name"], tags.CONFIG_HASH_TAG: spec_hash(spec),
+                 tags.RUN_KEY_TAG: recording.key, tags.PROJECT_TAG: self.project, "loss": history["loss"],
+                 tags.CODE_HASH_TAG: recording.code,
+                 tags.RUN_DIR_TAG: spec.dir, tags.DESCRIPTION_TAG: describe_run(spec), **self.static_tags}
+        if spec.study:
+            found.update({tags.STUDY_TAG: spec.study.name, tags.ROLE_TAG: tags.STUDY_RUN_ROLE,
+                          tags.PARENT_TAG: self.parents[spec.study.name]})
+        return found
+
+    def record(self, recording: Recording, dataset: dict[str, str]) -> None:
+        """Queue the run's whole MLflow record, ending in its final status; then supersede this
+        project's older runs of its key (nndl.tracking.ledger.Superseder)."""
+        spec, history = recording.spec, recording.history
+        with tracked_run(self.uri, self.delivery, self.experiment_id, spec.name, run_params(spec),
+                         self.run_tags(recording), dataset=dataset) as run:
+            for epoch in history["epochs"]:
+                run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
+            run.log_metrics({**history["untrained"], **recording.metrics["summary"],
+                             "train_seconds": history["seconds"]["train"],
+                             "evaluate_seconds": history["seconds"]["evaluate"]})
+            run.set_tags({tags.OUTCOME_TAG: recording.outcome})
+            run.log_artifacts(recording.files)
+            if recording.model is not None:
+                run.log_torch_model(recording.model, recording.example)
+            run.finish(recording.status)
+        if recording.superseded:
+            self.delivery.send(spec.name, "supersede its older runs", lambda: self.supersede(recording.superseded))
+
+    def supersede(self, runs: list) -> None:
+        superseder = ledger.Superseder(self.uri)
+        superseder.supersede(runs)
+        if line := superseder.summary():
+            print(line, file=self.log, flush=True)
