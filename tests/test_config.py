@@ -89,7 +89,8 @@ def test_run_specs_carry_everything_a_run_depends_on():
     runs = resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
     assert [spec.name for spec in runs] == [
         "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
-        "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1"]
+        "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1",
+        "mlp-scratch-seed3", "mlp-concise-seed3", "mlp-scratch-seed1", "mlp-concise-seed1"]
     softmax = runs[4]
     assert softmax.dir == f"results/runs/softmax-scratch/seed-3/{specs.training_key(softmax)}"
     settings = softmax.settings
@@ -126,10 +127,10 @@ def test_spec_hash_changes_with_the_run_and_only_with_it():
 
 
 @pytest.mark.parametrize("seeds, budget, expected", [
-    ([0], 60, {"linreg": [2], "softmax": [2]}),            # the default: one job per task
-    ([0], 1, {"linreg": [2], "softmax": [1, 1]}),          # no more chunks than runs
-    (list(range(16)), 60, {"linreg": [32], "softmax": [8] * 4}),
-    (list(range(3)), 5, {"linreg": [6], "softmax": [1] * 6}),
+    ([0], 60, {"linreg": [2], "softmax": [2], "mlp": [2]}),            # the default: one job per task
+    ([0], 1, {"linreg": [2], "softmax": [1, 1], "mlp": [1, 1]}),       # no more chunks than runs
+    (list(range(16)), 60, {"linreg": [32], "softmax": [8] * 4, "mlp": [2] + [3] * 10}),  # an mlp run: ~3x softmax's
+    (list(range(3)), 5, {"linreg": [6], "softmax": [1] * 6, "mlp": [1] * 6}),
 ])
 def test_chunks_follow_the_budget_and_hold_one_task(seeds, budget, expected):
     runs = resolve_runs(config_module.validate(with_value("seeds", seeds), SCHEMA))
@@ -350,16 +351,16 @@ def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
     assert [grid_point(config["studies"][0], i) for i in range(grid_size(config["studies"][0]))] == \
         grid(config["studies"][0])
     rows = planned_size(config)
-    assert [(what, runs) for what, runs, _ in rows] == [("default runs", 12), ("study 'grid'", 8)]
+    assert [(what, runs) for what, runs, _ in rows] == [("default runs", 18), ("study 'grid'", 8)]
     resolved = resolve_runs(config)
-    assert len(resolved) == 20
-    assert rows[1][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[12:]))
-    assert rows[0][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[:12]))
+    assert len(resolved) == 26
+    assert rows[1][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[18:]))
+    assert rows[0][2] == pytest.approx(sum(chunks.spec_seconds(spec) for spec in resolved[:18]))
     log = io.StringIO()
-    assert check_size(config, log) == 20 and "the config plans 20 runs" in log.getvalue()
-    config["max_runs"] = 19
-    with pytest.raises(ConfigError, match="the config plans 20 runs \\(default runs: 12\\).*max_runs is 19.*"
-                                          "--config max_runs=20"):
+    assert check_size(config, log) == 26 and "the config plans 26 runs" in log.getvalue()
+    config["max_runs"] = 25
+    with pytest.raises(ConfigError, match="the config plans 26 runs \\(default runs: 18\\).*max_runs is 25.*"
+                                          "--config max_runs=26"):
         check_size(config, io.StringIO())
     assert [duration(s) for s in (0.2, 100, 130, 7300, 200_000)] == ["1 s", "100 s", "2.2 min", "2.0 h", "2.3 days"]
 

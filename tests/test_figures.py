@@ -87,10 +87,12 @@ def test_the_seed_figures_are_each_tasks_with_the_stems_and_sections_they_always
     assert [figure.stem for figure in catalog.SEED_FIGURES] == [
         "linreg-loss", "linreg-trajectory", "softmax-scratch-curves", "softmax-concise-curves", "softmax-comparison",
         "softmax-scratch-predictions", "softmax-concise-predictions", "softmax-scratch-confusion",
-        "softmax-concise-confusion"]
-    assert {figure.section for figure in catalog.SEED_FIGURES} == {"Linear regression", "Softmax regression"}
+        "softmax-concise-confusion", "mlp-scratch-curves", "mlp-concise-curves", "mlp-comparison",
+        "mlp-scratch-predictions", "mlp-concise-predictions", "mlp-scratch-confusion", "mlp-concise-confusion"]
+    assert {figure.section for figure in catalog.SEED_FIGURES} == {"Linear regression", "Softmax regression",
+                                                                    "Multilayer perceptron"}
     assert catalog.in_section("Softmax regression")[0].title == "Softmax regression (scratch): training curves"
-    assert catalog.SAMPLES.runs == ("softmax-scratch", "softmax-concise")
+    assert catalog.SAMPLES.runs == ("softmax-scratch", "softmax-concise", "mlp-scratch", "mlp-concise")
 
 
 MLP = replace(registry.SOFTMAX, name="mlp", heading="Multilayer perceptron", title="A multilayer perceptron on "

@@ -25,10 +25,11 @@ def stand_in(tmp_path_factory):
     return fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
 
 
-def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2):
+def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2, task="softmax", **settings):
     train, test = stand_in
     generator = torch.Generator().manual_seed(seed)
-    learner = build_learner(spec_for("softmax", impl, learning_rate=learning_rate), 784, generator, torch.device("cpu"))
+    spec = spec_for(task, impl, learning_rate=learning_rate, **settings)
+    learner = build_learner(spec, 784, generator, torch.device("cpu"))
     return fit(learner, train, test, batch_size=64, epochs=epochs, generator=generator, classify=True)
 
 
@@ -40,9 +41,12 @@ def without_times(history):
     return [{k: v for k, v in record.items() if k != "epoch_seconds"} for record in history["epochs"]]
 
 
-def test_scratch_and_concise_follow_the_same_trajectory(stand_in):
-    scratch_history = without_times(train_softmax(stand_in, "scratch"))
-    concise_history = without_times(train_softmax(stand_in, "concise"))
+@pytest.mark.parametrize("task, settings", [("softmax", {}), ("mlp", {}), ("mlp", {"num_hiddens": 32, "num_hiddens2": 16})])
+def test_scratch_and_concise_follow_the_same_trajectory(stand_in, task, settings):
+    """From the same start, on the same minibatches: the same numbers to 1e-5 (the concise model
+    is nn.Sequential and torch.optim.SGD; the scratch one its own parameters, ReLU and SGD)."""
+    scratch_history = without_times(train_softmax(stand_in, "scratch", task=task, **settings))
+    concise_history = without_times(train_softmax(stand_in, "concise", task=task, **settings))
     for ours, theirs in zip(scratch_history, concise_history):
         for key in ours:
             assert ours[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-5), key

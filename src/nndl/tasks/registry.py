@@ -7,6 +7,8 @@ imports this where it is parsed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 from nndl.data.fashion_mnist import NUM_CLASSES
 from nndl.data.sources import FASHION_MNIST, SYNTHETIC
@@ -62,7 +64,38 @@ SOFTMAX = Task(
                      {"test/accuracy": 0.8354})),
 )
 
-TASKS = {task.name: task for task in (LINREG, SOFTMAX)}
+
+
+@dataclass(frozen=True)
+class MLPSettings(ClassifierSettings):
+    num_hiddens: int  # units of the hidden layer (the book: 256)
+    num_hiddens2: int  # units of a second hidden layer; 0: none (exercise 4.2)
+
+
+MLP = Task(
+    name="mlp", heading="Multilayer perceptron", title="Multilayer perceptron on Fashion-MNIST",
+    settings=MLPSettings, data=FASHION_MNIST, model="nndl.learn.mlp", loss=CLASSIFICATION, n_outputs=NUM_CLASSES,
+    gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy", seconds_per_example=3e-5,
+    figures=CLASSIFIER_FIGURES, tables=("classifier", "baseline", "book", "per_class"), baseline="softmax",
+    about="The next chapter's model (d2l 4.2, 4.3): a hidden layer of 256 units with a ReLU between the pixels and "
+          "softmax regression's output layer, trained with the same cross-entropy, SGD, batches and epochs. The hidden "
+          "layer lets the class scores bend: a linear model can only weigh each pixel once, the perceptron first "
+          "builds 256 features from them. Beside softmax regression below: what that buys, and what it costs.",
+    train_loss_kind=MINIBATCH_MEAN, theory=None,
+    no_theory="chapter 3's theory makes no prediction for a multilayer perceptron: its loss is not convex in its "
+              "weights (a hidden ReLU layer), so neither the convex rates nor the limits derived for linear and "
+              "softmax regression apply; the answer is the measurement alone",
+    book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/mlp-scratch"),
+                     {"train/loss": 0.3836, "train/accuracy": 0.8641, "test/accuracy": 0.8372}),
+          BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/mlp-concise"),
+                     {"train/loss": 0.3811, "train/accuracy": 0.8652, "test/accuracy": 0.8284}),
+          BookResult("scratch", "d2l 1.0.3", D2L_103.format(notebook="chapter_multilayer-perceptrons/mlp-implementation"),
+                     {"test/accuracy": 0.8333}),
+          BookResult("concise", "d2l 1.0.3", D2L_103.format(notebook="chapter_multilayer-perceptrons/mlp-implementation"),
+                     {"test/accuracy": 0.8446})),
+)
+
+TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP)}
 
 
 def task_named(name: str) -> Task:
