@@ -15,9 +15,11 @@ from conftest import ROOT, Workflow, small_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES, PROJECT_FILE, TRACKED_RUNS
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
+from nndl.tasks.registry import TASKS
+from nndl.tasks.types import IMPLS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
-RUN_NAMES = {f"{task}-{impl}-seed0" for task in ("linreg", "softmax") for impl in ("scratch", "concise")}
+RUN_NAMES = {f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS}
 
 
 def assert_complete_runs(tracking_uri: str, experiment: str) -> dict:
@@ -55,7 +57,7 @@ def assert_slurm_ran_the_heavy_jobs(workflow, state: Path) -> None:
     rules = [rule for _, rule in submitted]
     assert sorted(set(rules)) == ["env_check", "train_chunk"]  # the light rules stay local
     # The chunks are cut by chunk_seconds, as on one machine: one per task, whatever --jobs allows.
-    assert rules.count("train_chunk") == 2
+    assert rules.count("train_chunk") == len(TASKS)
     completed = (state / "log" / "jobcomp.log").read_text()
     for job_id, rule in submitted:
         assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule

@@ -30,16 +30,16 @@ def test_a_study_far_larger_than_meant_stops_before_any_job(workflow):
     result = workflow.run("--dry-run", check=False)
     message = output_of(result)
     assert result.returncode != 0
-    assert "nndl: the config plans 120,004 runs, about" in message
+    assert "nndl: the config plans 120,006 runs, about" in message
     assert "study 'huge': 120,000 runs, about" in message
-    assert "max_runs is 5,000" in message and "max_runs: 120004" in message and "--config max_runs=120004" in message
+    assert "max_runs is 5,000" in message and "max_runs: 120006" in message and "--config max_runs=120006" in message
     assert not workflow.path("results").exists() and not workflow.path("resources").exists()
 
     # 200 runs: said, and planned.
     config["studies"] = [study("lr-grid", {"learning_rate": [0.01 * (i + 1) for i in range(50)]}, [0, 1])]
     workflow.write_config(config)
     result = workflow.run("--dry-run")
-    assert "nndl: the config plans 204 runs, about" in result.stderr
+    assert "nndl: the config plans 206 runs, about" in result.stderr
     assert "study 'lr-grid': 200 runs, about" in result.stderr
     assert "rule train_chunk:" in result.stdout and "wildcards: group=study-lr-grid" in result.stdout
 

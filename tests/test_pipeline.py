@@ -11,20 +11,30 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from conftest import ROOT, Workflow, small_config
+from conftest import ROOT, SCHEMA, Workflow, small_config
 from nndl.runs import names, record
 from nndl.tasks.runspec import RunSpec, run_params, spec_hash
 from nndl.runs.names import TRACKED_RUNS
+from nndl.report import catalog
+from nndl.tasks.registry import TASKS
+from nndl.tasks.types import IMPLS
 from nndl.tracking.run import flatten_params
 from mlflow_store import artifact_paths, forget_stores, logged_models, metric_steps, runs_by_name, statuses_by_name
 
 pytestmark = pytest.mark.e2e
-RUN_NAMES = ["linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
-EPOCH_METRICS = {"linreg": ["train/loss", "test/loss", "epoch_seconds"],
-                 "softmax": ["train/loss", "train/accuracy", "test/loss", "test/accuracy", "epoch_seconds"]}
+RUN_NAMES = [f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS]  # every task's, the mlp's too
+CLASSIFIER_EPOCH_METRICS = ["train/loss", "train/accuracy", "test/loss", "test/accuracy", "epoch_seconds"]
+EPOCH_METRICS = {"linreg": ["train/loss", "test/loss", "epoch_seconds"], "softmax": CLASSIFIER_EPOCH_METRICS,
+                 "mlp": CLASSIFIER_EPOCH_METRICS}
 
 
 SEEDS = [0, 1]
+
+
+def validated(raw: dict) -> dict:
+    from nndl.config.validate import validate
+
+    return validate(raw, SCHEMA)
 RUN_NAMES_ALL_SEEDS = [name.replace("seed0", f"seed{seed}") for seed in SEEDS for name in RUN_NAMES]
 
 
@@ -55,7 +65,7 @@ def test_dry_run_lists_the_pipeline_rules(workflow):
                  "log_figures", "summary_report"]:
         assert f"rule {rule}:" in output
     # --cores 2: one training job per task, each training that task's runs in one process.
-    assert output.count("rule train_chunk:") == 2 and "evaluate" not in output
+    assert output.count("rule train_chunk:") == len(TASKS) and "evaluate" not in output  # a chunk per task
 
 
 def test_lint_is_clean(workflow):
@@ -146,24 +156,24 @@ def test_numbers_and_lists_as_people_write_them_plan_the_runs_they_mean(finished
     assert yaml.safe_load(text)["linreg"]["learning_rate"] == "3e-2"  # what PyYAML makes of it
     workflow.path("config/config.yaml").write_text(text)
     result = workflow.run("--dry-run", "--config", "seeds=[0,1]")
-    assert "nndl: the config plans 8 runs" in result.stderr
+    assert "nndl: the config plans 12 runs" in result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
     one_epoch = workflow.run("--dry-run", "--config", "seeds=[0,1]", "linreg={epochs: 1}")
     assert sorted(wildcards for rule, wildcards in parse_jobs(one_epoch.stdout) if rule == "train_chunk") == \
         ["group=linreg, part=0, parts=1"]
 
 
-def test_four_finished_runs_with_every_epoch_step(finished):
+def test_every_default_run_finished_with_every_epoch_step(finished):
     runs = runs_by_name(finished.tracking_uri, "nndl-small")
     assert sorted(runs) == sorted(f"{name[:-1]}{seed}" for name in RUN_NAMES for seed in SEEDS)
     for name, run in runs.items():
         task = name.split("-")[0]
         assert run.info.status == "FINISHED", name
-        epochs = small_config()[task]["epochs"]
+        epochs = validated(small_config())[task]["epochs"]  # the mlp's from the schema's defaults
         for key in EPOCH_METRICS[task]:
             assert metric_steps(finished.tracking_uri, run.info.run_id, key) == list(range(1, epochs + 1)), key
         assert run.data.tags["task"] == task and run.data.tags["config_hash"]
-        assert run.data.params["learning_rate"] == str(small_config()[task]["learning_rate"])
+        assert run.data.params["learning_rate"] == str(validated(small_config())[task]["learning_rate"])
         assert "final/test_loss" in run.data.metrics
         artifacts = artifact_paths(finished.tracking_uri, run.info.run_id)
         assert {"history.json", "metrics.json", "predictions.json", "model.pt"} <= artifacts
@@ -210,7 +220,9 @@ def test_report_is_rendered_with_every_figure_and_no_errors(finished):
     assert not [output for output in outputs if output.get("output_type") == "error"]
     assert not [output for output in outputs if output.get("name") == "stderr"]
     html = finished.path("results/report/summary.html").read_text()
-    assert html.count("data:image/png;base64") == 11  # samples + 10 figures of seed 0
+    assert html.count('src="data:image/png;base64') == 1 + len(catalog.SEED_FIGURES)  # samples + seed 0's figures
+    for task in TASKS.values():  # each task's section, and the book's numbers beside a task's that has them
+        assert f">{task.title}" in html and all(result.source in html for result in task.book)
     for text in ["Linear regression", "w error (true - w)", "untrained test accuracy", "FINISHED",
                  "softmax-scratch-seed0", "mlflow ui", "T恤"]:
         assert text in html, text
@@ -255,7 +267,7 @@ def test_editing_a_module_that_training_imports_reruns_training(finished):
         path.write_text(original)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     tasks = sorted(wildcards.split("group=")[1].split(",")[0] for rule, wildcards in jobs if rule == "train_chunk")
-    assert tasks == ["linreg", "softmax"]
+    assert tasks == sorted(TASKS)
 
 
 def test_snakemake_report_is_produced(finished):

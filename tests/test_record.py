@@ -18,10 +18,12 @@ from mlflow_store import forget_stores, runs_by_name, statuses_by_name
 from nndl.errors import DamagedFileError
 from nndl.runs import names, outputs
 from nndl.tracking.tags import PROJECT_TAG
+from nndl.tasks.registry import TASKS
+from nndl.tasks.types import IMPLS
 
 pytestmark = pytest.mark.e2e
 EXPERIMENT = "nndl-small"
-RUN_NAMES = {f"{task}-{impl}-seed0" for task in ("linreg", "softmax") for impl in ("scratch", "concise")}
+RUN_NAMES = {f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS}
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +79,7 @@ def test_two_clones_in_one_store_each_keep_their_runs(copy, tmp_path):
     ours, theirs = project_of(copy), project_of(teammate)
     assert ours != theirs
     live = live_ids(copy.tracking_uri)
-    assert sorted(live) == sorted([ours, theirs]) and all(len(ids) == 4 for ids in live.values())
+    assert sorted(live) == sorted([ours, theirs]) and all(len(ids) == len(RUN_NAMES) for ids in live.values())
     assert statuses_by_name(copy.tracking_uri, EXPERIMENT) == {name: ["FINISHED", "FINISHED"] for name in RUN_NAMES}
     for workflow, project in ((copy, ours), (teammate, theirs)):
         named = json.loads(workflow.path(names.TRACKED_RUNS).read_text())["pipeline_runs"]

@@ -30,6 +30,7 @@ from nndl.runs import outcome as outcomes
 from nndl.runs import record
 from nndl.runs.grid import study_definition
 from nndl.runs.plan import resolve_runs
+from nndl.tasks.registry import TASKS
 from nndl.tracking import studies as tracking_studies
 from nndl.tracking import tags
 
@@ -301,7 +302,10 @@ def test_the_exercises_run_as_small_stand_ins(project):
         theory = summary["theory"]
         assert {"prediction", "predicted", "measured", "verdict", "rule"} <= set(theory), name
         assert theory["verdict"] in ("agrees", "disagrees", "inconclusive") and theory["rule"], name
-        assert not theory["prediction"].startswith("No prediction"), name  # every exercise has a theory
+        # Every exercise of chapter 3 has a theory; the next chapter's perceptron says plainly it has none.
+        expected = TASKS[summary["study"]["task"]].no_theory or "a prediction"
+        assert theory["prediction"].startswith("No prediction") == (expected != "a prediction"), name
+        assert expected == "a prediction" or expected in theory["prediction"], name
 
 
 # --- the pipeline --------------------------------------------------------------------------------

@@ -125,8 +125,8 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
 
     rows = [[result.edition, result.impl, *(pair(result, metric) for metric in metrics), result.source]
             for result in task.book]
-    return ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook) beside this run's; "
-            "a dash where that edition shows none:\n\n"
+    return ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook, read off the last "
+            "point of its training plot) beside this run's; a dash where that edition shows none:\n\n"
             + markdown_table(["edition", "impl", *(f"{metric.replace('/', ' ')} (book / here)" for metric in metrics), "source"], rows))
 
 
