@@ -41,7 +41,7 @@ def study_specs(runs: int) -> list:
                           "vary": {"learning_rate": [round(0.001 * (index + 1), 6) for index in range(runs // 2)]},
                           "seeds": [0, 1]}]
     config["max_runs"] = runs + 10
-    return [spec for spec in resolve_runs(validate(config, common.SCHEMA)) if "study" in spec]
+    return [spec for spec in resolve_runs(validate(config, common.SCHEMA)) if spec.study]
 
 
 def make_project(folder: Path, runs: int) -> list:

@@ -13,6 +13,7 @@ from nndl.config import validate as config_module
 from nndl.errors import ConfigError, TrackingError
 from nndl.runs import chunks, specs
 from nndl.runs.plan import resolve_runs
+from nndl.tasks.registry import TASKS
 from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking import probe
 from nndl.tracking import uri as tracking_uri_module
@@ -59,6 +60,18 @@ def test_defaults_fill_missing_keys():
     assert config["chunk_seconds"] == 60 and config["train_threads"] == 1
 
 
+def test_every_task_of_the_registry_has_its_settings_and_gates_in_the_schema():
+    """The registry's settings types and gates, and the schema's blocks (which fill in the defaults),
+    name the same keys: a setting a task does not have is refused where the config is validated."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    for name, task in TASKS.items():
+        block = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[-1]]
+        assert set(block["properties"]) == set(task.settings.keys()) and block["additionalProperties"] is False, name
+        gates = schema["properties"]["gates"]["properties"][name]["properties"]
+        assert {gate.bound for gate in task.gates} == set(gates), name
+    assert set(schema["properties"]) >= set(TASKS)
+
+
 def test_typo_names_the_key():
     config = copy.deepcopy(DEFAULT)
     config["softmax"]["lerning_rate"] = config["softmax"].pop("learning_rate")
@@ -78,6 +91,7 @@ def test_typo_names_the_key():
     ("seeds", [], "config key 'seeds'"),
     ("figures.labels", "fr", "config key 'figures.labels'"),
     ("softmax.batch_size", "256 images", "is not of type 'integer'"),
+    ("mlp.num_hiddens", 0, "config key 'mlp.num_hiddens'"),
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError, match="invalid config") as caught:
@@ -129,7 +143,7 @@ def test_spec_hash_changes_with_the_run_and_only_with_it():
 @pytest.mark.parametrize("seeds, budget, expected", [
     ([0], 60, {"linreg": [2], "softmax": [2], "mlp": [2]}),            # the default: one job per task
     ([0], 1, {"linreg": [2], "softmax": [1, 1], "mlp": [1, 1]}),       # no more chunks than runs
-    (list(range(16)), 60, {"linreg": [32], "softmax": [8] * 4, "mlp": [2] + [3] * 10}),  # an mlp run: ~3x softmax's
+    (list(range(16)), 60, {"linreg": [32], "softmax": [8] * 4, "mlp": [5, 5, 6, 5, 5, 6]}),  # an mlp run: ~1.3x softmax's
     (list(range(3)), 5, {"linreg": [6], "softmax": [1] * 6, "mlp": [1] * 6}),
 ])
 def test_chunks_follow_the_budget_and_hold_one_task(seeds, budget, expected):

@@ -3,7 +3,6 @@ the summary's tables are the registry's, so a third task gets its own with no ot
 
 import json
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -95,21 +94,22 @@ def test_the_seed_figures_are_each_tasks_with_the_stems_and_sections_they_always
     assert catalog.SAMPLES.runs == ("softmax-scratch", "softmax-concise", "mlp-scratch", "mlp-concise")
 
 
-MLP = replace(registry.SOFTMAX, name="mlp", heading="Multilayer perceptron", title="A multilayer perceptron on "
-              "Fashion-MNIST", about="One hidden layer between the pixels and the softmax.", book=())
+MLP = registry.MLP
+HIDDEN = {"mlp": {"num_hiddens": 256, "num_hiddens2": 0}}  # the settings a task has beyond softmax regression's
 
 
-def classifier_run(folder: Path, task: str, impl: str) -> tuple[RunSpec, dict]:
+def classifier_run(folder: Path, task: str, impl: str, accuracy: float) -> tuple[RunSpec, dict]:
     """A classifier's run of three epochs, its files written to `folder`: (its spec, {'history', 'metrics', 'record'})."""
-    spec = RunSpec.from_json({
+    spec = RunSpec.from_json({**HIDDEN.get(task, {}),
         "name": f"{task}-{impl}-seed0", "task": task, "impl": impl, "seed": 0, "batch_size": 256, "learning_rate": 0.1,
         "epochs": 3, "init_std": 0.01, "init": "normal", "reduction": "mean", "shuffle": True, "formula": "stable",
         "pixel_scale": "1/255", "data": {"path": "fm", "manifest": "fm/manifest.json", "generate": None}, "gates": {},
         "n_predictions": 10, "device": "cpu", "threads": 1, "dir": str(folder)})
     epochs = [{"epoch": e, "train/loss": 1 / e, "train/accuracy": 0.7 + e / 50, "test/loss": 1.1 / e,
                "test/accuracy": 0.7 + e / 60} for e in (1, 2, 3)]
-    files = {"history": {"epochs": epochs, "untrained": {"untrained/test_accuracy": 0.1}},
-             "metrics": {"test/loss": 0.55, "test/accuracy": 0.75, "confusion_matrix": np.eye(10, dtype=int).tolist(),
+    files = {"history": {"epochs": epochs, "untrained": {"untrained/test_accuracy": 0.1},
+                         "seconds": {"train": 2.0, "evaluate": 0.1}},
+             "metrics": {"test/loss": 0.55, "test/accuracy": accuracy, "confusion_matrix": np.eye(10, dtype=int).tolist(),
                          "per_class_accuracy": {name: 0.75 for name in fashion_mnist.CLASS_NAMES["en"]}},
              "predictions": predictions(10)}
     folder.mkdir(parents=True)
@@ -119,27 +119,29 @@ def classifier_run(folder: Path, task: str, impl: str) -> tuple[RunSpec, dict]:
 
 
 def test_a_third_classifier_gets_its_figures_section_and_tables_from_its_registry_entry(tmp_path, monkeypatch):
-    monkeypatch.setitem(registry.TASKS, "mlp", MLP)
     assert [figure.stem for figure in catalog.task_figures(MLP)] == [
         "mlp-scratch-curves", "mlp-concise-curves", "mlp-comparison", "mlp-scratch-predictions",
         "mlp-concise-predictions", "mlp-scratch-confusion", "mlp-concise-confusion"]
     assert {figure.section for figure in catalog.task_figures(MLP)} == {"Multilayer perceptron"}
-    made = {names.learner("mlp", impl): classifier_run(tmp_path / "runs" / impl, "mlp", impl) for impl in IMPLS}
+    made = {names.learner(task, impl): classifier_run(tmp_path / "runs" / task / impl, task, impl, accuracy)
+            for task, accuracy in (("softmax", 0.75), ("mlp", 0.8)) for impl in IMPLS}
     for reader in ("history", "metrics", "predictions"):  # the files as written, without a record to check them by
         monkeypatch.setattr(outputs, f"read_{reader}", lambda folder, name=reader: json.loads(
             (Path(folder) / f"{name}.json").read_text()))
     monkeypatch.setattr(catalog, "SEED_FIGURES", catalog.task_figures(MLP))
     monkeypatch.chdir(tmp_path)
-    manifest = figures.draw_seed([spec for spec, _ in made.values()], 0, "en", ["png"])
+    manifest = figures.draw_seed([spec for spec, _ in made.values() if spec.task == "mlp"], 0, "en", ["png"])
     assert all(Path(path).is_file() for figure in manifest["figures"].values() for path in figure["files"])
     runs = {learner: run for learner, (_, run) in made.items()}
     assert tables.section_intro(MLP, runs).startswith(f"## {MLP.title}\n\n{MLP.about}\n\nBatch size 256")
-    shown = tables.task_tables(MLP, runs)  # the classifier table and the per-class one: the book has no MLP numbers
-    assert len(shown) == 2 and "untrained test accuracy" in shown[0] and "Trouser (裤子)" in shown[1]
+    classifier, baseline, book, per_class = tables.task_tables(MLP, runs)
+    assert "untrained test accuracy" in classifier and "Trouser (裤子)" in per_class
+    assert "softmax regression → multilayer perceptron" in baseline and "0.7500 → 0.8000 (+0.0500)" in baseline
+    assert all(result.source in book for result in MLP.book) and "0.8372 / 0.8000" in book  # the book's, then ours
 
 
 def test_the_book_table_puts_each_editions_numbers_beside_the_runs(tmp_path):
-    runs = {names.learner("softmax", impl): classifier_run(tmp_path / impl, "softmax", impl)[1] for impl in IMPLS}
+    runs = {names.learner("softmax", impl): classifier_run(tmp_path / impl, "softmax", impl, 0.75)[1] for impl in IMPLS}
     table = tables.book_table(registry.SOFTMAX, runs)
     rows = [line for line in table.splitlines() if line.startswith("| d2l")]
     assert len(rows) == len(registry.SOFTMAX.book) == 4

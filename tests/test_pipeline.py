@@ -13,7 +13,8 @@ from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, SCHEMA, Workflow, small_config
 from nndl.runs import names, record
-from nndl.tasks.runspec import RunSpec, run_params, spec_hash
+from nndl.tasks.runspec import RunSpec, spec_hash
+from nndl.tracking.recording import run_params
 from nndl.runs.names import TRACKED_RUNS
 from nndl.report import catalog
 from nndl.tasks.registry import TASKS

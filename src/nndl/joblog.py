@@ -33,7 +33,7 @@ def job_log(path: str | Path) -> Iterator[TextIO]:
             print(f"{message}\n(full log: {path})", file=console, flush=True)
             raise SystemExit(1) from None
         except (KeyboardInterrupt, Terminated) as stop:
-            message = (f"stopped on request ({stop or 'Ctrl-C'}): the run in training is dropped (no files, no MLflow "
+            message = (f"stopped on request ({stop or 'Ctrl-C'}): the run in training is dropped (no record, no MLflow "
                        "run), complete runs are kept; run the same command again to go on")
             print(message, file=log)
             print(f"{message} (full log: {path})", file=console, flush=True)

@@ -44,8 +44,9 @@ STORE = read_store(
     PROJECT,
     cache=".snakemake/nndl/store-check.json",
 )
-# A closed terminal (SIGHUP) stops the run as Ctrl-C does: jobs ended, their runs KILLED, the
-# lock released (Python's default would end Snakemake at once and leave its lock behind).
+# A closed terminal (SIGHUP) stops the run as Ctrl-C does: jobs ended (the runs they were training
+# dropped, the complete ones kept), the lock released (Python's default would end Snakemake at
+# once and leave its lock behind).
 hang_up_as_interrupt()
 
 FASHION = config["data"]["fashion_mnist"]
@@ -130,9 +131,19 @@ def chunk_specs(wildcards):
     )
 
 
-def chunk_runs(wildcards):
+def chunk_specs_json(wildcards):
     """The specs of one chunk, as its job reads them (JSON)."""
     return [spec.to_json() for spec in chunk_specs(wildcards)]
+
+
+def chunk_code(wildcards):
+    """The fingerprint of the code a chunk job runs, its task's model and registry entry included
+    (nndl.runs.code.chunk_code): editing one task's model reruns that task's chunks only.
+    """
+    (task,) = {
+        spec.task for spec in chunk_specs(wildcards)
+    }  # a chunk holds one task's runs
+    return code.chunk_code(SCRIPTS / "train_chunk.py", TASKS[task])
 
 
 def chunk_data(wildcards):
@@ -160,7 +171,7 @@ def study_definition(wildcards):
     return STUDIES[wildcards.study]
 
 
-def study_specs(wildcards):
+def study_specs_json(wildcards):
     """The specs of one study's runs, in grid order, as its jobs read them (JSON)."""
     return [spec.to_json() for spec in grid.study_runs(RUNS, wildcards.study)]
 
@@ -174,21 +185,21 @@ def study_chunk_manifests(wildcards):
     ]
 
 
-def seed_runs(wildcards):
-    """The default runs of one seed."""
+def seed_specs(wildcards):
+    """The specs of the default runs of one seed."""
     return list(specs.seed_runs(RUNS, int(wildcards.seed)).values())
 
 
-def seed_specs(wildcards):
+def seed_specs_json(wildcards):
     """The specs of the default runs of one seed, as its jobs read them (JSON)."""
-    return [spec.to_json() for spec in seed_runs(wildcards)]
+    return [spec.to_json() for spec in seed_specs(wildcards)]
 
 
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
     return [
         names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_runs(wildcards))
+        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_specs(wildcards))
     ]
 
 

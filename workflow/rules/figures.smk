@@ -37,7 +37,7 @@ rule figures:
     conda:
         ENVIRONMENT
     params:
-        runs=seed_specs,
+        runs=seed_specs_json,
         labels=config["figures"]["labels"],
         formats=config["figures"]["formats"],
         code=rule_code("figures"),

@@ -18,7 +18,7 @@ rule study_summary:
         ENVIRONMENT
     params:
         study=study_definition,
-        runs=study_specs,
+        runs=study_specs_json,
         formats=config["figures"]["formats"],
         code=rule_code("study_summary"),
     script:

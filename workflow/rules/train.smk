@@ -16,11 +16,11 @@ rule train_chunk:
     # The same config key gives each spec's threads, which the job uses.
     threads: config["train_threads"]
     params:
-        runs=chunk_runs,
+        runs=chunk_specs_json,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         record_timeout_s=config["mlflow"]["record_timeout_s"],
         source=script_path("train_chunk"),
-        code=rule_code("train_chunk"),
+        code=chunk_code,
     script:
         "../scripts/train_chunk.py"

@@ -53,7 +53,7 @@ def _setting_problems(study: dict, settings: dict[str, dict], schema: dict) -> l
     for path, key, items in values:
         if key not in settings[task]:
             owners = [other for other, known in settings.items() if key in known]
-            problems.append(f"{path} does not apply to {task}: it is a {owners[0]} setting" if owners else
+            problems.append(f"{path} does not apply to {task}: it is a {', '.join(owners)} setting" if owners else
                             f"{path} is not a setting; {task} settings: {', '.join(sorted(settings[task]))}")
             continue
         if not items:

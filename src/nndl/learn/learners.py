@@ -12,6 +12,7 @@ Both implementations start from the same layers, so they see the same start and 
 
 from __future__ import annotations
 
+import copy
 import importlib
 from types import ModuleType
 
@@ -48,6 +49,10 @@ class Learner:
     def weight_and_bias(self) -> Layer:
         """(W, b) of the last layer (linear regression's only one), in the scratch layout."""
         return self.layers()[-1]
+
+    def network(self) -> nn.Module | None:
+        """A copy of the concise network on the CPU (an MLflow Model); None from scratch."""
+        return None
 
 
 class ScratchLearner(Learner):
@@ -102,6 +107,9 @@ class ConciseLearner(Learner):
 
     def state_dict(self):
         return {key: value.detach().cpu().clone() for key, value in self.net.state_dict().items()}
+
+    def network(self):
+        return copy.deepcopy(self.net).cpu()
 
 
 def model_of(spec: RunSpec) -> ModuleType:

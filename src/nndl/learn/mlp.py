@@ -17,7 +17,9 @@ from nndl.tasks.types import Hyperparameters
 
 
 def widths(n_inputs: int, n_outputs: int, settings: Hyperparameters) -> list[int]:
-    """[784, 256, 10], or [784, 256, 128, 10] with a second hidden layer (num_hiddens2 > 0)."""
+    """[784, 256, 10], or [784, 256, 128, 10] with a second hidden layer (num_hiddens2 > 0).
+    `settings` is the mlp entry's MLPSettings (nndl.tasks.registry), typed by its base here: this
+    module does not import the registry, so editing another task's entry leaves its fingerprint."""
     hidden = [settings.num_hiddens] + ([settings.num_hiddens2] if settings.num_hiddens2 else [])
     return [n_inputs, *hidden, n_outputs]
 

@@ -6,7 +6,6 @@ job (nndl.runs.chunk_job) does those, around `train_and_evaluate`.
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import TextIO
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import torch
 from nndl.data.tensors import TaskData
 from nndl.learn import evaluation
 from nndl.learn.device import device_name
-from nndl.learn.learners import ConciseLearner, Learner, build_learner
+from nndl.learn.learners import Learner, build_learner
 from nndl.learn.losses import describe_loss
 from nndl.learn.loop import fit
 from nndl.tasks.runspec import RunSpec
@@ -56,6 +55,5 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
                     "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if not task.classify:
         history["param_errors"] = metrics["vs_truth"]
-    network = copy.deepcopy(learner.net).cpu() if isinstance(learner, ConciseLearner) else None
     return RunResult(learner, learner.state_dict(), history, metrics, predictions, train_seconds=trained - started,
-                     evaluate_seconds=evaluated - trained, network=network)
+                     evaluate_seconds=evaluated - trained, network=learner.network())

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from nndl.errors import TrackingError
 from nndl.files import check_writable, write_json, writing
 from nndl.interrupt import Terminated, ignoring_signals, restore, signals_held, terminate_on_signals
 from nndl.learn.run import RunResult, train_and_evaluate
@@ -154,8 +155,6 @@ def _say_outcome(log: TextIO, summary: dict, found: outcome.Outcome | None) -> N
 
 def _wait_for_the_record(job: ChunkJob, timeout_s: float) -> None:
     """Wait until the store took every queued call; TrackingError naming what it did not take."""
-    from nndl.errors import TrackingError
-
     delivery, waiting = job.recorder.delivery, time.perf_counter()
     finished = delivery.wait(timeout_s)
     job.recorder.check_store()

@@ -22,7 +22,7 @@ TRAINING_CODE = (
     "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.sources", "nndl.data.synthetic",
     "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.device", "nndl.learn.evaluation",
     "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.losses", "nndl.learn.run", "nndl.learn.scratch",
-    "nndl.tasks", "nndl.tasks.runspec", "nndl.tasks.types", "nndl.values",
+    "nndl.tasks", "nndl.tasks.runspec", "nndl.tasks.types",
 )
 REGISTRY = "nndl.tasks.registry"
 
@@ -34,6 +34,17 @@ def training_code(task: Task) -> str:
     modules = set(TRAINING_CODE) | set(fingerprint.closure([task.model]))
     digest = hashlib.sha256(f"{fingerprint.fingerprint(sorted(modules))}\0{task.fingerprint_facts()}".encode())
     return digest.hexdigest()[:12]
+
+
+def chunk_code(script: str | Path, task: Task) -> str:
+    """The fingerprint of what a chunk job of `task` runs: its script and every module it imports
+    but the registry, whose entry for `task` counts instead (all of it: the job titles, judges and
+    describes runs by it), and the code that trains `task` (training_code: its model module, which
+    the learners import by name). A chunk job reruns when its own task's code changes, not another's."""
+    script = Path(script)
+    modules = [module for module in fingerprint.closure([script]) if module != REGISTRY]
+    mixed = f"{fingerprint.fingerprint(modules, files=[script])}\0{training_code(task)}\0{task!r}"
+    return hashlib.sha256(mixed.encode()).hexdigest()[:12]
 
 
 def rule_code(*files: str | Path) -> str:

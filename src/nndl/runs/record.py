@@ -29,7 +29,7 @@ class Record:
     name: str
     key: str  # the MLflow run's `nndl.run_key` tag: run_key(spec, code, data)
     spec_hash: str
-    code_hash: str  # nndl.runs.code.training_code()
+    code_hash: str  # nndl.runs.code.training_code(its task)
     data_digest: str  # of the data's content (nndl.data.tensors.dataset_identity)
     status: str  # FINISHED, or FAILED for a run with an outcome
     outcome: Outcome | None

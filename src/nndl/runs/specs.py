@@ -77,7 +77,7 @@ def same_training(one: RunSpec, other: RunSpec) -> bool:
 
 
 def default_runs(runs: list[RunSpec]) -> list[RunSpec]:
-    """The runs that are not part of a study: four per seed for each task."""
+    """The runs that are not part of a study: one per implementation and seed for each task."""
     return [spec for spec in runs if spec.study is None]
 
 

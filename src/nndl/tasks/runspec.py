@@ -16,7 +16,6 @@ from typing import Any
 from nndl.data.sources import FASHION_MNIST, SYNTHETIC, FashionData, SyntheticData
 from nndl.tasks.registry import task_named
 from nndl.tasks.types import Hyperparameters, Task
-from nndl.values import point_label
 
 DATA_TYPES = {SYNTHETIC: SyntheticData, FASHION_MNIST: FashionData}
 
@@ -86,18 +85,3 @@ def hash_of(data: dict) -> str:
 def spec_hash(spec: RunSpec) -> str:
     """A short hash of one run's spec: same spec, same hash (the `config_hash` tag)."""
     return hash_of(spec.to_json())
-
-
-def run_params(spec: RunSpec) -> dict:
-    """A spec's settings, what its MLflow params show: all but its name, folder and study (the run's
-    name and tags say those), so the compare view's parallel coordinates show what varies."""
-    return {key: value for key, value in spec.to_json().items() if key not in ("name", "dir", "study")}
-
-
-def describe_run(spec: RunSpec) -> str:
-    """The run's one-line description (the Description box of its MLflow page)."""
-    what = f"{spec.definition.title} ({spec.impl})"
-    if spec.study:
-        return f"Study {spec.study.name}: {point_label(spec.study.point)}, seed {spec.seed}; {what}."
-    return (f"{what}, seed {spec.seed}: batch {spec.settings.batch_size}, learning rate "
-            f"{spec.settings.learning_rate}, {spec.settings.epochs} epochs.")

@@ -77,7 +77,7 @@ class Task:
     title: str  # 'Softmax regression on Fashion-MNIST'
     settings: type[Hyperparameters]  # its config block, typed
     data: str  # SYNTHETIC | FASHION_MNIST
-    model: str  # the module that builds its model, from scratch and concise (nndl.learn.models)
+    model: str  # the module that builds its model, from scratch and concise (the interface: nndl.learn.learners)
     loss: str  # REGRESSION | CLASSIFICATION
     n_outputs: int
     gates: tuple[Gate, ...]

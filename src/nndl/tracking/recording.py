@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from nndl.tasks.runspec import RunSpec, describe_run, run_params, spec_hash
+from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking import ledger, repairs, store, tags
 from nndl.tracking.delivery import Delivery, refusals_said
 from nndl.tracking.run import tracked_run
 from nndl.tracking.studies import study_parent
 from nndl.tracking.uri import tracking_uri
+from nndl.values import point_label
 
 
 @dataclass
@@ -101,3 +102,18 @@ class Recorder:
         superseder.supersede(runs)
         if line := superseder.summary():
             print(line, file=self.log, flush=True)
+
+
+def run_params(spec: RunSpec) -> dict:
+    """A spec's settings, what its MLflow params show: all but its name, folder and study (the run's
+    name and tags say those), so the compare view's parallel coordinates show what varies."""
+    return {key: value for key, value in spec.to_json().items() if key not in ("name", "dir", "study")}
+
+
+def describe_run(spec: RunSpec) -> str:
+    """The run's one-line description (the Description box of its MLflow page)."""
+    what = f"{spec.definition.title} ({spec.impl})"
+    if spec.study:
+        return f"Study {spec.study.name}: {point_label(spec.study.point)}, seed {spec.seed}; {what}."
+    return (f"{what}, seed {spec.seed}: batch {spec.settings.batch_size}, learning rate "
+            f"{spec.settings.learning_rate}, {spec.settings.epochs} epochs.")

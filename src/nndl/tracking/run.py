@@ -1,10 +1,11 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
-FINISHED (or FAILED, for a finding) once its record is written (`Run.finish`), FAILED on an
-exception, KILLED on SIGTERM, SIGHUP or Ctrl-C, so no run stays RUNNING because its job was
-interrupted. Every call to the store goes
-through the chunk's Delivery (nndl.tracking.delivery): the run is created, logged and ended in the
-background, and training never waits on the store. Metrics and tags are sent in batches.
+A chunk job opens one after a run's files and record are written (nndl.tracking.recording) and
+ends it FINISHED (or FAILED, for a finding) through `Run.finish`; FAILED if queueing it raised.
+Every call to the store goes through the chunk's Delivery (nndl.tracking.delivery): the run is
+created, logged and ended in the background, and training never waits on the store. Metrics and
+tags are sent in batches. A run a SIGKILLed job left RUNNING is marked KILLED by the next job
+(nndl.tracking.repairs).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from nndl.provenance import process_identity
 from nndl.tracking.delivery import Delivery
 from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG, WHOLE
 
-SIGNAL_WAIT_S = 10.0  # how long a killed run waits for its KILLED to reach the store
+SIGNAL_WAIT_S = 10.0  # how long a stopped job gives the store to take the records already queued
 
 
 def flatten_params(settings: dict, prefix: str = "") -> dict[str, Any]:
@@ -179,8 +180,7 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
     """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
-    FAILED, as does an exception; SIGTERM, SIGHUP and Ctrl-C leave it KILLED (waiting up to SIGNAL_WAIT_S
-    for the store to take it: a run a killed job leaves RUNNING is marked KILLED by the next job).
+    FAILED, as does an exception; SIGTERM, SIGHUP and Ctrl-C raised inside it leave it KILLED.
     `tags` go in when the run is created, so they win over the ones MLflow guesses
     (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
     ({'name', 'digest', 'source'}) goes in with the params.
