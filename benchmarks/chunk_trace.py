@@ -48,7 +48,7 @@ class Trace:
             return
         module = frame.f_globals.get("__name__", "")
         if frame.f_code.co_name == STAGE_FUNCTION and module == "nndl.runs.chunk_job":
-            self.runs.append({"name": frame.f_locals["spec"].name, "through": [], "up": []})
+            self.runs.append({"name": frame.f_locals["spec"].name, "through": [], "up": [], "below": {}})
             return
         through = _entered_through(frame)
         if not self.runs or through is None or not module.startswith("nndl"):
@@ -56,6 +56,9 @@ class Trace:
         run = self.runs[-1]
         if stage(through) and (not run["through"] or run["through"][-1] != through):
             run["through"].append(through)
+        below = run["below"].setdefault(through, [])
+        if module != through and stage(module) and module not in below:
+            below.append(module)
         own, outer = stage(module), stage(through)
         if own in STAGES and outer in STAGES and STAGES.index(own) > STAGES.index(outer):
             run["up"].append(f"{through} -> {module}.{frame.f_code.co_name}")
@@ -106,6 +109,9 @@ def main() -> None:
         stages = collapse([stage(module) for module in run["through"]])
         print(f"{run['name']}:")
         print(f"  modules, in order: {' -> '.join(module for module in run['through'] if stage(module))}")
+        for module, entered in run["below"].items():
+            if entered:
+                print(f"    below {module}: {', '.join(entered)}")
         print(f"  stages: {' -> '.join(stages)}; each entered once: {len(stages) == len(set(stages))}; "
               f"calls back up a stage: {run['up'] or 'none'}")
 
