@@ -39,7 +39,7 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
     whose loss is not finite (the history's `diverged` says where); the learner is evaluated as it
     is then. Each epoch's line goes to `progress`. Whether the run is a success is nndl.runs.outcome's call."""
     task, settings = spec.definition, spec.settings
-    started = time.perf_counter()
+    started, started_ms = time.perf_counter(), round(time.time() * 1000)
     generator = torch.Generator().manual_seed(spec.seed)
     learner = build_learner(spec, data.train.X[0].numel(), generator, device)
     history = fit(learner, data.train, data.test, settings.batch_size, settings.epochs, generator,
@@ -51,7 +51,7 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
     evaluated = time.perf_counter()
     # What the numbers mean, beside them; the run's name and spec are in its record (nndl.runs.record).
     history.update({"loss": describe_loss(task, settings, spec.impl), "train_loss_kind": task.train_loss_kind,
-                    "device": str(device), "device_name": device_name(device),
+                    "device": str(device), "device_name": device_name(device), "started_ms": started_ms,
                     "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if not task.classify:
         history["param_errors"] = metrics["vs_truth"]

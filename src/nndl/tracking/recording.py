@@ -82,8 +82,12 @@ class Recorder:
         """Queue the run's whole MLflow record, ending in its final status; then supersede this
         project's older runs of its key (nndl.tracking.ledger.Superseder)."""
         spec, history = recording.spec, recording.history
+        # The run is handed over once it is complete; it carries the times it trained (the runs
+        # table's Created and Duration), not the moment it was recorded.
+        start_ms = history.get("started_ms")
+        end_ms = start_ms and start_ms + round(1000 * (history["seconds"]["train"] + history["seconds"]["evaluate"]))
         with tracked_run(self.uri, self.delivery, self.experiment_id, spec.name, run_params(spec),
-                         self.run_tags(recording), dataset=dataset) as run:
+                         self.run_tags(recording), dataset=dataset, start_ms=start_ms) as run:
             for epoch in history["epochs"]:
                 run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
             run.log_metrics({**history["untrained"], **recording.metrics["summary"],
@@ -93,7 +97,7 @@ class Recorder:
             run.log_artifacts(recording.files)
             if recording.model is not None:
                 run.log_torch_model(recording.model, recording.example)
-            run.finish(recording.status)
+            run.finish(recording.status, end_ms)
         if recording.superseded:
             self.delivery.send(spec.name, "supersede its older runs", lambda: self.supersede(recording.superseded))
 

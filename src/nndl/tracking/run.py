@@ -60,12 +60,13 @@ class Run:
     def _send(self, what: str, call: Callable[[], None]) -> None:
         self.delivery.send(self.name, what, call)
 
-    def start(self, experiment_id: str, tags: dict, params: dict) -> None:
+    def start(self, experiment_id: str, tags: dict, params: dict, start_ms: int | None = None) -> None:
+        """Queue the run's creation (started at `start_ms`, ms since the epoch; None: now) and params."""
         from mlflow.tracking.context.registry import resolve_tags
 
         def create():
             if self.run_id is None:  # a retry after the store made the run but did not answer makes another
-                self.run_id = self.client.create_run(experiment_id, run_name=self.name,
+                self.run_id = self.client.create_run(experiment_id, start_time=start_ms, run_name=self.name,
                                                      tags=resolve_tags(tags)).info.run_id
 
         self._send("create the run", create)
@@ -125,16 +126,16 @@ class Run:
         """Log an nn.Module (on the CPU) with an input example and a signature (numpy in, numpy out)."""
         self._send("log the model", lambda: _log_torch_model(self.client, self.run_id, model, input_example))
 
-    def finish(self, status: str = "FINISHED") -> None:
+    def finish(self, status: str = "FINISHED", end_ms: int | None = None) -> None:
         """Queue the metrics, the mark that the record is whole and the run's end in `status`
         (FINISHED; FAILED for a run whose outcome is a finding). The chunk job calls it right after
         it wrote the run's record, with the stopping signals held (nndl.interrupt.signals_held)."""
         self.set_tags({RECORDED_TAG: WHOLE})  # in the last batch: a run without it is an attempt
         self.flush()
-        self._end(status)
+        self._end(status, end_ms)
 
-    def _end(self, status: str) -> None:
-        self._send(f"end it {status}", lambda: self.client.set_terminated(self.run_id, status=status))
+    def _end(self, status: str, end_ms: int | None = None) -> None:
+        self._send(f"end it {status}", lambda: self.client.set_terminated(self.run_id, status=status, end_time=end_ms))
         self.ended = True
 
 
@@ -176,7 +177,7 @@ def _log_torch_model(client: MlflowClient, run_id: str, model, input_example) ->
 
 @contextmanager
 def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str, params: dict, tags: dict,
-                dataset: dict | None = None) -> Iterator[Run]:
+                dataset: dict | None = None, start_ms: int | None = None) -> Iterator[Run]:
     """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
@@ -187,7 +188,7 @@ def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str,
     """
     identity = process_identity()
     run = Run(uri, delivery, run_name)
-    run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params)
+    run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params, start_ms)
     if dataset:
         run.log_dataset(**dataset)
     try:
