@@ -88,6 +88,7 @@ def time_checks(folder: Path, specs: list[dict], floor_folder: Path, repeats: in
     os.chdir(folder)
     try:
         cut = chunks.chunk_ids(specs, 60)
+        pairs = chunks.members_by_chunk(specs, cut)  # once, as the workflow does (nndl.runs.chunks.ChunkPlan)
         for chunk in cut:  # every chunk finished
             write_json({"runs": []}, names.chunk_manifest(chunk))
         uri, where = f"sqlite:///{folder / 'mlflow.db'}", f"experiment {EXPERIMENT!r}"
@@ -99,7 +100,7 @@ def time_checks(folder: Path, specs: list[dict], floor_folder: Path, repeats: in
             Path(names.HASHED_FILES).unlink(missing_ok=True)
             for kind in ("cold", "warm"):  # every file hashed, then stat only
                 started = time.perf_counter()
-                reasons = checks.check_run_files(cut, specs, state, where)
+                reasons = checks.check_run_files(pairs, state, where)
                 times[kind].append(time.perf_counter() - started)
                 assert len(state.live_keys) == len(specs) and not reasons, reasons[:3]
             times["floor"].append(snakemake(floor_folder))

@@ -67,11 +67,12 @@ SYNTHETIC_SETS = specs.synthetic_datasets(RUNS)
 # The chunks are cut by estimated work against the config's budget: the same on any machine.
 CHUNKS = chunks.chunk_ids(RUNS, config["chunk_seconds"])
 CHUNK_MANIFESTS = [names.chunk_manifest(chunk) for chunk in CHUNKS]
+# Every chunk's runs, grouped and cut once: the rules ask for them many times.
+PLAN = chunks.ChunkPlan(RUNS, CHUNKS)
 # A finished chunk whose run lost a file or holds a changed one, or has no live record of this
 # project in the store, is planned again (nndl.runs.checks).
 checks.check_run_files(
-    CHUNKS,
-    RUNS,
+    PLAN.pairs,
     STORE,
     f"experiment {config['mlflow']['experiment']!r} at {TRACKING_URI}",
 )
@@ -126,9 +127,7 @@ def script_path(script):
 
 def chunk_specs(wildcards):
     """The specs of the runs one chunk job trains."""
-    return chunks.chunk_members(
-        RUNS, wildcards.group, int(wildcards.part), int(wildcards.parts)
-    )
+    return PLAN.runs_of(wildcards.group, int(wildcards.part), int(wildcards.parts))
 
 
 def chunk_specs_json(wildcards):
@@ -179,9 +178,7 @@ def study_specs_json(wildcards):
 def study_chunk_manifests(wildcards):
     return [
         names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(
-            CHUNKS, RUNS, grid.study_runs(RUNS, wildcards.study)
-        )
+        for chunk in PLAN.chunks_of(grid.study_runs(RUNS, wildcards.study))
     ]
 
 
@@ -198,8 +195,7 @@ def seed_specs_json(wildcards):
 def seed_chunk_manifests(wildcards):
     """The manifests of the chunks that train one seed's runs."""
     return [
-        names.chunk_manifest(chunk)
-        for chunk in chunks.chunks_of_runs(CHUNKS, RUNS, seed_specs(wildcards))
+        names.chunk_manifest(chunk) for chunk in PLAN.chunks_of(seed_specs(wildcards))
     ]
 
 

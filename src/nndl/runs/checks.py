@@ -22,7 +22,6 @@ from typing import TextIO
 
 from nndl.files import touch_old, write_json
 from nndl.runs import names, record
-from nndl.runs.chunks import members_by_chunk
 from nndl.tasks.runspec import RunSpec
 from nndl.tracking.probe import StoreState
 
@@ -43,15 +42,15 @@ def check_input(wildcards) -> str:
     return str(path)
 
 
-def check_run_files(chunks: list[dict], specs: list[RunSpec], store: StoreState, where: str,
+def check_run_files(pairs: list[tuple[dict, list[RunSpec]]], store: StoreState, where: str,
                     log: TextIO = sys.stderr) -> list[str]:
     """Flag each finished chunk that must run again (see the module's docstring); say why, one
     line a run (at most a few, then a count); return the reasons. `where` names the store and
-    experiment in messages."""
+    experiment in messages. `pairs`: [(chunk, its runs)] (nndl.runs.chunks.ChunkPlan.pairs)."""
     hashed = _read_hashed(Path(names.HASHED_FILES))
     before = dict(hashed)
     reasons = []
-    for chunk, members in members_by_chunk(specs, chunks):
+    for chunk, members in pairs:
         path, manifest = Path(check_path(chunk)), Path(names.chunk_manifest(chunk))
         why = _why_again(members, store, where, hashed) if manifest.exists() else []
         if why:
@@ -67,7 +66,7 @@ def check_run_files(chunks: list[dict], specs: list[RunSpec], store: StoreState,
     if len(reasons) > 5:
         print(f"nndl: ... and {len(reasons) - 5} more runs (the check files under {Path(CHECK_FILE).parent} "
               "list them)", file=log)
-    current = {spec.dir for spec in specs}
+    current = {spec.dir for _, members in pairs for spec in members}
     hashed = {folder: known for folder, known in hashed.items() if folder in current}  # today's runs only
     if hashed != before:
         write_json(hashed, names.HASHED_FILES)

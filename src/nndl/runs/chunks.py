@@ -9,6 +9,7 @@ group's chunks.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from nndl.runs import names
@@ -85,12 +86,44 @@ def _split(group: str, runs: list[RunSpec], parts: int) -> list[list[RunSpec]]:
     """`runs` of `group` cut into `parts` chunks (see chunk_members)."""
     if group in TASKS:
         return [runs[part * len(runs) // parts:(part + 1) * len(runs) // parts] for part in range(parts)]
-    loads, owner = [0.0] * parts, {}
-    for index in sorted(range(len(runs)), key=lambda i: (-spec_seconds(runs[i]), i)):
-        lightest = loads.index(min(loads))
+    costs = [spec_seconds(spec) for spec in runs]
+    loads, owner = [(0.0, part) for part in range(parts)], [0] * len(runs)  # a heap of (load, chunk)
+    for index in sorted(range(len(runs)), key=lambda i: (-costs[i], i)):
+        load, lightest = heapq.heappop(loads)  # the least loaded chunk, the first of equals
         owner[index] = lightest
-        loads[lightest] += spec_seconds(runs[index])
-    return [[spec for index, spec in enumerate(runs) if owner[index] == part] for part in range(parts)]
+        heapq.heappush(loads, (load + costs[index], lightest))
+    cut: list[list[RunSpec]] = [[] for _ in range(parts)]
+    for index, spec in enumerate(runs):  # grid order within a chunk
+        cut[owner[index]].append(spec)
+    return cut
+
+
+class ChunkPlan:
+    """Every chunk's runs, grouped and cut once where the workflow is parsed: the rules ask for a
+    chunk's runs, and for the chunks that train some runs, many times each (chunk_members and
+    chunks_of_runs, called per request, regroup every run each time)."""
+
+    def __init__(self, specs: list[RunSpec], chunks: list[dict]):
+        self.pairs = members_by_chunk(specs, chunks)
+        self.members = {(chunk["group"], chunk["part"], chunk["parts"]): runs for chunk, runs in self.pairs}
+        self.groups = _groups(specs)
+        self.position = {spec.name: position for position, (_, runs) in enumerate(self.pairs) for spec in runs}
+
+    def runs_of(self, group: str, part: int, parts: int) -> list[RunSpec]:
+        """The runs of chunk `part` of `parts` of `group` (as chunk_members says them, also for a
+        chunk asked for by name that the budget would cut otherwise)."""
+        key = (group, part, parts)
+        if key not in self.members and part < parts:
+            self.members[key] = _split(group, self.groups.get(group, []), parts)[part]
+        if not self.members.get(key):
+            raise ValueError(f"chunk {group}-{part}-of-{parts} holds no runs: the config has "
+                             f"{len(self.groups.get(group, []))} run(s) in {group!r}; ask for the pipeline's own "
+                             "targets (snakemake -n lists them)")
+        return self.members[key]
+
+    def chunks_of(self, wanted: list[RunSpec]) -> list[dict]:
+        """The chunks that train any of the runs `wanted`, in chunk order."""
+        return [self.pairs[position][0] for position in sorted({self.position[spec.name] for spec in wanted})]
 
 
 def chunks_of_runs(chunks: list[dict], specs: list[RunSpec], wanted: list[RunSpec]) -> list[dict]:
