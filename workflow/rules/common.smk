@@ -60,6 +60,7 @@ SEEDS = config["seeds"]
 RUNS = plan.resolve_runs(config)
 DEFAULT_RUNS = specs.default_runs(RUNS)
 DEFAULT_RUNS_JSON = [spec.to_json() for spec in DEFAULT_RUNS]
+DEFAULT_RUNS_DIGEST = specs.specs_digest(DEFAULT_RUNS)
 # {study name: what its parent run, summary and report show of it}
 STUDIES = {study["name"]: grid.study_definition(study) for study in config["studies"]}
 # {digest: synthetic block} of every synthetic data set a run trains on (studies may vary it).
@@ -130,9 +131,21 @@ def chunk_specs(wildcards):
     return PLAN.runs_of(wildcards.group, int(wildcards.part), int(wildcards.parts))
 
 
+def job_only(function):
+    """The same params, handed to the job but not kept in Snakemake's metadata: a params function
+    that takes `output` is one Snakemake neither stores nor compares (a "derived" param). The
+    digest of the specs beside it (nndl.runs.specs.specs_digest) is what it keeps and compares.
+    """
+    return lambda wildcards, output: function(wildcards)
+
+
 def chunk_specs_json(wildcards):
     """The specs of one chunk, as its job reads them (JSON)."""
     return [spec.to_json() for spec in chunk_specs(wildcards)]
+
+
+def chunk_digest(wildcards):
+    return specs.specs_digest(chunk_specs(wildcards))
 
 
 def chunk_code(wildcards):
@@ -175,6 +188,10 @@ def study_specs_json(wildcards):
     return [spec.to_json() for spec in grid.study_runs(RUNS, wildcards.study)]
 
 
+def study_digest(wildcards):
+    return specs.specs_digest(grid.study_runs(RUNS, wildcards.study))
+
+
 def study_chunk_manifests(wildcards):
     return [
         names.chunk_manifest(chunk)
@@ -190,6 +207,10 @@ def seed_specs(wildcards):
 def seed_specs_json(wildcards):
     """The specs of the default runs of one seed, as its jobs read them (JSON)."""
     return [spec.to_json() for spec in seed_specs(wildcards)]
+
+
+def seed_digest(wildcards):
+    return specs.specs_digest(seed_specs(wildcards))
 
 
 def seed_chunk_manifests(wildcards):

@@ -37,7 +37,8 @@ rule figures:
     conda:
         ENVIRONMENT
     params:
-        runs=seed_specs_json,
+        runs=job_only(seed_specs_json),
+        specs=seed_digest,
         labels=config["figures"]["labels"],
         formats=config["figures"]["formats"],
         code=rule_code("figures"),

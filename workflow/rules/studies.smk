@@ -18,7 +18,8 @@ rule study_summary:
         ENVIRONMENT
     params:
         study=study_definition,
-        runs=study_specs_json,
+        runs=job_only(study_specs_json),
+        specs=study_digest,
         formats=config["figures"]["formats"],
         code=rule_code("study_summary"),
     script:

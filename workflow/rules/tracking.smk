@@ -10,7 +10,8 @@ rule track_runs:
     conda:
         ENVIRONMENT
     params:
-        runs=DEFAULT_RUNS_JSON,
+        runs=job_only(lambda wildcards: DEFAULT_RUNS_JSON),
+        specs=DEFAULT_RUNS_DIGEST,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         code=rule_code("track_runs"),
@@ -36,7 +37,8 @@ rule log_figures:
         ENVIRONMENT
     params:
         seeds=SEEDS,
-        runs=DEFAULT_RUNS_JSON,
+        runs=job_only(lambda wildcards: DEFAULT_RUNS_JSON),
+        specs=DEFAULT_RUNS_DIGEST,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         code=rule_code("log_figures"),

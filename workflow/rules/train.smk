@@ -16,7 +16,8 @@ rule train_chunk:
     # The same config key gives each spec's threads, which the job uses.
     threads: config["train_threads"]
     params:
-        runs=chunk_specs_json,
+        runs=job_only(chunk_specs_json),
+        specs=chunk_digest,
         experiment=config["mlflow"]["experiment"],
         project=PROJECT,
         record_timeout_s=config["mlflow"]["record_timeout_s"],

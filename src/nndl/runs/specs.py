@@ -60,6 +60,12 @@ def training_key(spec: RunSpec) -> str:
     return hash_of({key: value for key, value in found.items() if key not in ("name", "dir", "study", "gates")})
 
 
+def specs_digest(runs: list[RunSpec]) -> str:
+    """A short hash of the specs a job reads: what Snakemake keeps of them in its metadata, and
+    compares to rerun the job (the specs go to the job beside it, neither kept nor compared)."""
+    return hash_of({"specs": [spec.to_json() for spec in runs]})
+
+
 def synthetic_key(data_settings: dict) -> str:
     """A short hash of a synthetic data block's settings: the name of its data files (the record's
     data digest is of their content)."""
