@@ -163,13 +163,13 @@ def test_chunks_do_not_depend_on_anything_but_the_config():
     runs = resolve_runs(config_module.validate(with_value("seeds", [0, 1]), SCHEMA))
     assert chunks.chunk_ids(runs, 60) == chunks.chunk_ids(copy.deepcopy(runs), 60)
     wanted = [spec for spec in runs if spec.name == "softmax-concise-seed1"]
-    assert chunks.chunks_of_runs(chunks.chunk_ids(runs, 1), runs, wanted) == [
+    assert chunks.ChunkPlan(runs, chunks.chunk_ids(runs, 1)).chunks_of(wanted) == [
         {"group": "softmax", "part": 3, "parts": 4}]
 
 
 def test_the_plan_cut_once_says_what_each_chunk_says_alone():
-    """nndl.runs.chunks.ChunkPlan (grouped and cut once per parse) against chunk_members and
-    chunks_of_runs (per request), on the default runs of three seeds and a study's grid."""
+    """nndl.runs.chunks.ChunkPlan (grouped and cut once per parse) against chunk_members (per
+    request), on the default runs of three seeds and a study's grid."""
     raw = with_value("seeds", [0, 1, 2])
     raw["studies"] = [{"name": "grid", "question": "?", "task": "linreg", "seeds": [0, 1],
                        "vary": {"learning_rate": [0.01, 0.03, 0.1], "batch_size": [5, 10, 20, 50]}}]
@@ -179,7 +179,9 @@ def test_the_plan_cut_once_says_what_each_chunk_says_alone():
     for chunk in chunk_ids:
         assert plan.runs_of(chunk["group"], chunk["part"], chunk["parts"]) == chunks.chunk_members(runs, **chunk)
     for wanted in (runs[:1], runs[5:9], [spec for spec in runs if spec.study], runs):
-        assert plan.chunks_of(wanted) == chunks.chunks_of_runs(chunk_ids, runs, wanted)
+        names_wanted = {spec.name for spec in wanted}
+        assert plan.chunks_of(wanted) == [chunk for chunk in chunk_ids if any(
+            spec.name in names_wanted for spec in chunks.chunk_members(runs, **chunk))]
     for chunk in ({"group": "softmax", "part": 0, "parts": 1}, {"group": "softmax", "part": 2, "parts": 5}):
         assert plan.runs_of(**chunk) == chunks.chunk_members(runs, **chunk)  # asked for by name, cut otherwise
     with pytest.raises(ValueError, match="chunk softmax-9-of-9 holds no runs: the config has 6 run"):

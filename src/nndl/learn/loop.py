@@ -121,7 +121,8 @@ def fit(learner: Learner, train: Split, test: Split, batch_size: int, epochs: in
     history then says where in `diverged`: {'epoch', 'step': the first minibatch whose loss was not
     finite (None if only an evaluation's loss was), 'step_loss': that minibatch's summed loss,
     'losses': the epoch's records that were not finite}. Whether that is an error is the caller's call.
-    Each epoch's line goes to `progress` as it ends. A regression's history holds its start (`start`: weights then bias); a classifier's, the largest
+    Each epoch's line goes to `progress` as it ends. A regression's history holds its start
+    (`start`: weights then bias); a classifier's, the largest
     logit of each of its first steps (`max_logits`): what nndl.theory predicts from.
     """
     untrained = evaluate(learner, test, classify)

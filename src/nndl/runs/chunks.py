@@ -100,8 +100,8 @@ def _split(group: str, runs: list[RunSpec], parts: int) -> list[list[RunSpec]]:
 
 class ChunkPlan:
     """Every chunk's runs, grouped and cut once where the workflow is parsed: the rules ask for a
-    chunk's runs, and for the chunks that train some runs, many times each (chunk_members and
-    chunks_of_runs, called per request, regroup every run each time)."""
+    chunk's runs, and for the chunks that train some runs, many times each (chunk_members, called
+    per request, regroups every run each time)."""
 
     def __init__(self, specs: list[RunSpec], chunks: list[dict]):
         self.pairs = members_by_chunk(specs, chunks)
@@ -124,10 +124,3 @@ class ChunkPlan:
     def chunks_of(self, wanted: list[RunSpec]) -> list[dict]:
         """The chunks that train any of the runs `wanted`, in chunk order."""
         return [self.pairs[position][0] for position in sorted({self.position[spec.name] for spec in wanted})]
-
-
-def chunks_of_runs(chunks: list[dict], specs: list[RunSpec], wanted: list[RunSpec]) -> list[dict]:
-    """The chunks that train any of the runs `wanted`, in chunk order."""
-    names_wanted = {spec.name for spec in wanted}
-    return [chunk for chunk, members in members_by_chunk(specs, chunks)
-            if any(spec.name in names_wanted for spec in members)]
