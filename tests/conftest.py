@@ -225,11 +225,11 @@ def run_chunk(runs: list, name: str = "chunk.json", experiment: str = "chunks", 
 
 def run_id(spec, experiment: str = "chunks", project: str = PROJECT) -> str:
     """The MLflow run that records a run's files (found by its key, as the pipeline finds it)."""
-    from nndl.runs import record
+    from nndl.runs import names, record
     from nndl.tracking.ledger import run_ids
 
     key = record.read(spec.dir).key
-    return run_ids(os.environ["MLFLOW_TRACKING_URI"], experiment, project, [key])[key]
+    return run_ids(ROOT / names.LEDGER_DIR, os.environ["MLFLOW_TRACKING_URI"], experiment, project, [key])[key]
 
 
 @pytest.fixture

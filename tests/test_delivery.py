@@ -8,7 +8,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, PERMISSION_DENIED
 
-from mlflow.entities import Metric, RunTag
+from mlflow.entities import Metric, Param, RunTag
 
 from nndl.errors import TrackingError
 from nndl.tracking.delivery import Delivery
@@ -98,13 +98,20 @@ def test_the_tags_go_last_and_no_call_is_over_the_limit():
         return [Metric("m", 1.0, 0, step) for step in range(count)]
 
     def sizes(found):
-        return [(len(batch), len(with_tags)) for batch, with_tags in found]
+        return [(len(params), len(batch), len(with_tags)) for params, batch, with_tags in found]
 
-    assert sizes(batches(metrics(5), tags, 1000)) == [(5, 2)]
-    assert sizes(batches(metrics(998), tags, 1000)) == [(998, 2)]
+    def params(count):
+        return [Param(f"p{index}", "1") for index in range(count)]
+
+    assert sizes(batches([], metrics(5), tags, 1000, 100)) == [(0, 5, 2)]
+    assert sizes(batches([], metrics(998), tags, 1000, 100)) == [(0, 998, 2)]
     # A full last batch: the tags alone, after it (MLflow would split a call of 1001 items).
-    assert sizes(batches(metrics(999), tags, 1000)) == [(999, 0), (0, 2)]
-    assert sizes(batches(metrics(2000), tags, 1000)) == [(1000, 0), (1000, 0), (0, 2)]
-    assert sizes(batches([], tags, 1000)) == [(0, 2)]
-    assert sizes(batches(metrics(3), [], 1000)) == [(3, 0)]
-    assert batches([], [], 1000) == []
+    assert sizes(batches([], metrics(999), tags, 1000, 100)) == [(0, 999, 0), (0, 0, 2)]
+    assert sizes(batches([], metrics(2000), tags, 1000, 100)) == [(0, 1000, 0), (0, 1000, 0), (0, 0, 2)]
+    assert sizes(batches([], [], tags, 1000, 100)) == [(0, 0, 2)]
+    assert sizes(batches([], metrics(3), [], 1000, 100)) == [(0, 3, 0)]
+    assert batches([], [], [], 1000, 100) == []
+    # A short run's params, metrics and tags: one call; params past MLflow's 100 a call: their own.
+    assert sizes(batches(params(9), metrics(13), tags, 1000, 100)) == [(9, 13, 2)]
+    assert sizes(batches(params(150), metrics(13), tags, 1000, 100)) == [(100, 0, 0), (50, 13, 2)]
+    assert sizes(batches(params(9), metrics(995), tags, 1000, 100)) == [(9, 0, 0), (0, 995, 2)]

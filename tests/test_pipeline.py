@@ -125,7 +125,10 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
     # The theory beside the answer: the threshold 2 / lambda_max of the runs' own training data.
     summary = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())
-    arrays = np.load(workflow.path(children[0].data.params["data.path"]))
+    # Its data is the run's dataset, not params (a run's params are its settings): its record names the file.
+    data = record.read(workflow.path(children[0].data.tags["nndl.run_dir"])).spec.data
+    assert "data.path" not in children[0].data.params and children[0].inputs.dataset_inputs
+    arrays = np.load(workflow.path(data.path))
     inputs = np.hstack([arrays["X_train"].astype(np.float64), np.ones((len(arrays["X_train"]), 1))])
     assert summary["theory"]["predicted"] == pytest.approx(2 / np.linalg.eigvalsh(inputs.T @ inputs / len(inputs)).max())
     assert summary["theory"]["verdict"] == "agrees" and summary["theory"]["measured"] == pytest.approx(15.015)
@@ -285,7 +288,7 @@ def test_runs_record_what_reproduces_them(finished):
     assert tags["git_commit"] == head and tags["git_dirty"] == "False"
     assert len(tags["config_hash"]) == 12 and tags["device"] in ("cpu", "cuda")
     assert tags["version.torch"] and tags["version.mlflow"] and tags["python_version"]
-    assert run.data.params["seed"] == "1" and run.data.params["threads"] == "1"
+    assert run.data.params["seed"] == "1" and tags["torch_threads"] == "1"
     # The run's params are its spec's settings, and its config_hash is the spec's hash (not the whole config's).
     marker = record.read(finished.run_folder("softmax-concise-seed1")).to_json()
     assert tags["config_hash"] == spec_hash(RunSpec.from_json(marker["spec"])) == marker["spec_hash"]

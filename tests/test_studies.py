@@ -33,6 +33,7 @@ from nndl.runs.plan import resolve_runs
 from nndl.tasks.registry import TASKS
 from nndl.tracking import studies as tracking_studies
 from nndl.tracking import tags
+from nndl import values
 
 CPU = torch.device("cpu")
 
@@ -205,7 +206,7 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
         assert mlflow_run.data.tags["mlflow.parentRunId"] == parents["lr"]
         assert mlflow_run.data.params["learning_rate"] in ("0.03", "30.0")
         assert mlflow_run.data.tags["mlflow.source.name"] == "tests"
-        assert mlflow_run.data.tags["mlflow.note.content"].startswith("Study lr: learning_rate=")
+        assert "mlflow.note.content" not in mlflow_run.data.tags  # described once, by the parent
         [dataset] = mlflow_run.inputs.dataset_inputs
         assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
     marker = record.read(runs[1].dir)
@@ -311,3 +312,127 @@ def test_the_exercises_run_as_small_stand_ins(project):
 
 
 # --- the pipeline --------------------------------------------------------------------------------
+
+
+# --- a large grid: the report summarises it -------------------------------------------------------
+
+def grid_rows(vary: dict, impls=("scratch",), seeds=(0, 1), value=None) -> tuple[dict, list[dict]]:
+    """A study definition and its rows as read back (no training): `value(point, impl, seed)` gives
+    a run's final metric, None for a diverged run; by default a loss falling with the learning rate."""
+    study = {"name": "dense", "question": "?", "task": "linreg", "impls": list(impls), "vary": vary, "set": {},
+             "seeds": list(seeds), "metric": "final/train_loss"}
+    value = value or (lambda point, impl, seed: None if point["learning_rate"] > 1.5 else
+                      1 / (1 + point["learning_rate"]) + seed / 1000 + (impl == "concise") / 10_000)
+    rows = []
+    for point in grid_points(study):
+        for seed in seeds:
+            for impl in impls:
+                final = value(point, impl, seed)
+                rows.append({"impl": impl, "seed": seed, "point": point, "value": final,
+                             "kind": outcomes.OK if final is not None else outcomes.DIVERGED,
+                             "outcome": None if final is not None else "diverged at epoch 1, step 3",
+                             "train_loss": [] if final is None else [1.0, final],
+                             "test_metric": [] if final is None else [1.0, final]})
+    return study, rows
+
+
+def grid_points(study: dict) -> list[dict]:
+    from nndl.runs.grid import grid
+    return grid(study)
+
+
+def dense_rates(count: int) -> list[float]:
+    return [round(0.001 * 1.0055 ** index, 9) for index in range(count)]
+
+
+def test_a_large_grid_shows_chosen_points_and_writes_every_row(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from nndl.report import plots, study_plots, study_points
+    monkeypatch.chdir(tmp_path)
+    study, rows = grid_rows({"learning_rate": dense_rates(1500)}, impls=("scratch", "concise"))
+    groups = studies.summarise(study, rows)["groups"]
+    chosen = study_points.chosen(study, groups)
+    assert len(groups) == 3000 and 2 <= len(chosen) <= 8
+    assert {"best", "worst", "first", "last", "first to diverge"} <= {why for reasons in chosen.values() for why in reasons}
+    figure = study_plots.study_curves(study, groups, "test/mse", chosen)
+    # A legend per implementation (the top row), an entry per chosen point that has curves: not the
+    # two that diverged in every seed (the first to diverge, the last).
+    drawn = [label for label, reasons in chosen.items() if not {"last", "first to diverge"} & set(reasons)]
+    assert len(drawn) == len(chosen) - 2
+    assert [[text.get_text().split(" ")[0] for text in axes.get_legend().get_texts()] for axes in figure.axes[:2]] == [
+        drawn, drawn]
+    [png] = plots.save(figure, tmp_path / "curves", ["png"])
+    assert Image.open(png).size[1] <= 4000
+    table = studies.table_block(study, groups, chosen)
+    assert table["count"] == 3000 and len(table["rows"]) == 2 * len(chosen) and table["headers"][-1] == "shown as"
+    lines = Path(table["csv"]).read_text().splitlines()
+    assert len(lines) == 1 + 3000 and lines[0].startswith("learning_rate,impl,seeds,diverged")
+    assert "learning_rate: 1,500 values from 0.001 to " in values.varied_text(study["vary"])
+    assert len(studies.summarise(study, rows)["answer"]) < 2000  # 500 diverging points are counted, not listed
+
+
+def test_a_small_grid_is_shown_whole(tmp_path, monkeypatch):
+    from nndl.report import study_plots
+    monkeypatch.chdir(tmp_path)
+    study, rows = grid_rows({"learning_rate": [0.01, 0.1, 1.0, 3.0]})
+    groups = studies.summarise(study, rows)["groups"]
+    assert not answers.large_grid(study)
+    figure = study_plots.study_curves(study, groups, "test/mse")
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == [
+        "learning_rate=0.01", "learning_rate=0.1", "learning_rate=1.0"]  # 3.0 diverged
+    table = studies.table_block(study, groups, None)
+    assert table["rows"] == studies.table(study, groups)[1] and table["count"] == 4
+    assert values.varied_text(study["vary"]) == "learning_rate in [0.01, 0.1, 1.0, 3.0]"
+
+
+def matching_value(point: dict, impl: str, seed: int) -> float:
+    """Distinct values but for three pairs: (lr 3, batch 10) and (lr 3, batch 20) differ in batch size
+    only; (lr 5, batch 10) and (lr 7, batch 20) in both settings; lr 9 of both implementations."""
+    index, batch = int(point["learning_rate"]), point["batch_size"]
+    if index == 3:
+        return 0.5 + (impl == "concise") / 7 + seed
+    if (index, batch) in ((5, 10), (7, 20)):
+        return 0.6 + (impl == "concise") / 7 + seed
+    if index == 9:
+        return 0.9 + batch + seed
+    return index + batch / 1000 + (impl == "concise") / 7 + seed + 1
+
+
+def test_a_large_grid_matches_points_that_differ_in_one_setting(monkeypatch):
+    study, rows = grid_rows({"learning_rate": [float(index) for index in range(20)], "batch_size": [10, 20]},
+                            impls=("scratch", "concise"), value=matching_value)
+    groups = studies.summarise(study, rows)["groups"]
+    compared = []
+    same = answers._same
+    monkeypatch.setattr(answers, "_same", lambda a, b: compared.append(1) or same(a, b))
+    clauses = answers._matches(study, [group for group in groups if not math.isnan(group["mean"])])
+    assert answers.large_grid(study) and len(compared) <= 2 * len(groups)  # not every pair (80 * 79 / 2)
+    assert clauses[0].startswith("learning_rate=3.0,batch_size=10 (scratch) matched learning_rate=3.0,batch_size=20 "
+                                 "(scratch) in every seed")
+    assert any("learning_rate=9.0,batch_size=10 (scratch) matched learning_rate=9.0,batch_size=10 (concise)" in clause
+               for clause in clauses)
+    assert not any("learning_rate=5.0" in clause for clause in clauses)  # two settings apart
+
+
+def test_a_small_grid_matches_points_whatever_they_differ_in():
+    # summed-loss's answer: the mean loss at 0.03 is the summed loss at 0.003 (both settings change).
+    study, rows = grid_rows({"learning_rate": [5.0, 7.0], "batch_size": [10, 20]}, value=matching_value)
+    answer = studies.summarise(study, rows)["answer"]
+    assert "learning_rate=5.0,batch_size=10 matched learning_rate=7.0,batch_size=20 in every seed" in answer
+
+
+def test_a_large_grid_keeps_the_parent_tags_json_and_within_mlflow_limit():
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+    rates = dense_rates(1500)
+    assert len(json.dumps(rates)) > MAX_TAG_VAL_LENGTH
+    study = {"task": "linreg", "metric": "final/train_loss", "vary": {"learning_rate": rates, "init": ["normal"]},
+             "set": {"epochs": 1, "true_w": [0.5] * 2000}}
+    found = tracking_studies.study_tags(study, "a long answer; " * 2000)
+    assert all(len(value) <= MAX_TAG_VAL_LENGTH for value in found.values())
+    assert json.loads(found["study.vary.learning_rate"]) == {"count": 1500, "min": 0.001, "max": max(rates)}
+    assert json.loads(found["study.vary.init"]) == ["normal"] and found["study.set.epochs"] == "1"
+    assert json.loads(found["study.set.true_w"])["count"] == 2000
+    assert found[tags.DESCRIPTION_TAG].endswith("…")
+    assert tracking_studies.study_tags({**study, "vary": {"learning_rate": [0.03, 30.0]}}, "")[
+        "study.vary.learning_rate"] == "[0.03, 30.0]"

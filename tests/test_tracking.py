@@ -32,9 +32,10 @@ class tracked_run:
     """nndl.tracking.run.tracked_run with a Delivery of its own, waited for when the block ends, in
     a job's signal handling (SIGTERM and SIGHUP raise Terminated)."""
 
-    def __init__(self, uri, experiment, name, params, tags):
+    def __init__(self, uri, experiment, name, params, tags, on_created=None):
         self.delivery = Delivery()
-        self.opened = open_run(uri, self.delivery, ensure_experiment(uri, experiment), name, params, tags)
+        self.opened = open_run(uri, self.delivery, ensure_experiment(uri, experiment), name, params, tags,
+                               on_created=on_created)
 
     def __enter__(self):
         self.handlers = terminate_on_signals()
@@ -109,16 +110,18 @@ def test_runs_logging_one_new_dataset_at_once_all_get_it(store):
 
 
 def test_runs_of_another_store_are_left_out_not_an_error(store, tmp_path):
-    other = f"sqlite:///{tmp_path / 'other.db'}"
+    other, notes = f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "ledger"
     ensure_experiment(other, "finish")
-    with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k", "nndl.project": "p-me"}) as run:
+    noted = ledger.Ledger(notes, "p-me")
+    with tracked_run(other, "finish", "elsewhere", {}, {"nndl.run_key": "k", "nndl.project": "p-me"},
+                     on_created=lambda run_id: noted.remember("k", run_id)) as run:
         run.finish()
     expected = {"k": {"status": "FINISHED", "tags": {}}}
-    found = ledger.runs_by_key(store, "finish", "p-me", ["k"])
+    found = ledger.runs_by_key(notes, store, "finish", "p-me", ["k"])
     assert repairs.reconcile_runs(store, found, expected, ledger.Superseder(store)) == ({}, [])
-    found = ledger.runs_by_key(other, "finish", "p-me", ["k"])
+    found = ledger.runs_by_key(notes, other, "finish", "p-me", ["k"])
     assert repairs.reconcile_runs(other, found, expected, ledger.Superseder(other)) == ({"k": run.run_id}, [])
-    assert ledger.runs_by_key(other, "finish", "p-teammate", ["k"]) == {}  # another project's: not ours
+    assert ledger.runs_by_key(notes, other, "finish", "p-teammate", ["k"]) == {}  # another project's: not ours
     assert readback.run_summaries(store, "finish", [run.run_id]) == []
 
 
@@ -158,3 +161,32 @@ def test_a_signal_held_while_the_commit_fails_still_stops_the_job(store):
             commit()
             run.finish()
     assert MlflowClient(tracking_uri=store).get_run(run.run_id).info.status == "KILLED"
+
+
+def test_the_ledger_finds_runs_by_id_and_catches_up_with_a_store_once(tmp_path):
+    uri, notes = f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "ledger"
+    client = MlflowClient(tracking_uri=uri)
+    experiment_id = ensure_experiment(uri, "ledger")
+
+    def made(key, project="p-me"):  # a run of `project`, its record whole, that no ledger noted
+        run_id = client.create_run(experiment_id, tags={"nndl.run_key": key, "nndl.project": project}).info.run_id
+        client.set_tag(run_id, "nndl.recorded", "true")
+        return run_id
+
+    earlier, teammates = made("k1"), made("k1", "p-teammate")
+    # The first lookup in this store notes the project's runs already there (one paged search)...
+    assert ledger.run_ids(notes, uri, "ledger", "p-me", ["k1", "k2"]) == {"k1": earlier}
+    # ...and later ones read only the runs the ledger notes: an unnoted run is not searched for.
+    unnoted = made("k2")
+    assert ledger.run_ids(notes, uri, "ledger", "p-me", ["k2"]) == {}
+    ledger.Ledger(notes, "p-me").remember("k2", unnoted)
+    ledger.Ledger(notes, "p-me").remember("k2", teammates)  # another project's id under this key: left out
+    assert ledger.run_ids(notes, uri, "ledger", "p-me", ["k1", "k2"]) == {"k1": earlier, "k2": unnoted}
+    client.delete_run(earlier)  # deleted in the UI: no longer a record
+    assert ledger.run_ids(notes, uri, "ledger", "p-me", ["k1", "k2"]) == {"k2": unnoted}
+    # Another store (a copy of the project whose store moved): caught up once there too.
+    other = f"sqlite:///{tmp_path / 'moved.db'}"
+    moved = MlflowClient(tracking_uri=other).create_run(
+        ensure_experiment(other, "ledger"), tags={"nndl.run_key": "k3", "nndl.project": "p-me",
+                                                  "nndl.recorded": "true"}).info.run_id
+    assert ledger.run_ids(notes, other, "ledger", "p-me", ["k1", "k2", "k3"]) == {"k3": moved}

@@ -9,6 +9,7 @@ rule study_summary:
     output:
         **study_figure_outputs(),
         summary=names.STUDY_SUMMARY,
+        table=names.STUDY_TABLE,
         extra=study_figures(extra=True),
     log:
         "logs/studies/{study}/summary.log",
@@ -48,6 +49,7 @@ rule studies_report:
     input:
         template="reports/studies.ipynb",
         summaries=expand(names.STUDY_SUMMARY, study=STUDIES),
+        tables=expand(names.STUDY_TABLE, study=STUDIES),
         figures=expand(study_figures(), study=STUDIES),
     output:
         notebook="results/report/studies.ipynb",

@@ -6,5 +6,6 @@ from nndl.joblog import job_log
 from nndl.report import notebook
 
 with job_log(snakemake.log[0]):
-    parameters = {"summaries": [str(Path(path).resolve()) for path in snakemake.input.summaries]}
+    parameters = {"summaries": [str(Path(path).resolve()) for path in snakemake.input.summaries],
+                  "report_folder": str(Path(snakemake.output.html).parent.resolve())}
     notebook.render(snakemake.input.template, snakemake.output.notebook, snakemake.output.html, parameters)

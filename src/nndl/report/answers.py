@@ -5,13 +5,28 @@ from __future__ import annotations
 import math
 import statistics
 
+from nndl.runs.grid import grid_size
 from nndl.tasks.registry import task_named
-from nndl.values import all_numbers, format_value
+from nndl.values import MANY, all_numbers, format_value
 
 # Two grid points "match" when their mean metrics differ by less than this, relative.
 MATCH_TOLERANCE = 1e-5
 # Varied settings that draw another sample rather than change the method (synthetic: seed).
 REPLICATES = {"seed"}
+# How many grid points a clause names of a large grid (more than MANY points); the rest are counted.
+LISTED = 5
+
+
+def large_grid(study: dict) -> bool:
+    """More grid points than a report lists (nndl.values.MANY): its report summarises them."""
+    return grid_size(study) > MANY
+
+
+def _listed(parts: list[str], large: bool, separator: str = "; ") -> str:
+    """The parts joined; of a large grid's, the first LISTED and how many more."""
+    if not large or len(parts) <= LISTED:
+        return separator.join(parts)
+    return separator.join(parts[:LISTED]) + f"{separator}and {len(parts) - LISTED:,} more"
 
 
 def value_text(value: float, std: float | None = None) -> str:
@@ -45,7 +60,7 @@ def _divergence_sentence(study: dict, groups: list[dict]) -> str | None:
                     f"(first: {by_value[always[0]][0]['first_divergence']})")
     parts = [f"{_where(group, study['impls'])} diverged in {group['diverged']} of {group['seeds']} seeds "
              f"({group['first_divergence']})" for group in diverging]
-    return "; ".join(parts)
+    return _listed(parts, large_grid(study))
 
 
 def _better(study: dict) -> str:
@@ -58,22 +73,23 @@ def _final_metric(epoch_metric: str) -> str:
     return "final/" + epoch_metric.replace("/", "_")
 
 
-def _ranked(study: dict, groups: list[dict]) -> list[dict]:
+def ranked(study: dict, groups: list[dict]) -> list[dict]:
+    """The groups best first (by their mean metric)."""
     return sorted(groups, key=lambda g: g["mean"], reverse=_better(study) == "max")
 
 
 def _best_and_worst(study: dict, finished: list[dict], seeds: int) -> list[str]:
-    ranked = _ranked(study, finished)
-    best, worst = ranked[0], ranked[-1]
+    order = ranked(study, finished)
+    best, worst = order[0], order[-1]
     low_high = ("highest", "lowest") if _better(study) == "max" else ("lowest", "highest")
     over = f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""
     clauses = [f"the {low_high[0]} {study['metric']} was {value_text(best['mean'], best['std'])} at "
                f"{_where(best, study['impls'])}{over}"]
-    if len(ranked) > 1 and worst["mean"] != best["mean"]:
+    if len(order) > 1 and worst["mean"] != best["mean"]:
         ratio = f", {worst['mean'] / best['mean']:.3g}x the best" if best["mean"] and _better(study) == "min" else ""
         clauses.append(f"the {low_high[1]} was {value_text(worst['mean'], worst['std'])} at "
                        f"{_where(worst, study['impls'])}{ratio}")
-        if seeds > 1 and all(abs(g["mean"] - best["mean"]) <= g["std"] + best["std"] for g in ranked):
+        if seeds > 1 and all(abs(g["mean"] - best["mean"]) <= g["std"] + best["std"] for g in order):
             clauses.append("every grid point is within one standard deviation of the best: no difference larger "
                            "than the spread between seeds")
     return clauses
@@ -85,15 +101,18 @@ def _best_per_first_setting(study: dict, finished: list[dict]) -> str | None:
     keys = list(study["vary"])
     if len(keys) < 2 or REPLICATES & set(keys[1:]):
         return None
+    by_value: dict[str, list[dict]] = {}  # one pass (a large grid has thousands of groups)
+    for group in finished:
+        by_value.setdefault(repr(group["point"][keys[0]]), []).append(group)
     parts = []
     for value in study["vary"][keys[0]]:
-        members = [g for g in finished if g["point"][keys[0]] == value]
+        members = by_value.get(repr(value), [])
         if members:
-            best = _ranked(study, members)[0]
+            best = ranked(study, members)[0]
             rest = ",".join(f"{key}={format_value(best['point'][key])}" for key in keys[1:])
             impl = f" ({best['impl']})" if len(study["impls"]) > 1 else ""
             parts.append(f"{keys[0]}={format_value(value)}: {rest}{impl} ({value_text(best['mean'], best['std'])})")
-    return f"best {study['metric']} for each {keys[0]}: " + "; ".join(parts)
+    return f"best {study['metric']} for each {keys[0]}: " + _listed(parts, large_grid(study))
 
 
 def _trend(study: dict, finished: list[dict]) -> str | None:
@@ -106,8 +125,10 @@ def _trend(study: dict, finished: list[dict]) -> str | None:
     values = sorted(values)
     if len(values) < 3 or values[-1] / values[0] < 100:
         return None
-    means = {value: statistics.fmean([g["mean"] for g in finished if g["point"][key] == value])
-             for value in values if any(g["point"][key] == value for g in finished)}
+    by_value: dict[float, list[float]] = {}  # one pass (a large grid has thousands of groups)
+    for group in finished:
+        by_value.setdefault(group["point"][key], []).append(group["mean"])
+    means = {value: statistics.fmean(by_value[value]) for value in values if value in by_value}
     if len(means) < 3 or min(means.values()) <= 0:
         return None
     xs, ys = [math.log(x) for x in means], [math.log(y) for y in means.values()]
@@ -117,19 +138,47 @@ def _trend(study: dict, finished: list[dict]) -> str | None:
             f"{value_text(means[first])} to {value_text(means[last])} (slope {slope:.2f} on log-log axes)")
 
 
-def _matches(study: dict, finished: list[dict]) -> list[str]:
-    """Grid points of one implementation that gave the same value for every seed."""
-    def same(a: dict, b: dict) -> bool:
-        values_a = {run["seed"]: run["value"] for run in a["runs"]}
-        values_b = {run["seed"]: run["value"] for run in b["runs"]}
-        return values_a.keys() == values_b.keys() and all(
-            values_a[seed] is not None and values_b[seed] is not None and abs(values_a[seed] - values_b[seed])
-            <= MATCH_TOLERANCE * max(abs(values_a[seed]), abs(values_b[seed]), 1e-12) for seed in values_a)
+def _same(a: dict, b: dict) -> bool:
+    """Two groups gave the same value (within MATCH_TOLERANCE, relative) for every seed."""
+    values_a = {run["seed"]: run["value"] for run in a["runs"]}
+    values_b = {run["seed"]: run["value"] for run in b["runs"]}
+    return values_a.keys() == values_b.keys() and all(
+        values_a[seed] is not None and values_b[seed] is not None and abs(values_a[seed] - values_b[seed])
+        <= MATCH_TOLERANCE * max(abs(values_a[seed]), abs(values_b[seed]), 1e-12) for seed in values_a)
 
+
+def _any_pairs(finished: list[dict]) -> list[tuple[dict, dict]]:
+    """Matching pairs of one implementation, whatever settings they differ in (every pair is compared:
+    a small grid, at most MANY points). summed-loss's answer is such a pair: reduction and the
+    learning rate changed together."""
+    return [(a, b) for index, a in enumerate(finished) for b in finished[index + 1:]
+            if a["impl"] == b["impl"] and a["label"] != b["label"] and _same(a, b)]
+
+
+def _one_setting_pairs(study: dict, finished: list[dict]) -> list[tuple[dict, dict]]:
+    """Matching pairs that differ in exactly one setting (the implementation counts as one), in a
+    large grid: for each setting, the groups alike in every other one are sorted by their seeds'
+    values and each is compared with the next (n log n, where every pair would be n squared)."""
+    place = {id(group): index for index, group in enumerate(finished)}
+    pairs = []
+    for setting in [*study["vary"], "impl"]:
+        alike: dict[tuple, list[dict]] = {}
+        for group in finished:
+            rest = tuple(format_value(value) for key, value in group["point"].items() if key != setting)
+            alike.setdefault((rest, None if setting == "impl" else group["impl"]), []).append(group)
+        for members in alike.values():
+            members = sorted((group for group in members if all(run["value"] is not None for run in group["runs"])),
+                             key=lambda group: sorted((run["seed"], run["value"]) for run in group["runs"]))
+            pairs += [tuple(sorted((a, b), key=lambda group: place[id(group)]))
+                      for a, b in zip(members, members[1:]) if _same(a, b)]
+    return sorted(pairs, key=lambda pair: (place[id(pair[0])], place[id(pair[1])]))
+
+
+def _matches(study: dict, finished: list[dict]) -> list[str]:
+    """Grid points that gave the same value for every seed (at most three clauses)."""
+    pairs = _one_setting_pairs(study, finished) if large_grid(study) else _any_pairs(finished)
     return [f"{_where(a, study['impls'])} matched {_where(b, study['impls'])} in every seed "
-            f"({value_text(a['mean'])} vs {value_text(b['mean'])})"
-            for index, a in enumerate(finished) for b in finished[index + 1:]
-            if a["impl"] == b["impl"] and a["label"] != b["label"] and same(a, b)][:3]
+            f"({value_text(a['mean'])} vs {value_text(b['mean'])})" for a, b in pairs[:3]]
 
 
 def _peak(study: dict, finished: list[dict]) -> str | None:
@@ -161,8 +210,9 @@ def answer(study: dict, groups: list[dict]) -> str:
     clauses += _matches(study, finished)
     missed = [group for group in groups if group["missed_gates"]]
     if missed:
-        clauses.append("finished but missed the gates: " + ", ".join(
-            f"{_where(group, study['impls'])} ({group['missed_gates']} of {group['seeds']})" for group in missed))
+        clauses.append("finished but missed the gates: " + _listed([
+            f"{_where(group, study['impls'])} ({group['missed_gates']} of {group['seeds']})" for group in missed],
+            large_grid(study), ", "))
     if peak := _peak(study, finished):
         clauses.append(peak)
     return "; ".join(clauses) + "."

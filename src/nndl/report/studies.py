@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 from nndl.files import read_json
-from nndl.report import catalog, plots, study_plots
-from nndl.report.answers import answer, value_text
+from nndl.report import catalog, plots, study_plots, study_points
+from nndl.report.answers import answer, large_grid, value_text
 from nndl.report.theory_text import description
-from nndl.runs import outcome, outputs, record
+from nndl.runs import names, outcome, outputs, record
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import task_named
 from nndl.theory.choose import theory
+from nndl.tracking.times import trained_ms
 from nndl.tracking.uri import runs_page, tracking_uri
 from nndl.values import format_value, point_label
 
@@ -110,18 +111,35 @@ def table(study: dict, groups: list[dict]) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
+def last_end_ms(rows: list[dict]) -> int | None:
+    """When the study's last run ended (ms since the epoch): the end of its parent run."""
+    return max((end for row in rows if (end := trained_ms(row["history"])[1])), default=None)
+
+
 def recorded_parent(study: str, chunk_manifests: list[str | Path]) -> dict:
     """{'run_id', 'experiment_id'} of the study's MLflow parent run, as its chunk jobs found it."""
     chunk = read_json(chunk_manifests[0])
     return {"run_id": chunk["study_parents"][study], "experiment_id": chunk["experiment_id"]}
 
 
-# kind -> how a study figure of that kind is drawn from the study's groups
+# kind -> how a study figure of that kind is drawn from the study's groups (`chosen`: the points a
+# large grid shows, nndl.report.study_points; None: every point)
 DRAW = {
-    "study_metric": lambda study, groups, marks: study_plots.study_metric(study, groups, study["metric"], marks),
-    "study_curves": lambda study, groups, marks: study_plots.study_curves(study, groups,
-                                                                         task_named(study["task"]).epoch_test_metric),
+    "study_metric": lambda study, groups, marks, chosen: study_plots.study_metric(study, groups, study["metric"],
+                                                                                 marks),
+    "study_curves": lambda study, groups, marks, chosen: study_plots.study_curves(
+        study, groups, task_named(study["task"]).epoch_test_metric, chosen),
 }
+
+
+def table_block(study: dict, groups: list[dict], chosen: dict[str, list[str]] | None) -> dict:
+    """The report's table: every row, or a large grid's chosen points' rows; how many rows there are
+    in all; the CSV file with all of them (written here, beside the summary)."""
+    headers, rows = table(study, groups)
+    path = names.STUDY_TABLE.format(study=study["name"])
+    study_points.write_csv(study, groups, path)
+    shown = (headers, rows) if chosen is None else study_points.shown_rows(headers, rows, groups, chosen)
+    return {"headers": shown[0], "rows": shown[1], "count": len(rows), "csv": path}
 
 
 def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str]) -> dict:
@@ -133,19 +151,19 @@ def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: li
     rows = read_runs(study, specs)
     summary = summarise(study, rows)
     block = theory(study, rows).to_json()
+    chosen = study_points.chosen(study, summary["groups"]) if large_grid(study) else None
     files = {}
     for figure in catalog.STUDY_FIGURES:
-        drawn = DRAW[figure.kind](study, summary["groups"], block["marks"])
+        drawn = DRAW[figure.kind](study, summary["groups"], block["marks"], chosen)
         files[figure.stem] = [str(path) for path in plots.save(drawn, catalog.study_stem(figure, study["name"]), formats)]
-    headers, table_rows = table(study, summary["groups"])
     return {"study": study, "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
             "answer": summary["answer"], "theory": block,
             "description": description(study, summary["answer"], block),
-            "table": {"headers": headers, "rows": table_rows},
+            "table": table_block(study, summary["groups"], chosen),
             # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
             "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value
                         for key, value in group.items() if key != "runs"} for group in summary["groups"]],
             "runs": [{key: row[key] for key in ("name", "key", "impl", "seed", "point", "outcome", "kind", "value")}
                      for row in rows],
-            "figures": files, "seconds": time.perf_counter() - started}
+            "figures": files, "last_end_ms": last_end_ms(rows), "seconds": time.perf_counter() - started}

@@ -90,23 +90,27 @@ def _scale_axes(axes, values: list, numeric: bool, finite: list[float]) -> None:
         axes.set_yscale("log")
 
 
-def study_curves(study: dict, groups: list[dict], test_label: str) -> Figure:
+def study_curves(study: dict, groups: list[dict], test_label: str,
+                 chosen: dict[str, list[str]] | None = None) -> Figure:
     """Per grid point, the mean training loss and test metric by epoch (band: one standard
-    deviation over seeds); a column per implementation. Diverged runs are left out."""
+    deviation over seeds); a column per implementation. Diverged runs are left out. With `chosen`
+    ({point label: why}, nndl.report.study_points: a large grid), those points only, each labelled
+    why it is shown: a legend entry per point of 1,500 made a figure 22,842 pixels tall."""
     impls = list(dict.fromkeys(group["impl"] for group in groups))
     figure, axes = plt.subplots(2, len(impls), figsize=(5.2 * len(impls), 6.4), squeeze=False, sharex="col")
     log_scale = task_named(study["task"]).log_scale
     for column, impl in enumerate(impls):
-        members = [group for group in groups if group["impl"] == impl]
+        members = [group for group in groups if group["impl"] == impl and (chosen is None or group["label"] in chosen)]
         for index, group in enumerate(members):
             color = f"C{index % 10}"
+            label = group["label"] if chosen is None else f"{group['label']} ({', '.join(chosen[group['label']])})"
             for row, (curve, spread) in enumerate([(group["train_loss"], group["train_loss_std"]),
                                                    (group["test_metric"], group["test_metric_std"])]):
                 if not curve:
                     continue
                 epochs = np.arange(1, len(curve) + 1)
                 mean, std = np.array(curve), np.array(spread)
-                axes[row][column].plot(epochs, mean, color=color, label=group["label"])
+                axes[row][column].plot(epochs, mean, color=color, label=label)
                 axes[row][column].fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
         axes[0][column].set_title(f"{study['name']} ({impl})", fontsize=11)
         axes[0][column].set_ylabel("train loss")

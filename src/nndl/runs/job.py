@@ -13,7 +13,7 @@ import torch
 from nndl.data.tensors import DataSets
 from nndl.learn.device import device_name, resolve_device
 from nndl.provenance import git_state, package_versions
-from nndl.runs import record
+from nndl.runs import names, record
 from nndl.runs.code import training_code
 from nndl.runs.outcome import Outcome
 from nndl.tasks.runspec import RunSpec, spec_hash
@@ -51,7 +51,7 @@ class ChunkJob:
                   "torch_threads": str(specs[0].threads), "git_commit": git["commit"] or "unknown",
                   "git_dirty": str(git["dirty"]),
                   **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
-        recorder = Recorder.open(specs, experiment, project, source, static, log)
+        recorder = Recorder.open(specs, experiment, project, source, static, Path(project_root) / names.LEDGER_DIR, log)
         return cls(specs, device, device_name(device), datasets, code, identities, keys,
                    {spec.name: spec_hash(spec) for spec in specs}, recorder, log, console)
 

@@ -13,6 +13,9 @@ ENV_JSON = "results/env.json"
 # Its runs in a shared MLflow store carry it (nndl.tracking.tags.PROJECT_TAG): a pipeline ends,
 # marks or deletes only its own project's runs.
 PROJECT_FILE = ".nndl/project.json"
+# The ids of the MLflow runs this project made, by store and run key (nndl.tracking.ledger.Ledger):
+# where to look for a run's record without reading the whole experiment.
+LEDGER_DIR = ".nndl/mlflow-runs"
 # {folder: {'stamps': [bytes, mtime_ns of each run file], 'key': its run key}} of the run folders
 # whose checksums matched their record when the workflow last hashed them: only a folder with a file
 # whose size or mtime changed since is read and hashed again.
@@ -27,6 +30,7 @@ SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct s
 SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
 STUDIES_ROOT = "results/studies"
 STUDY_SUMMARY = "results/studies/{study}/summary.json"  # its table, answer and figure files
+STUDY_TABLE = "results/studies/{study}/table.csv"  # every row of its table (the report shows a large grid's few)
 SUMMARY_REPORT = "results/report/summary.html"
 STUDIES_REPORT = "results/report/studies.html"
 TRACKED_RUNS = "results/tracking/runs.json"  # the pipeline's runs as MLflow has them

@@ -5,7 +5,7 @@ it is parsed: its experiment, a server that refuses or does not answer, a damage
 mlflow import), store (the store's creation, the experiment, which runs are live), delivery (every
 call to the store sent in the background, tried again until it goes through), run (one run,
 opened and always closed in a final state), ledger (which MLflow run records a run's files: its
-run key), repairs (runs a killed job or a lost server left behind), studies (a study's parent
+run key, found by the ids the project notes), times (when a run trained), repairs (runs a killed job or a lost server left behind), studies (a study's parent
 run), attach (files and tags added to finished runs), readback (the runs as MLflow has them, for
 the report), tags (the tag names), admin (accounts on the team server). The store's URI comes from
 the environment (MLFLOW_TRACKING_URI, which the workflow sets), never from a rule's params.

@@ -3,38 +3,101 @@
 This project's older records and unfinished attempts with the same key are superseded
 (`supersede`), so each key has at most one live run per project and experiment; runs of other
 projects in the same store (a teammate's clone, another machine) are read, never touched.
+
+The runs are found by their ids, which the project notes as it makes them (`Ledger`): MLflow
+indexes no tag value, so a search by `nndl.run_key` reads every run of the experiment (measured on
+sqlite: 4.6 ms a key at 300 runs, 22 ms at 10,000), while a search by run id reads only those runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from pathlib import Path
 
 from mlflow.entities import Run as MlflowRun
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from nndl.tracking.tags import RECORDED_TAG, RUN_KEY_TAG, SUPERSEDED, WHOLE, project_filter
+from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, SUPERSEDED, WHOLE, project_filter
 
-PAGE = 50_000  # search_runs' largest page
+IDS_PER_SEARCH = 100  # run ids in one `run_id IN (...)` search: a page of runs, a short filter
+PAGE = 1000  # runs a page when the ledger catches up with a store
 
 
-def runs_by_key(uri: str, experiment: str, project: str, keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
+class Ledger:
+    """This project's note of the MLflow runs it made: {run key: run ids}, a small file per key under
+    `folder` (beside the project's identity, not in git), appended as soon as the store made a run.
+
+    It only says where to look: `noted_runs` reads each run it names from the store at hand and
+    keeps it only if it is there, live, this project's, of that key and not superseded, so ids from
+    another store are harmless. The first time it meets a store and experiment (`catch_up`) it notes
+    the project's runs already there, in one paged search: runs recorded before the ledger existed,
+    or a copy of the project whose store moved with it.
+    """
+
+    def __init__(self, folder: str | Path, project: str):
+        self.folder = Path(folder) / project
+
+    def _path(self, key: str) -> Path:
+        return self.folder / "keys" / key[:2] / key
+
+    def remember(self, key: str, run_id: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as note:  # one short line: appends from several jobs do not interleave
+            note.write(run_id + "\n")
+
+    def run_ids(self, key: str) -> list[str]:
+        try:
+            return list(dict.fromkeys(self._path(key).read_text().split()))
+        except FileNotFoundError:
+            return []
+
+    def catch_up(self, client: MlflowClient, experiment_id: str, project: str) -> None:
+        """Note this project's runs in `experiment_id` of the client's store, once per store and experiment."""
+        store = hashlib.sha256(f"{client.tracking_uri}\n{experiment_id}".encode()).hexdigest()[:16]
+        caught_up = self.folder / "stores" / store
+        if caught_up.exists():
+            return
+        token = None
+        while True:
+            page = client.search_runs([experiment_id], project_filter(project), max_results=PAGE, page_token=token)
+            for run in page:
+                if RUN_KEY_TAG in run.data.tags:
+                    self.remember(run.data.tags[RUN_KEY_TAG], run.info.run_id)
+            token = page.token
+            if not token:
+                break
+        caught_up.parent.mkdir(parents=True, exist_ok=True)
+        caught_up.write_text(f"{client.tracking_uri} experiment {experiment_id}\n")
+
+
+def runs_by_key(folder: str | Path, uri: str, experiment: str, project: str,
+                keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
     """{key: this project's live runs of `experiment` with that key (superseded ones left out),
-    whole records first, newest first}."""
-    client = MlflowClient(tracking_uri=uri)
-    found = client.get_experiment_by_name(experiment)
-    grouped: dict[str, list[MlflowRun]] = defaultdict(list)
+    whole records first, newest first}, read by the ids the project's Ledger in `folder` notes."""
+    found = MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment)
     if found is None:
-        return grouped
-    wanted, token = set(keys), None
-    while True:
-        page = client.search_runs([found.experiment_id], project_filter(project), max_results=PAGE, page_token=token)
-        for run in page:
-            if run.data.tags.get(RUN_KEY_TAG) in wanted and run.data.tags.get(RECORDED_TAG) != SUPERSEDED:
-                grouped[run.data.tags[RUN_KEY_TAG]].append(run)
-        token = page.token
-        if not token:
-            break
+        return {}
+    return noted_runs(uri, Ledger(folder, project), found.experiment_id, project, keys)
+
+
+def noted_runs(uri: str, ledger: Ledger, experiment_id: str, project: str,
+               keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
+    """runs_by_key, for a Ledger at hand: the store reads only the runs it notes, IDS_PER_SEARCH a search."""
+    client = MlflowClient(tracking_uri=uri)
+    ledger.catch_up(client, experiment_id, project)
+    key_of = {run_id: key for key in set(keys) for run_id in ledger.run_ids(key)}
+    ids = sorted(key_of)
+    grouped: dict[str, list[MlflowRun]] = defaultdict(list)
+    for start in range(0, len(ids), IDS_PER_SEARCH):
+        listed = ", ".join(f"'{run_id}'" for run_id in ids[start:start + IDS_PER_SEARCH])
+        for run in client.search_runs([experiment_id], f"attributes.run_id IN ({listed})", max_results=IDS_PER_SEARCH):
+            tags = run.data.tags
+            if (tags.get(RUN_KEY_TAG) == key_of[run.info.run_id] and tags.get(PROJECT_TAG) == project
+                    and tags.get(RECORDED_TAG) != SUPERSEDED):
+                grouped[tags[RUN_KEY_TAG]].append(run)
     for runs in grouped.values():
         runs.sort(key=lambda run: (run.data.tags.get(RECORDED_TAG) != WHOLE, -run.info.start_time))
     return grouped
@@ -86,7 +149,7 @@ class Superseder:
                f"(older records, unfinished attempts): {len(self.deleted)} deleted{kept}"
 
 
-def run_ids(uri: str, experiment: str, project: str, keys: list[str]) -> dict[str, str]:
+def run_ids(folder: str | Path, uri: str, experiment: str, project: str, keys: list[str]) -> dict[str, str]:
     """{key: run id} of the keys whose files have a whole record of `project` in `experiment`."""
-    found = runs_by_key(uri, experiment, project, keys)
+    found = runs_by_key(folder, uri, experiment, project, keys)
     return {key: run.info.run_id for key in keys if (run := recorded(found.get(key, [])))}

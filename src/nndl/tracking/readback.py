@@ -19,21 +19,14 @@ def run_summaries(uri: str, experiment: str, run_ids: list[str]) -> list[dict]:
             for run in live_runs(client, experiment, run_ids).values()]
 
 
-def experiment_run_count(uri: str, experiment: str) -> tuple[str | None, int]:
-    """(experiment id, number of runs in it), for telling the user what else is in the store."""
-    client = MlflowClient(tracking_uri=uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return None, 0
-    return found.experiment_id, len(client.search_runs([found.experiment_id], max_results=50_000))
-
-
 def store_summary(uri: str, experiment: str, project: str, run_ids: dict[str, str | None]) -> dict:
     """What the report shows of the store: the pipeline's runs ({name: id, None if not recorded
-    there}) as MLflow has them, how many runs the experiment holds in all (teammates' too), and the
-    page of its runs table searched for this project's runs."""
-    experiment_id, total = experiment_run_count(uri, experiment)
+    there}) as MLflow has them, and the page of the experiment's runs table searched for this
+    project's runs. Only those runs are read: never the whole experiment, which may hold thousands."""
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else None
     return {"tracking_uri": uri, "experiment": experiment, "experiment_id": experiment_id,
             "runs_page": runs_page(uri, experiment_id, project) if experiment_id else None, "project": project,
-            "experiment_runs": total, "pipeline_runs": run_ids,
+            "pipeline_runs": run_ids,
             "runs": run_summaries(uri, experiment, [run_id for run_id in run_ids.values() if run_id])}

@@ -7,15 +7,17 @@ to the store in the background (nndl.tracking.delivery), and training never wait
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
 from nndl.tasks.runspec import RunSpec, spec_hash
-from nndl.tracking import ledger, repairs, store, tags
+from nndl.tracking import repairs, store, tags
+from nndl.tracking.ledger import Ledger, Superseder
 from nndl.tracking.delivery import Delivery, refusals_said
 from nndl.tracking.run import tracked_run
 from nndl.tracking.studies import study_parent
+from nndl.tracking.times import trained_ms
 from nndl.tracking.uri import tracking_uri
 from nndl.values import point_label
 
@@ -46,13 +48,14 @@ class Recorder:
     parents: dict[str, str]  # {study: its MLflow parent run id}
     static_tags: dict[str, str]  # what every run of the chunk shares: code, git, versions, source
     delivery: Delivery  # every call to the store after the recorder opened goes through it
+    ledger: Ledger  # where this project notes the ids of the runs it makes
     log: TextIO
 
     @classmethod
     def open(cls, specs: list[RunSpec], experiment: str, project: str, source: str, static_tags: dict[str, str],
-             log: TextIO) -> Recorder:
+             ledger_folder: str | Path, log: TextIO) -> Recorder:
         """Make the store and the experiment if need be, find or make the study parents, and mark
-        KILLED the runs that killed jobs left RUNNING."""
+        KILLED the runs that killed jobs left RUNNING. The project's Ledger is in `ledger_folder`."""
         uri = tracking_uri()
         with refusals_said(uri, experiment, None, "opening the experiment"):
             experiment_id = store.ensure_experiment(uri, experiment)
@@ -60,7 +63,7 @@ class Recorder:
                        for name in sorted({spec.study.name for spec in specs if spec.study})}
             repairs.mark_orphaned_runs_killed(uri, experiment, project)
         return cls(uri, experiment, experiment_id, project, parents, {**static_tags, tags.SOURCE_TAG: source},
-                   Delivery.for_store(uri), log)
+                   Delivery.for_store(uri), Ledger(ledger_folder, project), log)
 
     def check_store(self) -> None:
         """Stop the job if the store refused a call for good (no permission, a deleted experiment)."""
@@ -72,22 +75,22 @@ class Recorder:
                  "device_name": history["device_name"], tags.CONFIG_HASH_TAG: spec_hash(spec),
                  tags.RUN_KEY_TAG: recording.key, tags.PROJECT_TAG: self.project, "loss": history["loss"],
                  tags.CODE_HASH_TAG: recording.code,
-                 tags.RUN_DIR_TAG: spec.dir, tags.DESCRIPTION_TAG: describe_run(spec), **self.static_tags}
-        if spec.study:
+                 tags.RUN_DIR_TAG: spec.dir, **self.static_tags}
+        if spec.study:  # described once, by its parent run (nndl.tracking.studies)
             found.update({tags.STUDY_TAG: spec.study.name, tags.ROLE_TAG: tags.STUDY_RUN_ROLE,
                           tags.PARENT_TAG: self.parents[spec.study.name]})
+        else:
+            found[tags.DESCRIPTION_TAG] = describe_run(spec)
         return found
 
     def record(self, recording: Recording, dataset: dict[str, str]) -> None:
         """Queue the run's whole MLflow record, ending in its final status; then supersede this
         project's older runs of its key (nndl.tracking.ledger.Superseder)."""
         spec, history = recording.spec, recording.history
-        # The run is handed over once it is complete; it carries the times it trained (the runs
-        # table's Created and Duration), not the moment it was recorded.
-        start_ms = history.get("started_ms")
-        end_ms = start_ms and start_ms + round(1000 * (history["seconds"]["train"] + history["seconds"]["evaluate"]))
+        start_ms, end_ms = trained_ms(history)
         with tracked_run(self.uri, self.delivery, self.experiment_id, spec.name, run_params(spec),
-                         self.run_tags(recording), dataset=dataset, start_ms=start_ms) as run:
+                         self.run_tags(recording), dataset=dataset, start_ms=start_ms,
+                         on_created=lambda run_id: self.ledger.remember(recording.key, run_id)) as run:
             for epoch in history["epochs"]:
                 run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
             run.log_metrics({**history["untrained"], **recording.metrics["summary"],
@@ -102,16 +105,18 @@ class Recorder:
             self.delivery.send(spec.name, "supersede its older runs", lambda: self.supersede(recording.superseded))
 
     def supersede(self, runs: list) -> None:
-        superseder = ledger.Superseder(self.uri)
+        superseder = Superseder(self.uri)
         superseder.supersede(runs)
         if line := superseder.summary():
             print(line, file=self.log, flush=True)
 
 
 def run_params(spec: RunSpec) -> dict:
-    """A spec's settings, what its MLflow params show: all but its name, folder and study (the run's
-    name and tags say those), so the compare view's parallel coordinates show what varies."""
-    return {key: value for key, value in spec.to_json().items() if key not in ("name", "dir", "study")}
+    """A spec's settings, what its MLflow params show: how it trained (implementation, seed, the
+    task's settings), so the compare view's parallel coordinates show what varies. Its data is the
+    run's dataset (name and digest), its gates and threads are in its record and tags."""
+    return {"impl": spec.impl, "seed": spec.seed,
+            **{item.name: getattr(spec.settings, item.name) for item in fields(spec.settings)}}
 
 
 def describe_run(spec: RunSpec) -> str:

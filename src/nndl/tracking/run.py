@@ -54,26 +54,28 @@ class Run:
         self.run_id: str | None = None
         self.ended = False
         self.pending: list[Metric] = []
+        self.pending_params: list[Param] = []
         self.pending_tags: dict[str, str] = {}
         self.flushed_at = time.monotonic()
 
     def _send(self, what: str, call: Callable[[], None]) -> None:
         self.delivery.send(self.name, what, call)
 
-    def start(self, experiment_id: str, tags: dict, params: dict, start_ms: int | None = None) -> None:
-        """Queue the run's creation (started at `start_ms`, ms since the epoch; None: now) and params."""
+    def start(self, experiment_id: str, tags: dict, params: dict, start_ms: int | None = None,
+              on_created: Callable[[str], None] | None = None) -> None:
+        """Queue the run's creation (started at `start_ms`, ms since the epoch; None: now), then
+        `on_created(run id)`. The params wait for the first batch of metrics (`flush`)."""
         from mlflow.tracking.context.registry import resolve_tags
 
         def create():
             if self.run_id is None:  # a retry after the store made the run but did not answer makes another
                 self.run_id = self.client.create_run(experiment_id, start_time=start_ms, run_name=self.name,
                                                      tags=resolve_tags(tags)).info.run_id
+                if on_created:
+                    on_created(self.run_id)
 
         self._send("create the run", create)
-        flat = [Param(key, str(value)) for key, value in flatten_params(params).items()]
-        for start in range(0, len(flat), self.PARAM_LIMIT):
-            batch = flat[start:start + self.PARAM_LIMIT]
-            self._send("log params", lambda batch=batch: self.client.log_batch(self.run_id, params=batch))
+        self.pending_params = [Param(key, str(value)) for key, value in flatten_params(params).items()]
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         """Queue finite metrics. NaN and infinity are left out: MLflow would store infinity as
@@ -86,14 +88,16 @@ class Run:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the metrics and tags set since the last flush to the Delivery (the tags with the
-        last batch of metrics)."""
+        """Hand the params, metrics and tags set since the last flush to the Delivery, as few
+        log_batch calls as MLflow takes (the tags with the last)."""
         tags = [RunTag(key, value) for key, value in self.pending_tags.items()]
-        for metrics, with_tags in batches(self.pending, tags, self.BATCH_LIMIT):
-            self._send("log metrics and tags",
-                       lambda metrics=metrics, with_tags=with_tags: self.client.log_batch(
-                           self.run_id, metrics=metrics, tags=with_tags))
-        self.pending, self.pending_tags, self.flushed_at = [], {}, time.monotonic()
+        for params, metrics, with_tags in batches(self.pending_params, self.pending, tags, self.BATCH_LIMIT,
+                                                  self.PARAM_LIMIT):
+            self._send("log params, metrics and tags",
+                       lambda params=params, metrics=metrics, with_tags=with_tags: self.client.log_batch(
+                           self.run_id, metrics=metrics, params=params, tags=with_tags))
+        self.pending_params, self.pending, self.pending_tags = [], [], {}
+        self.flushed_at = time.monotonic()
 
     def set_tags(self, tags: dict[str, str]) -> None:
         """Queue tags: they go at the next flush, with its last batch of metrics."""
@@ -117,10 +121,16 @@ class Run:
         self._send("log the dataset", lambda: self.client.log_inputs(self.run_id, inputs))
 
     def log_artifacts(self, paths: list[str | Path], folder: str | None = None) -> None:
-        """Queue files that are final: they are read when the Delivery sends them."""
-        for path in paths:
-            self._send(f"log {Path(path).name}",
-                       lambda path=path: self.client.log_artifact(self.run_id, str(path), artifact_path=folder))
+        """Queue files that are final, in one call: they are read when the Delivery sends them. They
+        go to the artifact store (a copy each), not the tracking store."""
+        if not paths:
+            return
+
+        def log():
+            for path in paths:
+                self.client.log_artifact(self.run_id, str(path), artifact_path=folder)
+
+        self._send(f"log {len(paths)} files", log)
 
     def log_torch_model(self, model, input_example) -> None:
         """Log an nn.Module (on the CPU) with an input example and a signature (numpy in, numpy out)."""
@@ -139,15 +149,25 @@ class Run:
         self.ended = True
 
 
-def batches(metrics: list[Metric], tags: list[RunTag], limit: int) -> list[tuple[list[Metric], list[RunTag]]]:
-    """[(metrics, tags)] for log_batch calls of at most `limit` items each, the tags in the last:
-    MLflow splits a bigger call into several, which could send the tags (the `nndl.recorded`
-    mark among them) before the metrics after them."""
-    found = [(metrics[start:start + limit], []) for start in range(0, len(metrics), limit)]
-    if tags and (not found or len(found[-1][0]) + len(tags) > limit):
-        found.append(([], []))
+def batches(params: list[Param], metrics: list[Metric], tags: list[RunTag], limit: int,
+            param_limit: int) -> list[tuple[list[Param], list[Metric], list[RunTag]]]:
+    """[(params, metrics, tags)] for log_batch calls within MLflow's limits (`limit` items in all,
+    `param_limit` params), the params first and the tags in the last: MLflow splits a bigger call
+    into several, which could send the tags (the `nndl.recorded` mark among them) before the
+    metrics after them. A short run's whole record is one call."""
+    found: list[tuple[list[Param], list[Metric], list[RunTag]]] = []
+    for start in range(0, len(params), param_limit):
+        found.append((params[start:start + param_limit], [], []))
+    for start in range(0, len(metrics), limit):
+        chunk = metrics[start:start + limit]
+        if found and not found[-1][1] and len(found[-1][0]) + len(chunk) <= limit:
+            found[-1] = (found[-1][0], chunk, [])
+        else:
+            found.append(([], chunk, []))
+    if tags and (not found or sum(map(len, found[-1][:2])) + len(tags) > limit):
+        found.append(([], [], []))
     if tags:
-        found[-1] = (found[-1][0], tags)
+        found[-1] = (found[-1][0], found[-1][1], tags)
     return found
 
 
@@ -177,18 +197,21 @@ def _log_torch_model(client: MlflowClient, run_id: str, model, input_example) ->
 
 @contextmanager
 def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str, params: dict, tags: dict,
-                dataset: dict | None = None, start_ms: int | None = None) -> Iterator[Run]:
+                dataset: dict | None = None, start_ms: int | None = None,
+                on_created: Callable[[str], None] | None = None) -> Iterator[Run]:
     """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
     FAILED, as does an exception; SIGTERM, SIGHUP and Ctrl-C raised inside it leave it KILLED.
     `tags` go in when the run is created, so they win over the ones MLflow guesses
     (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
-    ({'name', 'digest', 'source'}) goes in with the params.
+    ({'name', 'digest', 'source'}) goes in after the run's creation; `on_created(run id)` is
+    called as soon as the store made it.
     """
     identity = process_identity()
     run = Run(uri, delivery, run_name)
-    run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params, start_ms)
+    run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params, start_ms,
+              on_created)
     if dataset:
         run.log_dataset(**dataset)
     try:

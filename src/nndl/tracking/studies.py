@@ -10,13 +10,15 @@ import json
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from nndl.errors import NndlError
 from nndl.tracking.attach import log_files, set_run_tags
 from nndl.tracking.store import creating_store, ensure_experiment, live_runs
 from nndl.tracking.ledger import Superseder
-from nndl.tracking.tags import (DESCRIPTION_TAG, PARENT_TAG, PROJECT_TAG, RECORDED_TAG, ROLE_TAG, SOURCE_TAG,
+from nndl.tracking.tags import (DESCRIPTION_TAG, PROJECT_TAG, RECORDED_TAG, ROLE_TAG, SOURCE_TAG,
                                 STUDY_ROLE, STUDY_TAG, SUPERSEDED, project_filter)
+from nndl.values import MANY, values_range
 
 
 def _parents(client: MlflowClient, experiment_id: str, name: str, project: str) -> list:
@@ -52,22 +54,34 @@ def study_parent(uri: str, experiment: str, name: str, source: str, project: str
     return chosen
 
 
+def _json_tag(value) -> str:
+    """A setting's value or values as a tag: its JSON; a list of more than MANY values (or too long
+    for a tag) as its range and count, still JSON (MLflow cuts a longer value, which is then no JSON)."""
+    text = json.dumps(value)
+    if isinstance(value, list) and (len(value) > MANY or len(text) > MAX_TAG_VAL_LENGTH):
+        text = json.dumps(values_range(value))
+    return text if len(text) <= MAX_TAG_VAL_LENGTH else json.dumps({"characters": len(text)})
+
+
+def _bounded(text: str) -> str:
+    """A text tag MLflow keeps whole: cut to its limit, with an ellipsis where it was cut."""
+    return text if len(text) <= MAX_TAG_VAL_LENGTH else text[:MAX_TAG_VAL_LENGTH - 1] + "…"
+
+
 def study_tags(study: dict, description: str) -> dict[str, str]:
     """A study's parent run tags: its description (the question, the answer and the theory beside
-    it: nndl.report.theory_text), the grid."""
-    return {DESCRIPTION_TAG: description, "task": study["task"],
+    it: nndl.report.theory_text), the grid (a long list as its range: the parent's artifacts
+    study/summary.json and study/table.csv hold every value)."""
+    return {DESCRIPTION_TAG: _bounded(description), "task": study["task"],
             "study.metric": study["metric"],
-            **{f"study.vary.{key}": json.dumps(values) for key, values in study["vary"].items()},
-            **{f"study.set.{key}": json.dumps(value) for key, value in study["set"].items()}}
+            **{f"study.vary.{key}": _json_tag(values) for key, values in study["vary"].items()},
+            **{f"study.set.{key}": _json_tag(value) for key, value in study["set"].items()}}
 
 
-def end_with_children(client: MlflowClient, parent_id: str) -> None:
-    """End the parent run when its last child ended (FINISHED), so its Duration spans its runs."""
-    parent = client.get_run(parent_id)
-    children = client.search_runs([parent.info.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent_id}'",
-                                  max_results=50_000)
-    ends = [child.info.end_time for child in children if child.info.end_time]
-    client.set_terminated(parent_id, status="FINISHED", end_time=max(ends, default=None))
+def end_with_children(client: MlflowClient, parent_id: str, last_end_ms: int | None) -> None:
+    """End the parent run FINISHED when its last child ended (`last_end_ms`, from the study's
+    summary: its runs' own files, not a search through the experiment), so its Duration spans its runs."""
+    client.set_terminated(parent_id, status="FINISHED", end_time=last_end_ms)
 
 
 def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -> int:
@@ -81,12 +95,12 @@ def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -
         raise NndlError(f"the MLflow parent run of study {', '.join(map(repr, missing))} is not in experiment "
                         f"{experiment!r} at {uri} (deleted in the UI?). Run the study's chunks again: "
                         "snakemake --cores all --forcerun train_chunk (complete runs are not retrained).")
-    files = {summary["parent_run_id"]: [(Path(path), "study")] + [(figure, "study") for paths in
-                                                                   summary["figures"].values() for figure in paths]
+    files = {summary["parent_run_id"]: [(Path(path), "study"), (Path(summary["table"]["csv"]), "study")]
+             + [(figure, "study") for paths in summary["figures"].values() for figure in paths]
              for path, summary in summaries.items()}
     logged = log_files(uri, experiment, files)
     set_run_tags(uri, experiment, {summary["parent_run_id"]: study_tags(summary["study"], summary["description"])
                                    for summary in summaries.values()})
-    for parent_id in files:
-        end_with_children(client, parent_id)
+    for summary in summaries.values():
+        end_with_children(client, summary["parent_run_id"], summary["last_end_ms"])
     return logged
