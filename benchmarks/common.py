@@ -38,7 +38,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     found.add_argument("--scaling-config", default="small.yaml", help="config of the seed sweep")
     found.add_argument("--against", metavar="REVISION", help="a git revision to time side by side (exercises)")
     found.add_argument("--noop-config", default="small.yaml", help="config of the no-op rerun (config.yaml: the default)")
-    found.add_argument("--runs", type=int, help="runs in the project (store check: default 5000)")
+    found.add_argument("--runs", type=int, help="runs in the project (store check: default 5000; record cost: 100)")
+    found.add_argument("--sizes", type=int, nargs="+", help="study sizes, in runs (study scale: default 100 1000 2000)")
     found.add_argument("--keep", type=Path, help="leave the benchmark's project copies under this folder")
     found.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON results go")
     return found

@@ -1,6 +1,6 @@
 """Run a chosen set of nndl's benchmarks, store their figures and verdicts in one JSON, print a summary.
 
-    python -m benchmarks.run                          # all but gpu_check (about 30 minutes on 2 cores)
+    python -m benchmarks.run                          # all but gpu_check (about 40 minutes on 2 cores)
     python -m benchmarks.run --quick                  # fewer epochs, seeds and repeats
     python -m benchmarks.run --only noop_rerun job_imports
     python -m benchmarks.run --only epoch_speed --device cuda   # on a GPU machine
@@ -25,10 +25,11 @@ from benchmarks import (
     noop_rerun,
     store_check,
     seed_sweep,
+    study_scale,
 )
 
 BENCHMARKS = {"epoch_speed": epoch_speed, "cold_pipeline": cold_pipeline, "noop_rerun": noop_rerun, "store_check": store_check,
-              "job_imports": job_imports, "seed_sweep": seed_sweep, "exercises": exercises}
+              "job_imports": job_imports, "seed_sweep": seed_sweep, "exercises": exercises, "study_scale": study_scale}
 
 
 def summary(results: dict) -> None:
