@@ -272,7 +272,7 @@ def check_answer(summary: dict) -> None:
 
 
 @pytest.mark.e2e
-def test_the_exercises_run_as_small_stand_ins(project):
+def test_the_exercises_run_as_small_stand_ins(project, tmp_path):
     """Every study of config/exercises.yaml, shrunk (two values per setting, one seed, two epochs) on
     the small config's data: it resolves, trains, and gets a summary with an answer and figures."""
     exercises = yaml.safe_load((ROOT / "config" / "exercises.yaml").read_text())
@@ -294,7 +294,7 @@ def test_the_exercises_run_as_small_stand_ins(project):
         run(study_specs, f"{definition['name']}.json")
         parent = studies.recorded_parent(definition["name"], [f"{definition['name']}.json"])
         summaries[definition["name"]] = studies.summarise_study(study_definition(definition), study_specs, parent,
-                                                                ["png"])
+                                                                ["png"], tmp_path / f"{definition['name']}.csv")
     assert set(summaries) == {definition["name"] for definition in cfg["studies"]}
     for name, summary in summaries.items():
         json.dumps(summary)  # plain data
@@ -364,7 +364,7 @@ def test_a_large_grid_shows_chosen_points_and_writes_every_row(tmp_path, monkeyp
         drawn, drawn]
     [png] = plots.save(figure, tmp_path / "curves", ["png"])
     assert Image.open(png).size[1] <= 4000
-    table = studies.table_block(study, groups, chosen)
+    table = studies.table_block(study, groups, chosen, tmp_path / "table.csv")
     assert table["count"] == 3000 and len(table["rows"]) == 2 * len(chosen) and table["headers"][-1] == "shown as"
     lines = Path(table["csv"]).read_text().splitlines()
     assert len(lines) == 1 + 3000 and lines[0].startswith("learning_rate,impl,seeds,diverged")
@@ -381,7 +381,7 @@ def test_a_small_grid_is_shown_whole(tmp_path, monkeypatch):
     figure = study_plots.study_curves(study, groups, "test/mse")
     assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == [
         "learning_rate=0.01", "learning_rate=0.1", "learning_rate=1.0"]  # 3.0 diverged
-    table = studies.table_block(study, groups, None)
+    table = studies.table_block(study, groups, None, tmp_path / "table.csv")
     assert table["rows"] == studies.table(study, groups)[1] and table["count"] == 4
     assert values.varied_text(study["vary"]) == "learning_rate in [0.01, 0.1, 1.0, 3.0]"
 

@@ -17,7 +17,7 @@ from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots, study_points
 from nndl.report.answers import answer, large_grid, value_text
 from nndl.report.theory_text import description
-from nndl.runs import names, outcome, outputs, record
+from nndl.runs import outcome, outputs, record
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import task_named
 from nndl.theory.choose import theory
@@ -132,20 +132,19 @@ DRAW = {
 }
 
 
-def table_block(study: dict, groups: list[dict], chosen: dict[str, list[str]] | None) -> dict:
+def table_block(study: dict, groups: list[dict], chosen: dict[str, list[str]] | None, csv_path: str | Path) -> dict:
     """The report's table: every row, or a large grid's chosen points' rows; how many rows there are
-    in all; the CSV file with all of them (written here, beside the summary)."""
+    in all; the CSV file with all of them, written to `csv_path` (names.STUDY_TABLE, beside the summary)."""
     headers, rows = table(study, groups)
-    path = names.STUDY_TABLE.format(study=study["name"])
-    study_points.write_csv(study, groups, path)
+    study_points.write_csv(study, groups, csv_path)
     shown = (headers, rows) if chosen is None else study_points.shown_rows(headers, rows, groups, chosen)
-    return {"headers": shown[0], "rows": shown[1], "count": len(rows), "csv": path}
+    return {"headers": shown[0], "rows": shown[1], "count": len(rows), "csv": str(csv_path)}
 
 
-def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str]) -> dict:
-    """Read a study's runs (their specs) back, summarise them over seeds, draw its figures; return
-    its summary: the study, its MLflow parent run, the answer, the table, each run's outcome and
-    value, the figure files."""
+def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str], csv_path: str | Path) -> dict:
+    """Read a study's runs (their specs) back, summarise them over seeds, draw its figures, write its
+    whole table to `csv_path`; return its summary: the study, its MLflow parent run, the answer, the
+    table, each run's outcome and value, the figure files."""
     started = time.perf_counter()
     plots.use_fonts("en")
     rows = read_runs(study, specs)
@@ -160,7 +159,7 @@ def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: li
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
             "answer": summary["answer"], "theory": block,
             "description": description(study, summary["answer"], block),
-            "table": table_block(study, summary["groups"], chosen),
+            "table": table_block(study, summary["groups"], chosen, csv_path),
             # No final value (every seed diverged) is null, not NaN: the file stays valid JSON.
             "groups": [{key: None if isinstance(value, float) and math.isnan(value) else value
                         for key, value in group.items() if key != "runs"} for group in summary["groups"]],

@@ -37,8 +37,7 @@ def settle_complete_runs(job: ChunkJob) -> Settled:
         done = {spec.name: (spec, found) for spec in job.specs
                 if (found := record.complete(spec, job.code[spec.task], job.identities[spec.name]["digest"])) is not None}
         expected, failures = _expected(job, done)
-        runs = ledger.noted_runs(recorder.uri, recorder.ledger, recorder.experiment_id, recorder.project,
-                                 list(job.keys.values()))
+        runs = ledger.noted_runs(recorder.uri, recorder.ledger, recorder.experiment_id, list(job.keys.values()))
         superseder = ledger.Superseder(recorder.uri)
         kept, changed = repairs.reconcile_runs(recorder.uri, runs, expected, superseder)
     for run_id in changed:

@@ -37,6 +37,7 @@ class Ledger:
     """
 
     def __init__(self, folder: str | Path, project: str):
+        self.project = project
         self.folder = Path(folder) / project
 
     def _path(self, key: str) -> Path:
@@ -54,7 +55,7 @@ class Ledger:
         except FileNotFoundError:
             return []
 
-    def catch_up(self, client: MlflowClient, experiment_id: str, project: str) -> None:
+    def catch_up(self, client: MlflowClient, experiment_id: str) -> None:
         """Note this project's runs in `experiment_id` of the client's store, once per store and experiment."""
         store = hashlib.sha256(f"{client.tracking_uri}\n{experiment_id}".encode()).hexdigest()[:16]
         caught_up = self.folder / "stores" / store
@@ -62,7 +63,8 @@ class Ledger:
             return
         token = None
         while True:
-            page = client.search_runs([experiment_id], project_filter(project), max_results=PAGE, page_token=token)
+            page = client.search_runs([experiment_id], project_filter(self.project), max_results=PAGE,
+                                      page_token=token)
             for run in page:
                 if RUN_KEY_TAG in run.data.tags:
                     self.remember(run.data.tags[RUN_KEY_TAG], run.info.run_id)
@@ -80,14 +82,13 @@ def runs_by_key(folder: str | Path, uri: str, experiment: str, project: str,
     found = MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment)
     if found is None:
         return {}
-    return noted_runs(uri, Ledger(folder, project), found.experiment_id, project, keys)
+    return noted_runs(uri, Ledger(folder, project), found.experiment_id, keys)
 
 
-def noted_runs(uri: str, ledger: Ledger, experiment_id: str, project: str,
-               keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
+def noted_runs(uri: str, ledger: Ledger, experiment_id: str, keys: set[str] | list[str]) -> dict[str, list[MlflowRun]]:
     """runs_by_key, for a Ledger at hand: the store reads only the runs it notes, IDS_PER_SEARCH a search."""
     client = MlflowClient(tracking_uri=uri)
-    ledger.catch_up(client, experiment_id, project)
+    ledger.catch_up(client, experiment_id)
     key_of = {run_id: key for key in set(keys) for run_id in ledger.run_ids(key)}
     ids = sorted(key_of)
     grouped: dict[str, list[MlflowRun]] = defaultdict(list)
@@ -95,7 +96,7 @@ def noted_runs(uri: str, ledger: Ledger, experiment_id: str, project: str,
         listed = ", ".join(f"'{run_id}'" for run_id in ids[start:start + IDS_PER_SEARCH])
         for run in client.search_runs([experiment_id], f"attributes.run_id IN ({listed})", max_results=IDS_PER_SEARCH):
             tags = run.data.tags
-            if (tags.get(RUN_KEY_TAG) == key_of[run.info.run_id] and tags.get(PROJECT_TAG) == project
+            if (tags.get(RUN_KEY_TAG) == key_of[run.info.run_id] and tags.get(PROJECT_TAG) == ledger.project
                     and tags.get(RECORDED_TAG) != SUPERSEDED):
                 grouped[tags[RUN_KEY_TAG]].append(run)
     for runs in grouped.values():
