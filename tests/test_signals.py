@@ -9,14 +9,18 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import small_config
+from dispositions import as_in_a_terminal, ignored
 from mlflow_store import runs_by_name, statuses_by_name
 
 pytestmark = pytest.mark.e2e
 CHUNK = {task: f"results/chunks/{task}-0-of-1.json" for task in ("linreg", "softmax")}
+HANG_S = 600  # the limit on every wait below: only a hang reaches it, not a busy machine
+STARTED: list[subprocess.Popen] = []  # this test's Snakemake processes (no_process_left)
 
 
 def in_epochs(log_text: str, run_name: str) -> bool:
@@ -39,33 +43,66 @@ def chunk_job_pid(session: int) -> int | None:
     return None
 
 
-def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0", start_new_session=True):
-    """Start Snakemake on `target`; return (process, chunk job's pid) once the run `run_name` is
-    past its third epoch."""
+def waiting(pid: int) -> bool:
+    """Whether the main thread of process `pid` sleeps (its state in /proc: a wait, not training)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "S"
+
+
+def wait_until(predicate, what: str, process: subprocess.Popen):
+    """`predicate()`'s value once it is true, looked at every 0.05 s (a signal sent on it lands
+    within about 0.1 s; a run of 100 epochs trains for 2 s here); AssertionError if Snakemake ends
+    first or HANG_S pass."""
+    deadline = time.monotonic() + HANG_S
+    while time.monotonic() < deadline and process.poll() is None:
+        if found := predicate():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never saw {what}; Snakemake {'ended' if process.poll() is not None else 'still runs'}")
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """Whatever a test ends on (a wait that timed out), the Snakemake it started is stopped with
+    its jobs (each in a session of its own)."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+def start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed0"):
+    """Start Snakemake on `target` in a session of its own, as a terminal starts a foreground job
+    whatever this process ignores (tests/dispositions.py); return (process, chunk job's pid) once
+    the run `run_name` is past its third epoch."""
     process = subprocess.Popen(workflow.command(target), cwd=workflow.folder, env=workflow.environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=start_new_session)
+                               start_new_session=True, preexec_fn=as_in_a_terminal)
+    STARTED.append(process)
     log = workflow.path(f"logs/train/{target.split('/')[-1].removesuffix('.json')}.log")
-    deadline = time.time() + 240
-    while time.time() < deadline and process.poll() is None:
-        # Read the store only once the chunk job has created it (two first users of sqlite race).
-        if log.exists() and in_epochs(log.read_text(), run_name):
-            pid = chunk_job_pid(process.pid if start_new_session else os.getsid(0))
-            if pid is not None:
-                return process, pid
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError(f"{run_name} never started:\n{process.communicate()[0]}")
+    # Epoch 3 in the log: the chunk job has created the store, which the test reads next (two first
+    # users of sqlite race).
+    try:
+        pid = wait_until(lambda: log.exists() and in_epochs(log.read_text(), run_name) and chunk_job_pid(process.pid),
+                         f"{run_name} past its third epoch", process)
+    except AssertionError as error:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError(f"{error}:\n{process.communicate()[0]}") from None
+    # What the tests send must reach Snakemake and its job as it reaches a terminal's foreground job.
+    assert ignored(process.pid) == ignored(pid) == [], (ignored(process.pid), ignored(pid))
+    return process, pid
 
 
 def long_training_config(epochs=400, seeds=(0,)):
     config = small_config(seeds=list(seeds))
-    config["softmax"]["epochs"] = epochs  # about 0.03 s an epoch on the stand-in
+    config["softmax"]["epochs"] = epochs  # 0.02-0.03 s an epoch on the stand-in on 2 cores
     return config
 
 
 def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(workflow):
-    # 100 epochs: 3 s of training or more, the signal lands about 1 s in.
+    # 100 epochs: 2 s of training or more here, the signal lands about 0.1 s after epoch 3.
     workflow.write_config(long_training_config(epochs=100))
     target = CHUNK["softmax"]
     model = workflow.run_folder("softmax-scratch-seed0") / "model.pt"
@@ -73,7 +110,7 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     # Ctrl-C: the run in training writes nothing and leaves no MLflow run.
     process, _ = start_and_wait_for_training(workflow, target)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends the foreground group
-    output = process.communicate(timeout=240)[0]
+    output = process.communicate(timeout=HANG_S)[0]
     assert process.returncode != 0, output
     assert "softmax-scratch-seed0" not in statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert not model.exists() and not list(workflow.folder.rglob("*.part"))
@@ -81,7 +118,7 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     # SIGTERM to Snakemake alone: it lets the running job finish, so the run ends FINISHED, whole.
     process, _ = start_and_wait_for_training(workflow, target)
     process.send_signal(signal.SIGTERM)
-    output = process.communicate(timeout=240)[0]
+    output = process.communicate(timeout=HANG_S)[0]
     assert process.returncode != 0, output
     assert "FINISHED" in statuses_by_name(workflow.tracking_uri, "nndl-small")["softmax-scratch-seed0"]
     assert model.exists() and not list(workflow.folder.rglob("*.part"))
@@ -105,7 +142,7 @@ def test_a_closed_terminal_stops_like_ctrl_c_and_the_plain_rerun_needs_no_unlock
     target = CHUNK["softmax"]
     process, _ = start_and_wait_for_training(workflow, target)
     os.killpg(process.pid, signal.SIGHUP)
-    output = process.communicate(timeout=240)[0]
+    output = process.communicate(timeout=HANG_S)[0]
     assert process.returncode != 0, output
     assert "stopped on request (received signal SIGHUP)" in output and "nndl.interrupt.Terminated" not in output
     assert "softmax-scratch-seed0" not in no_run_left_running(workflow)
@@ -124,17 +161,16 @@ def test_ctrl_c_while_the_job_waits_for_the_store_loses_no_run(workflow):
 
     workflow.write_config(long_training_config(epochs=100))
     target = CHUNK["softmax"]
-    process, _ = start_and_wait_for_training(workflow, target, run_name="softmax-concise-seed0")
-    store = sqlite3.connect(workflow.tracking_uri.removeprefix("sqlite:///"), timeout=60, isolation_level=None)
+    process, pid = start_and_wait_for_training(workflow, target, run_name="softmax-concise-seed0")
+    store = sqlite3.connect(workflow.tracking_uri.removeprefix("sqlite:///"), timeout=HANG_S, isolation_level=None)
     store.execute("BEGIN EXCLUSIVE")  # the store takes no call from now on
     try:
         log = workflow.path("logs/train/softmax-0-of-1.log")
-        deadline = time.time() + 120
-        while "[2/2] softmax-concise-seed0: finished in" not in log.read_text() and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(1)  # waiting for the store now
+        # The last run's files are complete and its record queued; the job waits for the store.
+        wait_until(lambda: "[2/2] softmax-concise-seed0: finished in" in log.read_text() and waiting(pid),
+                   "the job waiting for the store", process)
         os.killpg(process.pid, signal.SIGINT)
-        output = process.communicate(timeout=240)[0]
+        output = process.communicate(timeout=HANG_S)[0]
         assert process.returncode != 0, output
     finally:
         store.execute("ROLLBACK")
@@ -155,7 +191,7 @@ def test_sigkill_mid_chunk_then_rerun_trains_only_what_did_not_finish(workflow):
     target = CHUNK["softmax"]
     process, pid = start_and_wait_for_training(workflow, target, run_name="softmax-scratch-seed1")
     os.kill(pid, signal.SIGKILL)
-    process.communicate(timeout=120)
+    process.communicate(timeout=HANG_S)
     finished_before = workflow.records()
     assert sorted(finished_before) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
     assert "softmax-scratch-seed1" not in runs_by_name(workflow.tracking_uri, "nndl-small")
@@ -177,7 +213,7 @@ def test_sigterm_to_a_chunk_job_stops_it_with_nothing_half_written(workflow):
     process, pid = start_and_wait_for_training(workflow, CHUNK["softmax"])
     try:
         os.kill(pid, signal.SIGTERM)
-        assert process.wait(timeout=120) != 0
+        assert process.wait(timeout=HANG_S) != 0
     finally:
         if process.poll() is None:
             process.kill()
