@@ -69,8 +69,8 @@ def train(cfg: dict, folder: Path, runs: list, steps: Steps) -> None:
 
 def draw_and_log(cfg: dict, uri: str, runs: list, steps: Steps) -> None:
     labels, formats, seeds = cfg["figures"]["labels"], cfg["figures"]["formats"], cfg["seeds"]
-    samples = steps("figure_samples", figures.draw_samples, cfg["data"]["fashion_mnist"]["dir"],
-                    catalog.samples_stem(), labels, formats)
+    samples = steps("figure_samples", figures.draw_samples, catalog.images_of(runs), catalog.samples_stem(), labels,
+                    formats)
     by_seed = {seed: specs.seed_runs(runs, seed) for seed in seeds}
     manifests = {}
     for seed in seeds:

@@ -3,6 +3,7 @@ the summary's tables are the registry's, so a third task gets its own with no ot
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,12 +99,14 @@ MLP = registry.MLP
 HIDDEN = {"mlp": {"num_hiddens": 256, "num_hiddens2": 0}}  # the settings a task has beyond softmax regression's
 
 
-def classifier_run(folder: Path, task: str, impl: str, accuracy: float) -> tuple[RunSpec, dict]:
-    """A classifier's run of three epochs, its files written to `folder`: (its spec, {'history', 'metrics', 'record'})."""
+def classifier_run(folder: Path, task: str, impl: str, accuracy: float,
+                   generate: dict | None = None) -> tuple[RunSpec, dict]:
+    """A classifier's run of three epochs, its files written to `folder`: (its spec, {'history', 'metrics',
+    'record'}); on the real images, or a generated stand-in's (`generate`: its size and seed)."""
     spec = RunSpec.from_json({**HIDDEN.get(task, {}),
         "name": f"{task}-{impl}-seed0", "task": task, "impl": impl, "seed": 0, "batch_size": 256, "learning_rate": 0.1,
         "epochs": 3, "init_std": 0.01, "init": "normal", "reduction": "mean", "shuffle": True, "formula": "stable",
-        "pixel_scale": "1/255", "data": {"path": "fm", "manifest": "fm/manifest.json", "generate": None}, "gates": {},
+        "pixel_scale": "1/255", "data": {"path": "fm", "manifest": "fm/manifest.json", "generate": generate}, "gates": {},
         "n_predictions": 10, "device": "cpu", "threads": 1, "dir": str(folder)})
     epochs = [{"epoch": e, "train/loss": 1 / e, "train/accuracy": 0.7 + e / 50, "test/loss": 1.1 / e,
                "test/accuracy": 0.7 + e / 60} for e in (1, 2, 3)]
@@ -133,7 +136,8 @@ def test_a_third_classifier_gets_its_figures_section_and_tables_from_its_registr
     manifest = figures.draw_seed([spec for spec, _ in made.values() if spec.task == "mlp"], 0, "en", ["png"])
     assert all(Path(path).is_file() for figure in manifest["figures"].values() for path in figure["files"])
     runs = {learner: run for learner, (_, run) in made.items()}
-    assert tables.section_intro(MLP, runs).startswith(f"## {MLP.title}\n\n{MLP.about}\n\nBatch size 256")
+    assert tables.section_intro(MLP, runs).startswith(f"## Multilayer perceptron on Fashion-MNIST\n\n{MLP.about}\n\n"
+                                                      "Batch size 256")
     classifier, baseline, book, per_class = tables.task_tables(MLP, runs)
     assert "untrained test accuracy" in classifier and "Trouser (裤子)" in per_class
     assert "softmax regression → multilayer perceptron" in baseline and "0.7500 → 0.8000 (+0.0500)" in baseline
@@ -148,3 +152,35 @@ def test_the_book_table_puts_each_editions_numbers_beside_the_runs(tmp_path):
     assert "| d2l 0.17.5 | scratch | 0.4475 / 0.3333 | 0.8483 / 0.7600 | 0.8279 / 0.7500 |" in table
     assert "| d2l 1.0.3 | concise | - / 0.3333 | - / 0.7600 | 0.8354 / 0.7500 |" in table  # test accuracy only
     assert all(result.source in table for result in registry.SOFTMAX.book)
+
+
+def test_the_generated_stand_in_is_named_as_such_and_never_set_beside_the_book(tmp_path):
+    """The small config's images are generated: every title, caption, description and table names
+    them so, none calls them Fashion-MNIST, and the book's numbers are not set beside theirs."""
+    from nndl.data.stand_in import generate_stand_in
+    from nndl.tracking.recording import describe_run
+
+    stand_in = {"train": 20, "test": 5, "seed": 0}
+    made = {names.learner(task, impl): classifier_run(tmp_path / "runs" / task / impl, task, impl, 1.0, stand_in)
+            for task in ("softmax", "mlp") for impl in IMPLS}
+    runs = {learner: run for learner, (_, run) in made.items()}
+    spec, data = made["mlp-scratch"][0], made["mlp-scratch"][0].data
+    intro = tables.section_intro(MLP, runs)
+    assert intro.startswith("## Multilayer perceptron on generated stand-in data\n")
+    assert "each class is a random pattern plus noise" in intro and "Fashion-MNIST" not in intro
+    book = tables.book_table(MLP, runs)
+    assert "not comparable" in book and "1.0000" not in book and "/ here" not in book
+    assert all(result.source in book for result in MLP.book) and "| 0.8372 |" in book  # the book's numbers alone
+    samples = catalog.samples(data)
+    assert samples.title == "Samples of generated stand-in data" and samples.stem == catalog.SAMPLES.stem
+    assert "Fashion-MNIST" not in samples.title + samples.caption and "not photos of clothing" in samples.caption
+    captions = catalog.write_captions(tmp_path / "captions", data)
+    assert Path(captions[catalog.SAMPLES.stem]).read_text() == samples.caption + "\n"
+    assert describe_run(spec).startswith("Multilayer perceptron on generated stand-in data (scratch), seed 0")
+    generate_stand_in(tmp_path / "fm", 20, 5, 0)
+    [png] = figures.draw_samples(replace(data, path=str(tmp_path / "fm")), tmp_path / "samples", "en", ["png"])
+    assert png.is_file()
+    # The real data keeps its name, and its runs stand beside the book.
+    real = replace(data, generate=None)
+    assert catalog.samples(real).title == "Samples of Fashion-MNIST" and real.about == ""
+    assert "The first 18 training images of Fashion-MNIST with their class names" in catalog.samples(real).caption

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from nndl.errors import ConfigError, DivergenceError
 from nndl.learn import scratch
 from nndl.learn.learners import build_learner
 from nndl.learn.loop import fit, train_epoch
-from nndl.report import answers, studies
+from nndl.report import answers, matches, studies
 from nndl.runs import names, specs
 from nndl.runs import outcome as outcomes
 from nndl.runs import record
@@ -186,35 +187,55 @@ def test_a_study_run_equals_the_default_run_with_the_same_settings(project, task
         assert a.keys() == b.keys()
         for key in a:
             assert b[key] == pytest.approx(a[key], abs=1e-6), key
+    # Every final metric the task declares is in MLflow, as the run's files have it (a classifier's
+    # final training loss and accuracy are its last epoch's).
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    for spec in default + studied:
+        logged = client.get_run(run_id(spec)).data.metrics
+        history = json.loads((project / spec.dir / names.HISTORY).read_text())
+        assert set(TASKS[task].metrics) <= set(logged), spec.name
+        if TASKS[task].classify:
+            assert logged["final/train_accuracy"] == history["epochs"][-1]["train/accuracy"]
+            assert logged["final/train_loss"] == pytest.approx(history["epochs"][-1]["train/loss"], rel=1e-12)
 
 
 @pytest.mark.e2e
-def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
+def test_a_study_run_that_trained_ends_finished_with_its_outcome_and_a_default_run_fails(project):
+    """A study run that diverged or missed its gates trained: it ends FINISHED, its outcome in its
+    `outcome` tag and record (FAILED is for a run that could not run). A default run that does
+    ends FAILED and stops its job."""
     raw = study_config(name="lr", question="Which learning rate?", task="linreg", impls=["scratch"],
-                       vary={"learning_rate": [0.03, 30.0]}, seeds=[0])
+                       vary={"learning_rate": [0.03, 30.0, 0.0001]}, seeds=[0])
     make_data(raw)
     runs = [spec for spec in resolve_runs(config.validate(raw, SCHEMA)) if spec.study]
     first = run(runs)
     parents = first["study_parents"]
-    assert [record.read(spec.dir).outcome is None for spec in runs] == [True, False]
+    markers = [record.read(spec.dir) for spec in runs]
+    assert [marker.outcome and marker.outcome.kind for marker in markers] == [None, outcomes.DIVERGED,
+                                                                             outcomes.MISSED_GATES]
     client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    ok, diverged = (client.get_run(run_id(spec)) for spec in runs)
-    assert ok.info.status == "FINISHED" and ok.data.tags["outcome"] == "ok"
-    assert diverged.info.status == "FAILED"
+    ok, diverged, missed = (client.get_run(run_id(spec)) for spec in runs)
+    assert [item.info.status for item in (ok, diverged, missed)] == ["FINISHED"] * 3
+    assert [marker.status for marker in markers] == ["FINISHED"] * 3
+    assert ok.data.tags["outcome"] == "ok"
     assert diverged.data.tags["outcome"].startswith("diverged at epoch 1, step ")
-    for mlflow_run in (ok, diverged):
+    assert missed.data.tags["outcome"].startswith("missed its gates: max |w error| = ")
+    for mlflow_run, marker in zip((ok, diverged, missed), markers):
         assert mlflow_run.data.tags["mlflow.parentRunId"] == parents["lr"]
-        assert mlflow_run.data.params["learning_rate"] in ("0.03", "30.0")
+        assert mlflow_run.data.params["learning_rate"] in ("0.03", "30.0", "0.0001")
         assert mlflow_run.data.tags["mlflow.source.name"] == "tests"
         assert "mlflow.note.content" not in mlflow_run.data.tags  # described once, by the parent
         [dataset] = mlflow_run.inputs.dataset_inputs
         assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
-    marker = record.read(runs[1].dir)
-    assert marker.status == "FAILED" and marker.outcome.kind == outcomes.DIVERGED
-    assert marker.outcome.message == diverged.data.tags["outcome"]
+        assert mlflow_run.data.tags["outcome"] == (marker.outcome.message if marker.outcome else "ok")
+    # A study run recorded FAILED by the earlier rule (a finding ended FAILED) is set FINISHED by the
+    # next job, in its record and in MLflow, without training.
+    record.write(replace(markers[1], status="FAILED"), runs[1].dir)
+    client.set_terminated(diverged.info.run_id, status="FAILED")
     again = run(runs)
-    assert [row["trained"] for row in again["runs"]] == [False, False]  # a finding is complete
-    assert client.get_run(diverged.info.run_id).info.status == "FAILED"
+    assert [row["trained"] for row in again["runs"]] == [False, False, False]  # a finding is complete
+    assert client.get_run(diverged.info.run_id).info.status == "FINISHED"
+    assert record.read(runs[1].dir).status == "FINISHED"
 
     default = copy.deepcopy(raw)
     default["linreg"]["learning_rate"] = 30.0
@@ -222,6 +243,9 @@ def test_a_diverging_study_run_is_a_finding_and_a_default_run_an_error(project):
              and spec.study is None]
     with pytest.raises(DivergenceError, match="linreg-scratch-seed0 diverged at epoch 1"):
         run(plain, "default.json")
+    failed = client.search_runs([client.get_experiment_by_name("chunks").experiment_id],
+                                "attributes.run_name = 'linreg-scratch-seed0'")
+    assert [(item.info.status, item.data.tags["outcome"][:8]) for item in failed] == [("FAILED", "diverged")]
 
 
 @pytest.mark.e2e
@@ -404,9 +428,9 @@ def test_a_large_grid_matches_points_that_differ_in_one_setting(monkeypatch):
                             impls=("scratch", "concise"), value=matching_value)
     groups = studies.summarise(study, rows)["groups"]
     compared = []
-    same = answers._same
-    monkeypatch.setattr(answers, "_same", lambda a, b: compared.append(1) or same(a, b))
-    clauses = answers._matches(study, [group for group in groups if not math.isnan(group["mean"])])
+    same = matches.same_runs
+    monkeypatch.setattr(matches, "same_runs", lambda a, b: compared.append(1) or same(a, b))
+    clauses = answers._matches(study, [group for group in groups if not math.isnan(group["mean"])], [])
     assert answers.large_grid(study) and len(compared) <= 2 * len(groups)  # not every pair (80 * 79 / 2)
     assert clauses[0].startswith("learning_rate=3.0,batch_size=10 (scratch) matched learning_rate=3.0,batch_size=20 "
                                  "(scratch) in every seed")
@@ -419,7 +443,69 @@ def test_a_small_grid_matches_points_whatever_they_differ_in():
     # summed-loss's answer: the mean loss at 0.03 is the summed loss at 0.003 (both settings change).
     study, rows = grid_rows({"learning_rate": [5.0, 7.0], "batch_size": [10, 20]}, value=matching_value)
     answer = studies.summarise(study, rows)["answer"]
-    assert "learning_rate=5.0,batch_size=10 matched learning_rate=7.0,batch_size=20 in every seed" in answer
+    # The pair is the best too: said once, as a tie in every seed (not a best picked among equals).
+    assert ("the lowest final/train_loss was 1.1, the same in every seed at learning_rate=5.0,batch_size=10 and "
+            "learning_rate=7.0,batch_size=20 (mean over 2 seeds)") in answer
+    assert "matched" not in answer
+    clauses = answers._matches(study, studies.summarise(study, rows)["groups"], [])
+    assert clauses == ["learning_rate=5.0,batch_size=10 matched learning_rate=7.0,batch_size=20 in every seed "
+                       "(both 1.1 on average)"]
+
+
+def accuracy_rows(vary: dict, value, seeds=(0,), epochs=None) -> tuple[dict, list[dict]]:
+    """A softmax study of final/test_accuracy and its rows as read back (no training): `value(point,
+    seed)` a run's final accuracy; a run below 0.7 missed its gates. `epochs(point)`: its per-epoch
+    test accuracy (default: two epochs ending at its value)."""
+    study = {"name": "tied", "question": "?", "task": "softmax", "impls": ["scratch"], "vary": vary, "set": {},
+             "seeds": list(seeds), "metric": "final/test_accuracy"}
+    rows = []
+    for point in grid_points(study):
+        for seed in seeds:
+            final = value(point, seed)
+            missed = "missed its gates: test/accuracy = 0.5, gate > 0.7 (off by 0.2)"
+            rows.append({"impl": "scratch", "seed": seed, "point": point, "value": final,
+                         "kind": outcomes.OK if final > 0.7 else outcomes.MISSED_GATES,
+                         "outcome": None if final > 0.7 else missed, "train_loss": [1.0, 0.5],
+                         "test_metric": epochs(point) if epochs else [0.5, final]})
+    return study, rows
+
+
+def test_a_tie_is_said_as_a_tie():
+    # The issue's study: every learning rate gave test accuracy 1 (the stand-in is easy).
+    study, rows = accuracy_rows({"learning_rate": [0.03, 0.1, 1.0]}, lambda point, seed: 1.0)
+    answer = studies.summarise(study, rows)["answer"]
+    assert answer == ("all 3 grid points tied at final/test_accuracy 1: learning_rate=0.03, learning_rate=0.1 and "
+                      "learning_rate=1.0.")
+    # Two of three tied at the best: both named, neither picked; no clause sets 1 beside 1.
+    study, rows = accuracy_rows({"learning_rate": [0.03, 0.1, 1.0]},
+                                lambda point, seed: 0.5 if point["learning_rate"] == 0.03 else 1.0)
+    answer = studies.summarise(study, rows)["answer"]
+    assert answer.startswith("the highest final/test_accuracy was 1, tied at learning_rate=0.1 and learning_rate=1.0; "
+                             "the lowest was 0.5 at learning_rate=0.03; finished but missed the gates: "
+                             "learning_rate=0.03 (1 of 1)")
+    assert "matched" not in answer and "1 vs 1" not in answer
+    # Over seeds: a tie of means whose seeds differ is a tie; one whose every seed agrees says so.
+    study, rows = accuracy_rows({"learning_rate": [0.1, 1.0]}, lambda point, seed: 0.8 + seed / 10, seeds=(0, 1))
+    assert studies.summarise(study, rows)["answer"] == ("both grid points gave final/test_accuracy 0.85 in every "
+                                                        "seed: learning_rate=0.1 and learning_rate=1.0.")
+    study, rows = accuracy_rows({"learning_rate": [0.1, 1.0]}, seeds=(0, 1), value=lambda point, seed: 0.8 + (
+        seed if point["learning_rate"] == 1.0 else 1 - seed) / 10)
+    assert studies.summarise(study, rows)["answer"] == ("both grid points tied at final/test_accuracy 0.85 (mean over 2 "
+                                                        "seeds): learning_rate=0.1 and learning_rate=1.0.")
+
+
+def test_a_tie_among_the_other_settings_and_a_plateau_are_said_as_such():
+    study, rows = accuracy_rows({"learning_rate": [0.1, 1.0], "batch_size": [64, 256]},
+                                lambda point, seed: 0.8 if point["learning_rate"] == 0.1 else 0.9 - point["batch_size"] / 10_000)
+    answer = studies.summarise(study, rows)["answer"]
+    assert ("best final/test_accuracy for each learning_rate: learning_rate=0.1: batch_size=64 and batch_size=256 "
+            "(0.8, tied); learning_rate=1.0: batch_size=64 (0.8936)") in answer
+    # The test accuracy reached 1 at epoch 2 and stayed there: a plateau, not a peak with a fall after it.
+    study, rows = accuracy_rows({"epochs": [3]}, lambda point, seed: 1.0, epochs=lambda point: [0.9, 1.0, 1.0])
+    answer = studies.summarise(study, rows)["answer"]
+    assert answer.endswith("at epochs=3, mean test/accuracy reached its best, 1, at epoch 2 and kept it to epoch 3.")
+    study, rows = accuracy_rows({"epochs": [3]}, lambda point, seed: 0.9, epochs=lambda point: [0.8, 0.95, 0.9])
+    assert studies.summarise(study, rows)["answer"].endswith("was best at epoch 2 (0.95) and 0.9 at epoch 3.")
 
 
 def test_a_large_grid_keeps_the_parent_tags_json_and_within_mlflow_limit():

@@ -81,8 +81,11 @@ DEFAULT_CHUNK_MANIFESTS = [
     names.chunk_manifest(chunk) for chunk in CHUNKS if chunk["group"] in TASKS
 ]
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
+# The images the classifiers train on: the sample grid and its caption name them as what they are
+# (Fashion-MNIST, or the generated stand-in).
+IMAGES = catalog.images_of(RUNS)
 # Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog).
-CAPTIONS = catalog.write_captions(".snakemake/nndl/captions")
+CAPTIONS = catalog.write_captions(".snakemake/nndl/captions", IMAGES)
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 

@@ -15,6 +15,7 @@ rule figure_samples:
     conda:
         ENVIRONMENT
     params:
+        data=IMAGES.to_json(),
         labels=config["figures"]["labels"],
         formats=config["figures"]["formats"],
         code=rule_code("figure_samples"),

@@ -1,11 +1,12 @@
-"""Snakemake adapter: the grid of Fashion-MNIST training samples."""
+"""Snakemake adapter: the grid of the classifiers' training samples (Fashion-MNIST, or the stand-in)."""
 
 from pathlib import Path
 
+from nndl.data.sources import FashionData
 from nndl.joblog import job_log
 from nndl.report import figures
 
 with job_log(snakemake.log[0]):
     stem = Path(snakemake.output.png).with_suffix("")
-    data_folder = Path(snakemake.input.manifest).parent  # beside the four files
-    figures.draw_samples(data_folder, stem, snakemake.params.labels, snakemake.params.formats)
+    data = FashionData.from_json(snakemake.params.data)  # its files are beside snakemake.input.manifest
+    figures.draw_samples(data, stem, snakemake.params.labels, snakemake.params.formats)

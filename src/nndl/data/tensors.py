@@ -86,7 +86,7 @@ def dataset_identity(data: SyntheticData | FashionData) -> dict[str, str]:
     first = next(iter(manifest.values()))["source"]
     # Where the files came from: a folder or a mirror's URL; a generated stand-in has neither.
     source = first.rsplit("/", 1)[0] if "/" in first else str(Path(data.path).resolve())
-    return {"name": "fashion-mnist-stand-in" if data.generate else "fashion-mnist",
+    return {"name": "fashion-mnist-stand-in" if data.stand_in else "fashion-mnist",
             "digest": hashlib.sha256(checksums.encode()).hexdigest()[:16], "source": source}
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 import statistics
 
+from nndl.report.matches import matching_pairs, same_runs, same_value
 from nndl.runs.grid import grid_size
 from nndl.tasks.registry import task_named
 from nndl.values import MANY, all_numbers, format_value
 
-# Two grid points "match" when their mean metrics differ by less than this, relative.
-MATCH_TOLERANCE = 1e-5
 # Varied settings that draw another sample rather than change the method (synthetic: seed).
 REPLICATES = {"seed"}
 # How many grid points a clause names of a large grid (more than MANY points); the rest are counted.
@@ -36,6 +35,13 @@ def value_text(value: float, std: float | None = None) -> str:
 
 def _where(group: dict, impls: list[str]) -> str:
     return group["label"] + (f" ({group['impl']})" if len(impls) > 1 else "")
+
+
+def _names(parts: list[str], large: bool) -> str:
+    """'a, b and c' (of a large grid's, the first LISTED and how many more)."""
+    if large and len(parts) > LISTED:
+        return ", ".join(parts[:LISTED]) + f" and {len(parts) - LISTED:,} more"
+    return " and ".join(filter(None, [", ".join(parts[:-1]), parts[-1]]))
 
 
 def _divergence_sentence(study: dict, groups: list[dict]) -> str | None:
@@ -78,20 +84,50 @@ def ranked(study: dict, groups: list[dict]) -> list[dict]:
     return sorted(groups, key=lambda g: g["mean"], reverse=_better(study) == "max")
 
 
-def _best_and_worst(study: dict, finished: list[dict], seeds: int) -> list[str]:
+def ties(study: dict, finished: list[dict]) -> list[list[dict]]:
+    """The groups tied at the best mean, and those tied at the worst (each list best first): one
+    list when every group gave the same value."""
     order = ranked(study, finished)
-    best, worst = order[0], order[-1]
+    best = [group for group in order if same_value(group["mean"], order[0]["mean"])]
+    worst = [group for group in order if same_value(group["mean"], order[-1]["mean"])]
+    return [best] if len(best) == len(order) else [best, worst]
+
+
+def _in_every_seed(groups: list[dict], seeds: int) -> bool:
+    """Tied groups whose every seed gave the same value too (said so: more than a tie of means)."""
+    return seeds > 1 and all(same_runs(groups[0], group) for group in groups[1:])
+
+
+def _best_and_worst(study: dict, finished: list[dict], tied: list[list[dict]], seeds: int) -> list[str]:
+    """The best and the worst grid points, or the tie of them all: points tied at either end are
+    named together, never one picked among equals. `tied`: ties(study, finished)."""
+    metric, large = study["metric"], large_grid(study)
+    names = [_names([_where(group, study["impls"]) for group in groups], large) for groups in tied]
+    best, worst = tied[0][0], tied[-1][0]
+    if len(finished) == 1:
+        over = f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""
+        return [f"the {metric} was {value_text(best['mean'], best['std'])} at {names[0]}{over}"]
+    if len(tied) == 1:  # every group gave the same value
+        means = f" (mean over {seeds} seeds)" if seeds > 1 else ""
+        count = "both" if len(finished) == 2 else f"all {len(finished):,}"
+        if _in_every_seed(finished, seeds):
+            return [f"{count} grid points gave {metric} {value_text(best['mean'])} in every seed: {names[0]}"]
+        return [f"{count} grid points tied at {metric} {value_text(best['mean'])}{means}: {names[0]}"]
+
+    def at(groups: list[dict], name: str) -> str:
+        if len(groups) == 1:
+            return f"{value_text(groups[0]['mean'], groups[0]['std'])} at {name}"
+        tie = "the same in every seed" if _in_every_seed(groups, seeds) else "tied"
+        return f"{value_text(groups[0]['mean'])}, {tie} at {name}"
+
     low_high = ("highest", "lowest") if _better(study) == "max" else ("lowest", "highest")
-    over = f" (mean ± std over {seeds} seeds)" if seeds > 1 else ""
-    clauses = [f"the {low_high[0]} {study['metric']} was {value_text(best['mean'], best['std'])} at "
-               f"{_where(best, study['impls'])}{over}"]
-    if len(order) > 1 and worst["mean"] != best["mean"]:
-        ratio = f", {worst['mean'] / best['mean']:.3g}x the best" if best["mean"] and _better(study) == "min" else ""
-        clauses.append(f"the {low_high[1]} was {value_text(worst['mean'], worst['std'])} at "
-                       f"{_where(worst, study['impls'])}{ratio}")
-        if seeds > 1 and all(abs(g["mean"] - best["mean"]) <= g["std"] + best["std"] for g in order):
-            clauses.append("every grid point is within one standard deviation of the best: no difference larger "
-                           "than the spread between seeds")
+    over = f" (mean{'' if len(tied[0]) > 1 else ' ± std'} over {seeds} seeds)" if seeds > 1 else ""
+    ratio = f", {worst['mean'] / best['mean']:.3g}x the best" if best["mean"] and _better(study) == "min" else ""
+    clauses = [f"the {low_high[0]} {metric} was {at(tied[0], names[0])}{over}",
+               f"the {low_high[1]} was {at(tied[1], names[1])}{ratio}"]
+    if seeds > 1 and all(abs(g["mean"] - best["mean"]) <= g["std"] + best["std"] for g in finished):
+        clauses.append("every grid point is within one standard deviation of the best: no difference larger "
+                       "than the spread between seeds")
     return clauses
 
 
@@ -104,14 +140,18 @@ def _best_per_first_setting(study: dict, finished: list[dict]) -> str | None:
     by_value: dict[str, list[dict]] = {}  # one pass (a large grid has thousands of groups)
     for group in finished:
         by_value.setdefault(repr(group["point"][keys[0]]), []).append(group)
+
+    def rest(group: dict) -> str:
+        impl = f" ({group['impl']})" if len(study["impls"]) > 1 else ""
+        return ",".join(f"{key}={format_value(group['point'][key])}" for key in keys[1:]) + impl
+
     parts = []
     for value in study["vary"][keys[0]]:
-        members = by_value.get(repr(value), [])
-        if members:
-            best = ranked(study, members)[0]
-            rest = ",".join(f"{key}={format_value(best['point'][key])}" for key in keys[1:])
-            impl = f" ({best['impl']})" if len(study["impls"]) > 1 else ""
-            parts.append(f"{keys[0]}={format_value(value)}: {rest}{impl} ({value_text(best['mean'], best['std'])})")
+        if members := by_value.get(repr(value), []):
+            [best, *_] = tied = ties(study, members)[0]  # the rest tied at the best are named with it
+            said = (f"{_names([rest(group) for group in tied], True)} ({value_text(best['mean'])}, tied)"
+                    if len(tied) > 1 else f"{rest(best)} ({value_text(best['mean'], best['std'])})")
+            parts.append(f"{keys[0]}={format_value(value)}: {said}")
     return f"best {study['metric']} for each {keys[0]}: " + _listed(parts, large_grid(study))
 
 
@@ -138,47 +178,14 @@ def _trend(study: dict, finished: list[dict]) -> str | None:
             f"{value_text(means[first])} to {value_text(means[last])} (slope {slope:.2f} on log-log axes)")
 
 
-def _same(a: dict, b: dict) -> bool:
-    """Two groups gave the same value (within MATCH_TOLERANCE, relative) for every seed."""
-    values_a = {run["seed"]: run["value"] for run in a["runs"]}
-    values_b = {run["seed"]: run["value"] for run in b["runs"]}
-    return values_a.keys() == values_b.keys() and all(
-        values_a[seed] is not None and values_b[seed] is not None and abs(values_a[seed] - values_b[seed])
-        <= MATCH_TOLERANCE * max(abs(values_a[seed]), abs(values_b[seed]), 1e-12) for seed in values_a)
-
-
-def _any_pairs(finished: list[dict]) -> list[tuple[dict, dict]]:
-    """Matching pairs of one implementation, whatever settings they differ in (every pair is compared:
-    a small grid, at most MANY points). summed-loss's answer is such a pair: reduction and the
-    learning rate changed together."""
-    return [(a, b) for index, a in enumerate(finished) for b in finished[index + 1:]
-            if a["impl"] == b["impl"] and a["label"] != b["label"] and _same(a, b)]
-
-
-def _one_setting_pairs(study: dict, finished: list[dict]) -> list[tuple[dict, dict]]:
-    """Matching pairs that differ in exactly one setting (the implementation counts as one), in a
-    large grid: for each setting, the groups alike in every other one are sorted by their seeds'
-    values and each is compared with the next (n log n, where every pair would be n squared)."""
-    place = {id(group): index for index, group in enumerate(finished)}
-    pairs = []
-    for setting in [*study["vary"], "impl"]:
-        alike: dict[tuple, list[dict]] = {}
-        for group in finished:
-            rest = tuple(format_value(value) for key, value in group["point"].items() if key != setting)
-            alike.setdefault((rest, None if setting == "impl" else group["impl"]), []).append(group)
-        for members in alike.values():
-            members = sorted((group for group in members if all(run["value"] is not None for run in group["runs"])),
-                             key=lambda group: sorted((run["seed"], run["value"]) for run in group["runs"]))
-            pairs += [tuple(sorted((a, b), key=lambda group: place[id(group)]))
-                      for a, b in zip(members, members[1:]) if _same(a, b)]
-    return sorted(pairs, key=lambda pair: (place[id(pair[0])], place[id(pair[1])]))
-
-
-def _matches(study: dict, finished: list[dict]) -> list[str]:
-    """Grid points that gave the same value for every seed (at most three clauses)."""
-    pairs = _one_setting_pairs(study, finished) if large_grid(study) else _any_pairs(finished)
+def _matches(study: dict, finished: list[dict], tied: list[list[dict]]) -> list[str]:
+    """Grid points that gave the same value for every seed (at most three clauses), but for two
+    already said to tie (`tied`: ties(study, finished)): the same value is said once."""
+    pairs = matching_pairs(study, finished, large_grid(study))
+    said = [{id(group) for group in groups} for groups in tied if len(groups) > 1]
+    pairs = [(a, b) for a, b in pairs if not any({id(a), id(b)} <= ids for ids in said)]
     return [f"{_where(a, study['impls'])} matched {_where(b, study['impls'])} in every seed "
-            f"({value_text(a['mean'])} vs {value_text(b['mean'])})" for a, b in pairs[:3]]
+            f"(both {value_text(a['mean'])}{'' if len(a['runs']) == 1 else ' on average'})" for a, b in pairs[:3]]
 
 
 def _peak(study: dict, finished: list[dict]) -> str | None:
@@ -190,24 +197,31 @@ def _peak(study: dict, finished: list[dict]) -> str | None:
     curve, name = longest["test_metric"], task.epoch_test_metric
     best = max if task.better(_final_metric(name)) == "max" else min
     peak = curve.index(best(curve))  # the first epoch at the best
-    if peak == len(curve) - 1:
-        return f"at {_where(longest, study['impls'])}, mean {name} was still improving at epoch {len(curve)} ({curve[-1]:.4g})"
-    return (f"at {_where(longest, study['impls'])}, mean {name} was best at epoch {peak + 1} ({curve[peak]:.4g}) "
-            f"and {curve[-1]:.4g} at epoch {len(curve)}")
+    where, last = _where(longest, study["impls"]), len(curve)
+    if peak == last - 1:
+        return f"at {where}, mean {name} was still improving at epoch {last} ({curve[-1]:.4g})"
+    at_best = f"at {where}, mean {name} reached its best, {curve[peak]:.4g}, at epoch {peak + 1}"
+    if all(same_value(value, curve[peak]) for value in curve[peak:]):  # a plateau, not a peak
+        return f"{at_best} and kept it to epoch {last}"
+    if same_value(curve[-1], curve[peak]):
+        return f"{at_best} and was back at it at epoch {last}"
+    return f"at {where}, mean {name} was best at epoch {peak + 1} ({curve[peak]:.4g}) and {curve[-1]:.4g} at epoch {last}"
 
 
 def answer(study: dict, groups: list[dict]) -> str:
     """The study's answer in a few clauses, every number from the runs: where runs diverged; the
-    best and worst grid points (and whether they differ by more than the seeds do); the best of
-    the other settings for each value of the first; the trend over a numeric setting; grid points
-    that gave the same result; runs that missed the gates; a peak before the last epoch."""
+    best and worst grid points (and whether they differ by more than the seeds do), or that they
+    all tied; the best of the other settings for each value of the first; the trend over a numeric
+    setting; grid points that gave the same result; runs that missed the gates; a peak before the
+    last epoch. Grid points tied at a value are named together: a tie is never a best."""
     clauses = [clause for clause in [_divergence_sentence(study, groups)] if clause]
     finished = [group for group in groups if not math.isnan(group["mean"])]
     if not finished:
         return "; ".join(clauses + ["no run finished without diverging"]) + "."
-    clauses += _best_and_worst(study, finished, max(group["seeds"] for group in groups))
+    tied = ties(study, finished)
+    clauses += _best_and_worst(study, finished, tied, max(group["seeds"] for group in groups))
     clauses += [clause for clause in (_best_per_first_setting(study, finished), _trend(study, finished)) if clause]
-    clauses += _matches(study, finished)
+    clauses += _matches(study, finished, tied)
     missed = [group for group in groups if group["missed_gates"]]
     if missed:
         clauses.append("finished but missed the gates: " + _listed([

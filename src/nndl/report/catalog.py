@@ -10,13 +10,13 @@ made from these declarations. No matplotlib: the workflow imports this where it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
-from nndl.data.sources import FASHION_MNIST
+from nndl.data.sources import FASHION_MNIST, FashionData
 from nndl.tasks.types import IMPLS, Task
 
 
@@ -45,9 +45,23 @@ def in_sentence(heading: str) -> str:
     return heading if heading[:2].isupper() else heading[:1].lower() + heading[1:]
 
 
-SAMPLES = Figure("fashion-mnist-samples", "samples", "Fashion-MNIST samples",
+# The sample grid of the images the classifiers train on. Its title and caption name the data as
+# what it is, Fashion-MNIST or the generated stand-in: they are made by `samples`, from the runs' data.
+SAMPLES = Figure("fashion-mnist-samples", "samples", "Samples of {data}",
                  tuple(learner for task in TASKS.values() if task.data == FASHION_MNIST for learner in learners(task)),
-                 "The first 18 Fashion-MNIST training images with their class names, as in the notes.", DATA)
+                 "The first 18 training images of {data} with their class names, as in the notes.{about}", DATA)
+
+
+def images_of(runs: list[RunSpec]) -> FashionData:
+    """The images the runs' classifiers train on: one copy, the same for every run of a config."""
+    return next(spec.data for spec in runs if spec.data.kind == FASHION_MNIST)
+
+
+def samples(data: FashionData) -> Figure:
+    """SAMPLES, its title and caption naming `data` as what it is."""
+    about = f" {data.about}" if data.about else ""
+    return replace(SAMPLES, title=SAMPLES.title.format(data=data.display_name),
+                   caption=SAMPLES.caption.format(data=data.display_name, about=about))
 
 
 def _per_impl(task: Task, kind: str, what: str, caption: str, subsection: str, width: int | None) -> tuple[Figure, ...]:
@@ -139,13 +153,13 @@ def in_section(section: str) -> list[Figure]:
     return [figure for figure in SEED_FIGURES if figure.section == section]
 
 
-def write_captions(folder: str | Path) -> dict[str, str]:
-    """Each figure's caption as the .rst file Snakemake's report wants ({stem: path}); a file is
-    rewritten only when its text changed."""
+def write_captions(folder: str | Path, images: FashionData) -> dict[str, str]:
+    """Each figure's caption as the .rst file Snakemake's report wants ({stem: path}), the sample
+    grid's naming `images` (the runs' images, images_of); a file is rewritten only when its text changed."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for figure in (SAMPLES, *SEED_FIGURES, *STUDY_FIGURES):
+    for figure in (samples(images), *SEED_FIGURES, *STUDY_FIGURES):
         path = folder / f"{figure.stem}.rst"
         if not path.is_file() or path.read_text(encoding="utf-8") != figure.caption + "\n":
             path.write_text(figure.caption + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nndl.data.fashion_mnist import CLASS_NAMES, load_split
+from nndl.data.sources import FashionData
 from nndl.report import catalog, plots
 from nndl.report.fonts import label_language
 from nndl.runs import names, outputs
@@ -62,11 +63,13 @@ def class_names(language: str) -> list[str]:
     return CLASS_NAMES[label_language(language)]
 
 
-def draw_samples(data_folder: str | Path, stem: str | Path, language: str, formats: list[str]) -> list[Path]:
-    """The notes' figure: the first 18 training images in a 2 x 9 grid, titled with their class."""
+def draw_samples(data: FashionData, stem: str | Path, language: str, formats: list[str]) -> list[Path]:
+    """The notes' figure: the first 18 training images of `data` in a 2 x 9 grid, titled with their
+    class, under the title that names the data as what it is (catalog.samples)."""
     plots.use_fonts(label_language(language))
-    images, labels = load_split(data_folder, "train")
-    return plots.save(plots.sample_grid(images, labels, class_names(language)), stem, formats)
+    images, labels = load_split(data.path, "train")
+    return plots.save(plots.sample_grid(images, labels, class_names(language), catalog.samples(data).title),
+                      stem, formats)
 
 
 def draw_seed(specs: list[RunSpec], seed: int, language: str, formats: list[str]) -> dict:

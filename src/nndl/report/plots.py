@@ -67,11 +67,11 @@ def image_grid(images: np.ndarray, titles: list[str], rows: int, cols: int, scal
     return figure
 
 
-def sample_grid(images: np.ndarray, labels: np.ndarray, class_names: list[str], rows: int = 2,
+def sample_grid(images: np.ndarray, labels: np.ndarray, class_names: list[str], title: str, rows: int = 2,
                 cols: int = 9) -> Figure:
     count = rows * cols
     figure = image_grid(images[:count], [class_names[int(i)] for i in labels[:count]], rows, cols)
-    figure.suptitle("Fashion-MNIST: the first training images and their labels", y=1.02)
+    figure.suptitle(title, y=1.02)
     return figure
 
 

@@ -18,25 +18,13 @@ from nndl.report import catalog, plots, study_plots, study_points
 from nndl.report.answers import answer, large_grid, value_text
 from nndl.report.theory_text import description
 from nndl.runs import outcome, outputs, record
+from nndl.tasks.finals import final_value
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import task_named
 from nndl.theory.choose import theory
 from nndl.tracking.times import trained_ms
 from nndl.tracking.uri import runs_page, tracking_uri
 from nndl.values import format_value, point_label
-
-# Final metrics of a classifier's runs that only the last epoch's record holds.
-FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
-
-
-def metric_value(metric: str, history: dict, metrics: dict) -> float:
-    """A run's final value of a study metric (a task's `metrics` name them, nndl.tasks.registry)."""
-    if metric == "train_seconds":
-        return history["seconds"]["train"]
-    if metric in metrics["summary"]:
-        return metrics["summary"][metric]
-    return history["epochs"][-1][FROM_LAST_EPOCH[metric]]
-
 
 def read_runs(study: dict, specs: list[RunSpec]) -> list[dict]:
     """Each run of the study (its spec) with its outcome, MLflow run, final metric and per-epoch curves."""
@@ -47,7 +35,7 @@ def read_runs(study: dict, specs: list[RunSpec]) -> list[dict]:
         found = record.read(folder)
         history, metrics = outputs.read_history(folder), outputs.read_metrics(folder)
         kind = found.outcome.kind if found.outcome else outcome.OK
-        value = metric_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
+        value = final_value(study["metric"], history, metrics) if kind != outcome.DIVERGED else None
         if value is not None and not math.isfinite(value):  # a final metric that blew up: no value either
             kind, value = outcome.DIVERGED, None
         rows.append({"name": spec.name, "dir": spec.dir, "impl": spec.impl, "seed": spec.seed,
@@ -143,8 +131,8 @@ def table_block(study: dict, groups: list[dict], chosen: dict[str, list[str]] | 
 
 def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str], csv_path: str | Path) -> dict:
     """Read a study's runs (their specs) back, summarise them over seeds, draw its figures, write its
-    whole table to `csv_path`; return its summary: the study, its MLflow parent run, the answer, the
-    table, each run's outcome and value, the figure files."""
+    whole table to `csv_path`; return its summary: the study, its title (its task on the data its runs
+    trained on), its MLflow parent run, the answer, the table, each run's outcome and value, the figure files."""
     started = time.perf_counter()
     plots.use_fonts("en")
     rows = read_runs(study, specs)
@@ -155,7 +143,8 @@ def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: li
     for figure in catalog.STUDY_FIGURES:
         drawn = DRAW[figure.kind](study, summary["groups"], block["marks"], chosen)
         files[figure.stem] = [str(path) for path in plots.save(drawn, catalog.study_stem(figure, study["name"]), formats)]
-    return {"study": study, "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
+    return {"study": study, "title": task_named(study["task"]).title(specs[0].data),  # names the data it used
+            "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
             "answer": summary["answer"], "theory": block,
             "description": description(study, summary["answer"], block),

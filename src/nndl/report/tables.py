@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
+from nndl.tasks.finals import final_metrics
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
-from nndl.data.sources import SYNTHETIC
+from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData
 from nndl.tasks.types import IMPLS, Task
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
@@ -53,19 +54,26 @@ def _by_impl(task: Task, runs: dict[str, dict]) -> dict[str, dict]:
 
 
 def settings_sentence(spec: RunSpec) -> str:
-    """What a run trained on and how: a synthetic data set's truth and noise; batch, rate, epochs, seed."""
+    """What a run trained on and how: a synthetic data set's truth and noise, or what a generated
+    stand-in is; batch, rate, epochs, seed."""
     data, settings = spec.data, spec.settings
     truth = (f"True w = {data.settings.true_w}, b = {data.settings.true_b}, {data.settings.n_train} training "
-             f"examples with noise of standard deviation {data.settings.noise_std}. " if data.kind == SYNTHETIC else "")
+             f"examples with noise of standard deviation {data.settings.noise_std}. " if data.kind == SYNTHETIC
+             else f"{data.about} " if data.about else "")
     return (f"{truth}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
             f"epochs, seed {spec.seed}.")
 
 
+def trained_on(task: Task, runs: dict[str, dict]) -> SyntheticData | FashionData:
+    """The data the task's runs trained on (its first implementation's record says)."""
+    return runs[names.learner(task.name, IMPLS[0])]["record"].spec.data
+
+
 def section_intro(task: Task, runs: dict[str, dict]) -> str:
-    """A task's report section up to its tables: its title as the heading, what it is, how it trained
-    (from its first implementation's record)."""
+    """A task's report section up to its tables: its title as the heading (naming the data its runs
+    trained on), what it is, how it trained (from its first implementation's record)."""
     spec = runs[names.learner(task.name, IMPLS[0])]["record"].spec
-    return f"## {task.title}\n\n{task.about}\n\n{settings_sentence(spec)}"
+    return f"## {task.title(spec.data)}\n\n{task.about}\n\n{settings_sentence(spec)}"
 
 
 def linreg_epoch_table(task: Task, runs: dict[str, dict]) -> str:
@@ -113,21 +121,27 @@ def classifier_table(task: Task, runs: dict[str, dict]) -> str:
 
 def book_table(task: Task, runs: dict[str, dict]) -> str | None:
     """The book's published numbers beside this run's of the same implementation, edition by
-    edition, with where each was printed; None for a task the book gives no numbers for."""
+    edition, with where each was printed; None for a task the book gives no numbers for. Runs on a
+    generated stand-in are not set beside them: the book's numbers stand alone, and the table says why."""
     if not task.book:
         return None
     metrics = list(dict.fromkeys(metric for result in task.book for metric in result.metrics))
-    by_impl = _by_impl(task, runs)
+    by_impl, data = _by_impl(task, runs), trained_on(task, runs)
 
-    def pair(result, metric: str) -> str:
+    def cell(result, metric: str) -> str:
         book = f"{result.metrics[metric]:.4f}" if metric in result.metrics else "-"
-        return f"{book} / {_final(by_impl[result.impl], metric):.4f}"
+        return book if data.stand_in else f"{book} / {_final(by_impl[result.impl], metric):.4f}"
 
-    rows = [[result.edition, result.impl, *(pair(result, metric) for metric in metrics), result.source]
+    rows = [[result.edition, result.impl, *(cell(result, metric) for metric in metrics), result.source]
             for result in task.book]
-    return ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook, read off the last "
-            "point of its training plot) beside this run's; a dash where that edition shows none:\n\n"
-            + markdown_table(["edition", "impl", *(f"{metric.replace('/', ' ')} (book / here)" for metric in metrics), "source"], rows))
+    what = ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook, read off the last "
+            "point of its training plot)")
+    said = (f"{what}, alone: these runs trained on {data.display_name}, not comparable with the book's; a dash "
+            "where that edition shows none" if data.stand_in else
+            f"{what} beside this run's; a dash where that edition shows none")
+    column = "(book)" if data.stand_in else "(book / here)"
+    return (f"{said}:\n\n" + markdown_table(
+        ["edition", "impl", *(f"{metric.replace('/', ' ')} {column}" for metric in metrics), "source"], rows))
 
 
 def baseline_table(task: Task, runs: dict[str, dict]) -> str | None:
@@ -197,12 +211,14 @@ def mlflow_table(summaries: list[dict], run_ids: dict[str, str]) -> str:
 
 
 def seed_statistics_table(run_folders: dict[str, dict[str, str]]) -> str:
-    """Every final metric of the default runs over the seeds: mean ± standard deviation (n - 1), min, max."""
+    """Every final metric of the default runs over the seeds (their summaries and what their tasks
+    declare): mean ± standard deviation (n - 1), min, max."""
     by_run: dict[str, dict[str, list[float]]] = {}
     for folders in run_folders.values():
         for run, folder in folders.items():
-            summary = read_metrics(folder)["summary"]
-            for metric, value in summary.items():
+            found = load_run(folder)
+            finals = final_metrics(found["record"].spec.definition, found["history"], found["metrics"])
+            for metric, value in {**found["metrics"]["summary"], **finals}.items():
                 if "/class_accuracy/" not in metric:
                     by_run.setdefault(run, {}).setdefault(metric, []).append(value)
     rows = [[run, metric.removeprefix("final/"), f"{statistics.fmean(values):.6g} ± {statistics.stdev(values):.2g}",

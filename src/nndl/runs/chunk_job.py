@@ -42,7 +42,7 @@ def run_chunk(specs: list[RunSpec], manifest_path: str | Path, experiment: str, 
 
     `source` names the workflow script (MLflow's `mlflow.source.name`). A default run that diverges
     or misses its gates ends FAILED and stops the chunk with its error; the runs before it stay
-    complete. A study run that does is a finding: it ends FAILED with an `outcome` tag saying why,
+    complete. A study run that does is a finding: it ends FINISHED with an `outcome` tag saying why,
     is complete, and the chunk goes on. The store records the runs in the background; at the end
     the job waits up to `record_timeout_s` for it, then fails naming the runs it has not recorded;
     a call the store refuses for good (no permission, a deleted experiment) stops the job at once.
@@ -110,7 +110,7 @@ def _train_run(job: ChunkJob, spec: RunSpec, label: str, stale: list) -> dict:
     result = train_and_evaluate(spec, data, job.device, progress=job.log)
     found = outcome.outcome(spec, result.history)
     failure = outcome.error_for(spec, found) if spec.study is None else None  # a default run must succeed
-    judged = (found, outcome.status(found), outcome.tag(found))
+    judged = (found, outcome.status(spec, found), outcome.tag(found))
     _say_outcome(job.log, result.metrics["summary"], found)
     if failure:
         job.recorder.record(_recording(job, spec, result, judged, stale), job.identities[spec.name])

@@ -3,7 +3,8 @@ MLflow run in this store and experiment, with the status and tags today's gates 
 
 A complete run keeps its record in the store if it has one there (this project's other runs of its
 key superseded), and is recorded again from its files if not. A default run that misses today's
-gates is marked FAILED, then stops the job.
+gates is marked FAILED, then stops the job; a study run ends FINISHED whatever its outcome (its
+`outcome` tag says it: nndl.runs.outcome.status).
 """
 
 from __future__ import annotations
@@ -68,9 +69,11 @@ def _expected(job: ChunkJob, done: dict[str, tuple[RunSpec, record.Record]]) -> 
             tags[PARENT_TAG] = job.recorder.parents[spec.study.name]
         elif error := outcome.error_for(spec, today):
             failures.append(error)
-        expected[found.key] = {"status": outcome.status(today), "tags": tags}
-        if (today, outcome.status(today)) != (found.outcome, found.status):  # the gates changed
-            found = replace(found, outcome=today, status=outcome.status(today), spec=spec, spec_hash=spec_hash(spec))
+        status = outcome.status(spec, today)
+        expected[found.key] = {"status": status, "tags": tags}
+        # The gates changed, or an earlier version ended this study run FAILED for its outcome.
+        if (today, status) != (found.outcome, found.status):
+            found = replace(found, outcome=today, status=status, spec=spec, spec_hash=spec_hash(spec))
             record.write(found, spec.dir)
             done[name] = (spec, found)
     return expected, failures

@@ -62,9 +62,12 @@ def tag(found: Outcome | None) -> str:
     return found.message if found else OK
 
 
-def status(found: Outcome | None) -> str:
-    """The MLflow status a finished run ends in: FINISHED, or FAILED when it has an outcome."""
-    return "FAILED" if found else "FINISHED"
+def status(spec: RunSpec, found: Outcome | None) -> str:
+    """The MLflow status a run that trained ends in. FAILED is for a run that could not do its job:
+    a default run with an outcome (it stops its job; a run that crashed ends FAILED too, in
+    nndl.tracking.run). A study run ends FINISHED whatever its outcome: a run that diverged or
+    missed its gates is a finding, said by its `outcome` tag and the study's report."""
+    return "FAILED" if found and spec.study is None else "FINISHED"
 
 
 def error_for(spec: RunSpec, found: Outcome | None) -> DivergenceError | GateError | None:

@@ -31,7 +31,7 @@ class Record:
     spec_hash: str
     code_hash: str  # nndl.runs.code.training_code(its task)
     data_digest: str  # of the data's content (nndl.data.tensors.dataset_identity)
-    status: str  # FINISHED, or FAILED for a run with an outcome
+    status: str  # its MLflow status: FINISHED, or FAILED for a default run with an outcome (nndl.runs.outcome.status)
     outcome: Outcome | None
     spec: RunSpec
     files: dict[str, dict]  # {file name: {'bytes', 'sha256'}} of the run's other files

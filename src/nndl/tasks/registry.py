@@ -32,7 +32,7 @@ D2L_175 = "d2l-ai/d2l-pytorch-colab@32f0fdc, {notebook}.ipynb"
 D2L_103 = "d2l-ai/d2l-pytorch-colab@f854371, {notebook}.ipynb"
 
 LINREG = Task(
-    name="linreg", heading="Linear regression", title="Linear regression on synthetic data",
+    name="linreg", heading="Linear regression",
     settings=RegressionSettings, data=SYNTHETIC, model="nndl.learn.linear", loss=REGRESSION, n_outputs=1,
     gates=(Gate("max |w error|", "max_abs_w_error", "<", "max_param_error"),
            Gate("|b error|", "abs_b_error", "<", "max_param_error")),
@@ -47,7 +47,7 @@ LINREG = Task(
 )
 
 SOFTMAX = Task(
-    name="softmax", heading="Softmax regression", title="Softmax regression on Fashion-MNIST",
+    name="softmax", heading="Softmax regression",
     settings=ClassifierSettings, data=FASHION_MNIST, model="nndl.learn.linear", loss=CLASSIFICATION,
     n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy",
     seconds_per_example=1e-5, figures=CLASSIFIER_FIGURES, tables=CLASSIFIER_TABLES,
@@ -73,7 +73,7 @@ class MLPSettings(ClassifierSettings):
 
 
 MLP = Task(
-    name="mlp", heading="Multilayer perceptron", title="Multilayer perceptron on Fashion-MNIST",
+    name="mlp", heading="Multilayer perceptron",
     settings=MLPSettings, data=FASHION_MNIST, model="nndl.learn.mlp", loss=CLASSIFICATION, n_outputs=NUM_CLASSES,
     # An example costs 1.35e-5 s (a 10-epoch run took 9.6 s against softmax regression's 7.6 s on 2 cores).
     gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy", seconds_per_example=1.35e-5,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from nndl.data.sources import SYNTHETIC  # where a task's data comes from: a kind of data set
+from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData  # a kind of data set, and the data sets
 
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
 REGRESSION, CLASSIFICATION = "regression", "classification"
@@ -74,7 +74,6 @@ class Task:
 
     name: str  # names its config blocks (settings, gates), runs, folders and chunks
     heading: str  # 'Softmax regression': its report section and figure titles
-    title: str  # 'Softmax regression on Fashion-MNIST'
     settings: type[Hyperparameters]  # its config block, typed
     data: str  # SYNTHETIC | FASHION_MNIST
     model: str  # the module that builds its model, from scratch and concise (the interface: nndl.learn.learners)
@@ -97,6 +96,11 @@ class Task:
     @property
     def classify(self) -> bool:
         return self.loss == CLASSIFICATION
+
+    def title(self, data: SyntheticData | FashionData) -> str:
+        """'Softmax regression on Fashion-MNIST': its heading and the data its runs trained on, named
+        by the data (the small config's generated stand-in is not called Fashion-MNIST)."""
+        return f"{self.heading} on {data.display_name}"
 
     @property
     def setting_blocks(self) -> tuple[str, ...]:

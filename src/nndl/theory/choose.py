@@ -63,7 +63,7 @@ def theory(study: dict, runs: list[dict]) -> Theory:
     """The study's theory block from its runs ({'spec': RunSpec, 'history', ...} each)."""
     task = task_named(study["task"])
     if task.theory is None:
-        return no_prediction(task.no_theory or f"chapter 3's theory says nothing of {task.title}")
+        return no_prediction(task.no_theory or f"chapter 3's theory says nothing of {task.heading.lower()}")
     predict = prediction_for(study)
     if predict is None:
         varied = ", ".join(study["vary"])

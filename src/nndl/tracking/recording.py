@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
+from nndl.tasks.finals import final_metrics
 from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking import repairs, store, tags
 from nndl.tracking.ledger import Ledger, Superseder
@@ -93,8 +94,10 @@ class Recorder:
                          on_created=lambda run_id: self.ledger.remember(recording.key, run_id)) as run:
             for epoch in history["epochs"]:
                 run.log_metrics({key: value for key, value in epoch.items() if key != "epoch"}, step=epoch["epoch"])
+            # Every final metric the task declares (a classifier's final training loss and accuracy
+            # are its last epoch's), train_seconds among them.
             run.log_metrics({**history["untrained"], **recording.metrics["summary"],
-                             "train_seconds": history["seconds"]["train"],
+                             **final_metrics(spec.definition, history, recording.metrics),
                              "evaluate_seconds": history["seconds"]["evaluate"]})
             run.set_tags({tags.OUTCOME_TAG: recording.outcome})
             run.log_artifacts(recording.files)
@@ -121,7 +124,7 @@ def run_params(spec: RunSpec) -> dict:
 
 def describe_run(spec: RunSpec) -> str:
     """The run's one-line description (the Description box of its MLflow page)."""
-    what = f"{spec.definition.title} ({spec.impl})"
+    what = f"{spec.definition.title(spec.data)} ({spec.impl})"
     if spec.study:
         return f"Study {spec.study.name}: {point_label(spec.study.point)}, seed {spec.seed}; {what}."
     return (f"{what}, seed {spec.seed}: batch {spec.settings.batch_size}, learning rate "

@@ -21,9 +21,9 @@ def reconcile_runs(uri: str, found: dict[str, list], expected: dict[str, dict],
     """For runs whose files are complete, {run key: {'status': ..., 'tags': {...}}}, and this
     project's live runs of the experiment by key (nndl.tracking.ledger.runs_by_key): keep the one
     whole record of each key and supersede the key's other runs (older records, attempts a killed
-    job or a lost server left); end the kept run in its expected status (FINISHED, or FAILED with an
-    outcome: the gates may have changed) and set the tags that changed (a study's new parent run, an
-    outcome). Returns ({key: kept run id}, the ids it changed). A key with no whole record is left
+    job or a lost server left); end the kept run in its expected status (FINISHED, or FAILED for a
+    default run with an outcome: the gates may have changed) and set the tags that changed (a study's
+    new parent run, an outcome). Returns ({key: kept run id}, the ids it changed). A key with no whole record is left
     out: its files are recorded again."""
     client = MlflowClient(tracking_uri=uri)
     kept, changed = {}, []

@@ -1,7 +1,8 @@
 """One MLflow run, opened in one place (`tracked_run`) and always closed in a final state.
 
 A chunk job opens one after a run's files and record are written (nndl.tracking.recording) and
-ends it FINISHED (or FAILED, for a finding) through `Run.finish`; FAILED if queueing it raised.
+ends it FINISHED (FAILED for a default run that diverged or missed its gates: nndl.runs.outcome.status)
+through `Run.finish`; FAILED if queueing it raised.
 Every call to the store goes through the chunk's Delivery (nndl.tracking.delivery): the run is
 created, logged and ended in the background, and training never waits on the store. Metrics and
 tags are sent in batches. A run a SIGKILLed job left RUNNING is marked KILLED by the next job
@@ -145,8 +146,9 @@ class Run:
 
     def finish(self, status: str = "FINISHED", end_ms: int | None = None) -> None:
         """Queue the metrics, the mark that the record is whole and the run's end in `status`
-        (FINISHED; FAILED for a run whose outcome is a finding). The chunk job calls it right after
-        it wrote the run's record, with the stopping signals held (nndl.interrupt.signals_held)."""
+        (FINISHED; FAILED for a default run that diverged or missed its gates). The chunk job calls
+        it right after it wrote the run's record, with the stopping signals held
+        (nndl.interrupt.signals_held)."""
         self.set_tags({RECORDED_TAG: WHOLE})  # in the last batch: a run without it is an attempt
         self.flush()
         self._end(status, end_ms)
