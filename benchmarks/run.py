@@ -23,13 +23,15 @@ from benchmarks import (
     exercises,
     job_imports,
     noop_rerun,
+    numerics_cost,
     store_check,
     seed_sweep,
     study_scale,
 )
 
 BENCHMARKS = {"epoch_speed": epoch_speed, "cold_pipeline": cold_pipeline, "noop_rerun": noop_rerun, "store_check": store_check,
-              "job_imports": job_imports, "seed_sweep": seed_sweep, "exercises": exercises, "study_scale": study_scale}
+              "job_imports": job_imports, "seed_sweep": seed_sweep, "exercises": exercises, "study_scale": study_scale,
+              "numerics_cost": numerics_cost}
 
 
 def summary(results: dict) -> None:

@@ -12,6 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from nndl.numerics import PORTABLE, prepare
+
+# Before anything imports torch: the runs this process trains (and the jobs it starts, which inherit
+# the environment) compute with the portable settings, as config/small.yaml's runs ask, so their
+# numbers are the same on any x86-64 CPU (the recorded numbers among them).
+prepare(PORTABLE)
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")

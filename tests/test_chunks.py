@@ -19,6 +19,7 @@ from conftest import ROOT, SCHEMA, make_data, needs_system_fashion_mnist, run_ch
 from mlflow_store import artifact_paths, logged_models, metric_steps, statuses_by_name
 from nndl.config.validate import validate
 from nndl.errors import GateError, WriteError
+from nndl.numerics import PORTABLE
 from nndl.tasks.registry import TASKS
 from nndl.runs import names, record
 from nndl.runs.plan import resolve_runs
@@ -45,31 +46,38 @@ def finished_runs(name):
 
 @needs_system_fashion_mnist
 def test_default_config_gives_the_recorded_numbers(project):
-    """The four default runs (seed 0, real Fashion-MNIST) give the recorded metrics, to 1e-6."""
-    raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    """The default runs (seed 0, real Fashion-MNIST) with the portable numerics (set by conftest
+    before torch was imported) give the recorded metrics to the last bit, on any x86-64 CPU with
+    AVX2. Recorded once on one machine (2026-12-07, an AMD EPYC with AVX-512) by this test itself:
+    NNDL_RECORD_NUMBERS=1 pytest -k recorded_numbers writes the file, then fails to say so."""
+    raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text()) | {"numerics": PORTABLE}
     make_data(raw)  # the verified Debian copy
-    recorded = json.loads(RECORDED.read_text())
-    folders = {}
+    numbers = {}
     for task in TASKS:
         runs = resolved_runs(raw, task)
         run_chunk(runs, f"{task}.json")
-        folders.update({names.learner(spec.task, spec.impl): project / spec.dir for spec in runs})
-    for name, expected in recorded.items():
-        folder = folders[name]
-        history = json.loads((folder / names.HISTORY).read_text())
-        metrics = json.loads((folder / names.METRICS).read_text())
-        actual = {**history["epochs"][-1], **metrics["summary"], **history["untrained"]}
-        for key, value in expected.items():
-            assert actual[key] == pytest.approx(value, abs=1e-6), (name, key)
+        for spec in runs:
+            history = json.loads((project / spec.dir / names.HISTORY).read_text())
+            metrics = json.loads((project / spec.dir / names.METRICS).read_text())
+            last = {key: value for key, value in history["epochs"][-1].items() if key not in ("epoch", "epoch_seconds")}
+            numbers[names.learner(spec.task, spec.impl)] = {**last, **metrics["summary"], **history["untrained"]}
+    if os.environ.get("NNDL_RECORD_NUMBERS") == "1":
+        RECORDED.write_text(json.dumps(numbers, indent=1) + "\n")
+        pytest.fail(f"recorded {RECORDED} on this machine: check its diff, and run again without NNDL_RECORD_NUMBERS")
+    assert numbers == json.loads(RECORDED.read_text())
 
 
 def test_complete_runs_are_skipped_and_changed_specs_retrained(project):
     raw = small_config(seeds=[0, 1])
     make_data(raw)
     runs = resolved_runs(raw, "linreg")
-    assert trained(run_chunk(runs)) == [True] * 4
+    first = run_chunk(runs)
+    assert trained(first) == [True] * 4
+    # The job's warm-up is its own, paid before the first run's clock; none when nothing trains.
+    assert first["seconds"]["warm_up"] > 0 and first["seconds"]["in_job"] > first["seconds"]["warm_up"]
     first_ids = [run_id(spec) for spec in runs]
-    assert trained(run_chunk(runs)) == [False] * 4
+    again = run_chunk(runs)
+    assert trained(again) == [False] * 4 and again["seconds"]["warm_up"] == 0
     assert [run_id(spec) for spec in runs] == first_ids
 
     changed = copy.deepcopy(raw)

@@ -35,3 +35,7 @@ class TrackingError(NndlError):
 
 class WriteError(NndlError):
     """A result could not be written: the disk is full, or the folder is not writable."""
+
+
+class NumericsError(NndlError):
+    """Portable numerics were asked for where torch already runs without them (nndl.numerics)."""

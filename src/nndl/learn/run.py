@@ -18,6 +18,7 @@ from nndl.learn.device import device_name
 from nndl.learn.learners import Learner, build_learner
 from nndl.learn.losses import describe_loss
 from nndl.learn.loop import fit
+from nndl.numerics import in_force
 from nndl.tasks.runspec import RunSpec
 
 
@@ -51,7 +52,8 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
     evaluated = time.perf_counter()
     # What the numbers mean, beside them; the run's name and spec are in its record (nndl.runs.record).
     history.update({"loss": describe_loss(task, settings, spec.impl), "train_loss_kind": task.train_loss_kind,
-                    "device": str(device), "device_name": device_name(device), "started_ms": started_ms,
+                    "device": str(device), "device_name": device_name(device), "numerics": in_force(spec.numerics),
+                    "started_ms": started_ms,
                     "seconds": {"train": trained - started, "evaluate": evaluated - trained}})
     if not task.classify:
         history["param_errors"] = metrics["vs_truth"]

@@ -22,6 +22,7 @@ from nndl.errors import TrackingError
 from nndl.files import check_writable, write_json, writing
 from nndl.interrupt import Terminated, ignoring_signals, restore, signals_held, terminate_on_signals
 from nndl.learn.run import RunResult, train_and_evaluate
+from nndl.learn.warmup import warm_up
 from nndl.runs import outcome, record
 from nndl.runs.chunks import group_of
 from nndl.runs.complete import Settled, settle_complete_runs
@@ -40,7 +41,9 @@ def run_chunk(specs: list[RunSpec], manifest_path: str | Path, experiment: str, 
               record_timeout_s: float = 300) -> dict:
     """Train and evaluate every run of `specs` that is not complete; write the chunk's manifest.
 
-    `source` names the workflow script (MLflow's `mlflow.source.name`). A default run that diverges
+    `source` names the workflow script (MLflow's `mlflow.source.name`). Before the first run the
+    job loads the data and warms up each kind of learner it trains, on its own clock (the manifest's
+    `seconds.warm_up`), so a run's train_seconds are its own work. A default run that diverges
     or misses its gates ends FAILED and stops the chunk with its error; the runs before it stay
     complete. A study run that does is a finding: it ends FINISHED with an `outcome` tag saying why,
     is complete, and the chunk goes on. The store records the runs in the background; at the end
@@ -54,12 +57,12 @@ def run_chunk(specs: list[RunSpec], manifest_path: str | Path, experiment: str, 
     handlers = terminate_on_signals()
     try:
         job = ChunkJob.open(specs, experiment, project, project_root, source, log, console)
-        rows = _recorded_rows(job, record_timeout_s)
+        rows, warm_up_seconds = _recorded_rows(job, record_timeout_s)
     finally:
         restore(handlers)
     manifest = {"group": group, "experiment_id": job.recorder.experiment_id, "study_parents": job.recorder.parents,
                 "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
-                "seconds": _seconds(rows, time.perf_counter() - started)}
+                "seconds": _seconds(rows, time.perf_counter() - started, warm_up_seconds)}
     with writing(Path(manifest_path).parent, "The chunk's runs are complete and kept: the rerun writes its manifest."):
         write_json(manifest, manifest_path)
     trained = sum(row["trained"] for row in rows)
@@ -68,18 +71,38 @@ def run_chunk(specs: list[RunSpec], manifest_path: str | Path, experiment: str, 
     return manifest
 
 
-def _recorded_rows(job: ChunkJob, record_timeout_s: float) -> list[dict]:
-    """Each run trained or found complete, then recorded by the store (see run_chunk): its row."""
+def _recorded_rows(job: ChunkJob, record_timeout_s: float) -> tuple[list[dict], float]:
+    """Each run trained or found complete, then recorded by the store (see run_chunk): its row; and
+    the seconds of the job's warm-up."""
     try:
-        rows = _train_or_skip(job, settle_complete_runs(job))
+        settled = settle_complete_runs(job)
+        warm_up_seconds = _warm_up(job, [spec for spec in job.specs if spec.name not in settled.done])
+        rows = _train_or_skip(job, settled)
         _wait_for_the_record(job, record_timeout_s)
-        return rows
+        return rows, warm_up_seconds
     except (KeyboardInterrupt, Terminated):
         _last_wait(job)
         raise
     except BaseException:
         job.recorder.delivery.wait(record_timeout_s)  # a failed run's status and outcome, if the store is there
         raise
+
+
+def _warm_up(job: ChunkJob, to_train: list[RunSpec]) -> float:
+    """Load the data and warm up each kind of learner (task and implementation) the job will train,
+    once, before the first run's clock starts (nndl.learn.warmup): a run's train_seconds are its own
+    work, whatever ran before it. Returns the seconds, the job's own."""
+    started, kinds = time.perf_counter(), {}
+    for spec in to_train:
+        kinds.setdefault((spec.task, spec.impl), spec)
+    if not kinds:
+        return 0.0
+    for spec in kinds.values():
+        warm_up(spec, job.datasets.load(spec.data, spec.input_scale), job.device)
+    seconds = time.perf_counter() - started
+    print(f"warmed up {', '.join(f'{task}-{impl}' for task, impl in kinds)} in {seconds:.1f} s (the job's "
+          "imports and first calls, before any run's clock starts)", file=job.log, flush=True)
+    return seconds
 
 
 def _train_or_skip(job: ChunkJob, settled: Settled) -> list[dict]:
@@ -188,7 +211,7 @@ def _group(specs: list[RunSpec]) -> str:
     return groups.pop()
 
 
-def _seconds(rows: list[dict], in_job: float) -> dict:
+def _seconds(rows: list[dict], in_job: float, warm_up_seconds: float) -> dict:
     trained = [row for row in rows if row["trained"]]
-    return {"in_job": in_job, "training": sum(row["train_seconds"] for row in trained),
+    return {"in_job": in_job, "warm_up": warm_up_seconds, "training": sum(row["train_seconds"] for row in trained),
             "evaluation": sum(row["evaluate_seconds"] for row in trained)}

@@ -14,15 +14,15 @@ from nndl import fingerprint
 from nndl.tasks.types import Task
 
 # The code that computes every run's numbers: the training loop, the learners, the losses,
-# evaluation, loading the data, and the types of a spec. Not how a run is logged, reported, drawn,
-# validated, acquired or administered; not the registry of tasks, whose entries are counted one by one
-# (training_code). Explicit, so that it is read and reviewed: tests/test_code.py checks it is exactly
+# evaluation, loading the data, the numerics settings, and the types of a spec. Not how a run is
+# logged, reported, drawn, validated, acquired or administered; not the registry of tasks, whose
+# entries are counted one by one (training_code). Explicit, so that it is read and reviewed: tests/test_code.py checks it is exactly
 # what nndl.learn.run and nndl.data.tensors import, but the registry.
 TRAINING_CODE = (
     "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.sources", "nndl.data.synthetic",
     "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.device", "nndl.learn.evaluation",
     "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.losses", "nndl.learn.run", "nndl.learn.scratch",
-    "nndl.tasks", "nndl.tasks.runspec", "nndl.tasks.types",
+    "nndl.numerics", "nndl.tasks", "nndl.tasks.runspec", "nndl.tasks.types",
 )
 REGISTRY = "nndl.tasks.registry"
 

@@ -12,6 +12,7 @@ import torch
 
 from nndl.data.tensors import DataSets
 from nndl.learn.device import device_name, resolve_device
+from nndl.numerics import in_force
 from nndl.provenance import git_state, package_versions
 from nndl.runs import names, record
 from nndl.runs.code import training_code
@@ -38,8 +39,9 @@ class ChunkJob:
     @classmethod
     def open(cls, specs: list[RunSpec], experiment: str, project: str, project_root: str | Path, source: str,
              log: TextIO, console: TextIO) -> ChunkJob:
-        """Set the threads and the device the specs ask for (one config key each, the same for every
-        run), identify the data, and open the store."""
+        """Set the threads and the device the specs ask for and check their numerics are in force
+        (one config key each, the same for every run), identify the data, and open the store."""
+        numerics = in_force(specs[0].numerics)  # set by the job's script before torch was imported
         torch.set_num_threads(specs[0].threads)  # the rule's threads and the spec's: one config key
         device = resolve_device(specs[0].device)
         datasets = DataSets(device, log)
@@ -49,7 +51,7 @@ class ChunkJob:
         git = git_state(project_root)
         static = {"torch_version": torch.__version__, "python_version": platform.python_version(),
                   "torch_threads": str(specs[0].threads), "git_commit": git["commit"] or "unknown",
-                  "git_dirty": str(git["dirty"]),
+                  "git_dirty": str(git["dirty"]), **{f"numerics.{key}": value for key, value in numerics.items()},
                   **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
         recorder = Recorder.open(specs, experiment, project, source, static, Path(project_root) / names.LEDGER_DIR, log)
         return cls(specs, device, device_name(device), datasets, code, identities, keys,

@@ -48,7 +48,8 @@ def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | 
     spec = RunSpec(names.run_name(task, impl, seed), task, impl, seed, task_named(task).settings(**hyperparameters),
                    resolve_data(config, task, data_settings), config["gates"][task],
                    config["evaluation"]["n_predictions"], config["device"],
-                   config["train_threads"], dir="")  # the rule's `threads` come from the same key
+                   config["train_threads"], dir="",  # the rule's `threads` come from the same key
+                   numerics=config["numerics"])
     return replace(spec, dir=names.run_dir(task, impl, seed, training_key(spec)))
 
 

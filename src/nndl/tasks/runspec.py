@@ -2,8 +2,9 @@
 only at a rule's params, the run's record and its MLflow params, and read back in the job.
 
 Its JSON form is flat, as it always was: {'name', 'task', 'impl', 'seed', <each setting>, 'data',
-'gates', 'n_predictions', 'device', 'threads', 'dir'[, 'study']}, so every hash made of it (the
-spec hash, the training key that names the run's folder) is what it was.
+'gates', 'n_predictions', 'device', 'threads', 'dir'[, 'study'][, 'numerics']}, so every hash made
+of it (the spec hash, the training key that names the run's folder) is what it was: 'numerics' is
+there only when it is not the default `fast` (a portable run is another run, with its own folder).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from nndl.numerics import FAST
 from nndl.data.sources import FASHION_MNIST, SYNTHETIC, FashionData, SyntheticData
 from nndl.tasks.registry import task_named
 from nndl.tasks.types import Hyperparameters, Task
@@ -46,6 +48,7 @@ class RunSpec:
     threads: int  # torch threads, and the rule's threads (one config key)
     dir: str  # its folder: nndl.runs.names.run_dir / study_run_dir
     study: StudyPoint | None = None  # None: a default run
+    numerics: str = FAST  # fast | portable: how the CPU does its float arithmetic (nndl.numerics)
 
     @property
     def definition(self) -> Task:
@@ -57,7 +60,8 @@ class RunSpec:
                  **{item.name: getattr(self.settings, item.name) for item in fields(self.settings)},
                  "data": self.data.to_json(), "gates": self.gates, "n_predictions": self.n_predictions,
                  "device": self.device, "threads": self.threads, "dir": self.dir}
-        return found | ({"study": self.study.to_json()} if self.study else {})
+        return (found | ({"study": self.study.to_json()} if self.study else {})
+                | ({"numerics": self.numerics} if self.numerics != FAST else {}))
 
     @classmethod
     def from_json(cls, data: dict) -> RunSpec:
@@ -67,7 +71,7 @@ class RunSpec:
         study = StudyPoint(**data["study"]) if "study" in data else None
         return cls(data["name"], data["task"], data["impl"], data["seed"], settings,
                    DATA_TYPES[task.data].from_json(data["data"]), data["gates"], data["n_predictions"],
-                   data["device"], data["threads"], data["dir"], study)
+                   data["device"], data["threads"], data["dir"], study, data.get("numerics", FAST))
 
     def with_settings(self, **values) -> RunSpec:
         return replace(self, settings=replace(self.settings, **values))
