@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # what stops a job (nndl.interrupt)
+from nndl.interrupt import STOPPING  # what stops a job
 
 
 @contextmanager

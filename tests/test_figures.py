@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from nndl.data import fashion_mnist
+from nndl.data import fashion_mnist, naming
 from nndl.report import catalog, figures, fonts, plots, tables
 from nndl.runs import names, outputs
 from nndl.tasks.runspec import RunSpec
@@ -182,5 +182,5 @@ def test_the_generated_stand_in_is_named_as_such_and_never_set_beside_the_book(t
     assert png.is_file()
     # The real data keeps its name, and its runs stand beside the book.
     real = replace(data, generate=None)
-    assert catalog.samples(real).title == "Samples of Fashion-MNIST" and real.about == ""
+    assert catalog.samples(real).title == "Samples of Fashion-MNIST" and naming.about(real) == ""
     assert "The first 18 training images of Fashion-MNIST with their class names" in catalog.samples(real).caption

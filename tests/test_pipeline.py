@@ -12,6 +12,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from conftest import ROOT, SCHEMA, Workflow, small_config
+from nndl.data import naming
 from nndl.runs import names, record
 from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking.recording import run_params
@@ -229,7 +230,7 @@ def test_report_is_rendered_with_every_figure_and_no_errors(finished):
     assert html.count('src="data:image/png;base64') == 1 + len(catalog.SEED_FIGURES)  # samples + seed 0's figures
     for task in TASKS.values():  # each task's section, named for its data, and the book's numbers of a task that has them
         data = record.read(finished.run_folder(f"{task.name}-scratch-seed0")).spec.data
-        assert f">{task.title(data)}" in html and all(result.source in html for result in task.book)
+        assert f">{naming.titled(task.heading, data)}" in html and all(result.source in html for result in task.book)
     # The small config's images are a generated stand-in: never called Fashion-MNIST, never set beside the book.
     assert ">Softmax regression on generated stand-in data" in html and "Fashion-MNIST" not in html
     assert "not comparable with the book" in html and "(book / here)" not in html

@@ -494,6 +494,21 @@ def test_a_tie_is_said_as_a_tie():
                                                         "seeds): learning_rate=0.1 and learning_rate=1.0.")
 
 
+def test_close_values_are_neither_both_ends_nor_printed_alike():
+    # A tie does not chain (0.9 ~ 0.9000054 ~ 0.9000108, yet 0.9 and 0.9000108 differ): each grid
+    # point is at one end only.
+    means = {0.03: 0.9, 0.1: 0.9000054, 1.0: 0.9000108}
+    study, rows = accuracy_rows({"learning_rate": list(means)}, lambda point, seed: means[point["learning_rate"]])
+    answer = studies.summarise(study, rows)["answer"]
+    assert answer == ("the highest final/test_accuracy was 0.90001, tied at learning_rate=1.0 and learning_rate=0.1; "
+                      "the lowest was 0.9 at learning_rate=0.03.")
+    # One training example of 60,000 apart is not a tie, and is not printed as one (both 0.8477 at 4 digits).
+    accuracies = {0.03: 50_861 / 60_000, 0.1: 50_860 / 60_000}
+    study, rows = accuracy_rows({"learning_rate": list(accuracies)}, lambda point, seed: accuracies[point["learning_rate"]])
+    assert studies.summarise(study, rows)["answer"].startswith(
+        "the highest final/test_accuracy was 0.84768 at learning_rate=0.03; the lowest was 0.84767 at learning_rate=0.1.")
+
+
 def test_a_tie_among_the_other_settings_and_a_plateau_are_said_as_such():
     study, rows = accuracy_rows({"learning_rate": [0.1, 1.0], "batch_size": [64, 256]},
                                 lambda point, seed: 0.8 if point["learning_rate"] == 0.1 else 0.9 - point["batch_size"] / 10_000)

@@ -67,6 +67,6 @@ def in_force(mode: str) -> dict[str, str]:
         raise NumericsError(
             f"portable numerics asked for, but torch runs with {capability} kernels and "
             f"{settings or 'none of the settings'} (wanted {PORTABLE_CAPABILITY} and {PORTABLE_ENVIRONMENT}). "
-            "A CPU without AVX2 cannot give the portable numbers; otherwise the settings came too late: "
-            "call nndl.numerics.prepare before torch is imported.")
+            "A CPU without AVX2 (or not x86-64) cannot give the portable numbers: set numerics: fast in the "
+            "config. Otherwise the settings came too late: call nndl.numerics.prepare before torch is imported.")
     return {"mode": mode, "cpu_capability": capability, **settings}

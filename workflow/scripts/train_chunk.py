@@ -6,12 +6,12 @@ from nndl.joblog import job_log
 from nndl.numerics import prepare
 from nndl.tasks.runspec import RunSpec
 
-specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
-prepare(specs[0].numerics)  # before torch is imported: one config key, the same for every run
-
-from nndl.runs.chunk_job import run_chunk  # noqa: E402 (imports torch)
-
 with job_log(snakemake.log[0]) as log:
+    specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
+    prepare(specs[0].numerics)  # before torch is imported: one config key, the same for every run
+
+    from nndl.runs.chunk_job import run_chunk  # imports torch
+
     run_chunk(specs, snakemake.output[0], experiment=snakemake.params.experiment, project=snakemake.params.project,
               project_root=Path.cwd(), source=snakemake.params.source, log=log,
               record_timeout_s=snakemake.params.record_timeout_s)

@@ -37,7 +37,6 @@ class SyntheticData:
     settings: SyntheticSettings
 
     kind = SYNTHETIC
-    display_name = "synthetic data"  # how titles, captions and run descriptions name it
     stand_in = False  # made as the notes make theirs: its numbers compare with the book's
 
     def inputs(self) -> list[str]:
@@ -70,22 +69,6 @@ class FashionData:
     def stand_in(self) -> bool:
         """Generated in Fashion-MNIST's format (the small config's): not the book's data."""
         return bool(self.generate)
-
-    @property
-    def display_name(self) -> str:
-        """How titles, captions, tables and run descriptions name it: 'Fashion-MNIST', or for the
-        generated stand-in a name of its own (it is not Fashion-MNIST, whatever its format)."""
-        return "generated stand-in data" if self.stand_in else "Fashion-MNIST"
-
-    @property
-    def about(self) -> str:
-        """A sentence saying what the stand-in is, where it is shown ('' for the real data)."""
-        if not self.stand_in:
-            return ""
-        return (f"The images are generated (data.fashion_mnist.generate: {self.generate['train']} training and "
-                f"{self.generate['test']} test images, seed {self.generate['seed']}): each class is a random pattern "
-                "plus noise, named with the notes' class names but not photos of clothing, so numbers trained on "
-                "them are not comparable with the book's.")
 
     def inputs(self) -> list[str]:
         return [self.manifest]

@@ -28,9 +28,18 @@ def _listed(parts: list[str], large: bool, separator: str = "; ") -> str:
     return separator.join(parts[:LISTED]) + f"{separator}and {len(parts) - LISTED:,} more"
 
 
-def value_text(value: float, std: float | None = None) -> str:
-    text = f"{value:.4g}"
+def value_text(value: float, std: float | None = None, digits: int = 4) -> str:
+    text = f"{value:.{digits}g}"
     return text + (f" ± {std:.2g}" if std else "")
+
+
+def digits_to_tell(a: float, b: float, least: int = 4) -> int:
+    """The significant digits (at least `least`) that print two values that are not a tie as two
+    texts: 0.8476833 and 0.8476667 are one example of 60,000 apart, both '0.8477' at 4 digits."""
+    digits = least
+    while digits < 17 and f"{a:.{digits}g}" == f"{b:.{digits}g}":
+        digits += 1
+    return digits
 
 
 def _where(group: dict, impls: list[str]) -> str:
@@ -86,11 +95,14 @@ def ranked(study: dict, groups: list[dict]) -> list[dict]:
 
 def ties(study: dict, finished: list[dict]) -> list[list[dict]]:
     """The groups tied at the best mean, and those tied at the worst (each list best first): one
-    list when every group gave the same value."""
+    list when the best and the worst are a tie. A tie is within a relative tolerance, which does not
+    chain (a ~ b and b ~ c, yet not a ~ c): a group is at the best end or at the worst, never both."""
     order = ranked(study, finished)
+    if same_value(order[0]["mean"], order[-1]["mean"]):
+        return [order]
     best = [group for group in order if same_value(group["mean"], order[0]["mean"])]
-    worst = [group for group in order if same_value(group["mean"], order[-1]["mean"])]
-    return [best] if len(best) == len(order) else [best, worst]
+    worst = [group for group in order[len(best):] if same_value(group["mean"], order[-1]["mean"])]
+    return [best, worst]
 
 
 def _in_every_seed(groups: list[dict], seeds: int) -> bool:
@@ -114,11 +126,13 @@ def _best_and_worst(study: dict, finished: list[dict], tied: list[list[dict]], s
             return [f"{count} grid points gave {metric} {value_text(best['mean'])} in every seed: {names[0]}"]
         return [f"{count} grid points tied at {metric} {value_text(best['mean'])}{means}: {names[0]}"]
 
+    digits = digits_to_tell(best["mean"], worst["mean"])  # not a tie: never printed alike
+
     def at(groups: list[dict], name: str) -> str:
         if len(groups) == 1:
-            return f"{value_text(groups[0]['mean'], groups[0]['std'])} at {name}"
+            return f"{value_text(groups[0]['mean'], groups[0]['std'], digits)} at {name}"
         tie = "the same in every seed" if _in_every_seed(groups, seeds) else "tied"
-        return f"{value_text(groups[0]['mean'])}, {tie} at {name}"
+        return f"{value_text(groups[0]['mean'], digits=digits)}, {tie} at {name}"
 
     low_high = ("highest", "lowest") if _better(study) == "max" else ("lowest", "highest")
     over = f" (mean{'' if len(tied[0]) > 1 else ' ± std'} over {seeds} seeds)" if seeds > 1 else ""
@@ -180,10 +194,14 @@ def _trend(study: dict, finished: list[dict]) -> str | None:
 
 def _matches(study: dict, finished: list[dict], tied: list[list[dict]]) -> list[str]:
     """Grid points that gave the same value for every seed (at most three clauses), but for two
-    already said to tie (`tied`: ties(study, finished)): the same value is said once."""
+    already said to tie (`tied`: ties(study, finished)): the same value is said once; and for one
+    at the best end and one at the worst, already said to differ (a tie does not chain)."""
     pairs = matching_pairs(study, finished, large_grid(study))
-    said = [{id(group) for group in groups} for groups in tied if len(groups) > 1]
-    pairs = [(a, b) for a, b in pairs if not any({id(a), id(b)} <= ids for ids in said)]
+    ends = [{id(group) for group in groups} for groups in tied]
+    said = [ids for ids in ends if len(ids) > 1]
+    apart = [ends] if len(ends) == 2 else []
+    pairs = [(a, b) for a, b in pairs if not any({id(a), id(b)} <= ids for ids in said)
+             and not any((id(a) in best) != (id(b) in best) and {id(a), id(b)} <= best | worst for best, worst in apart)]
     return [f"{_where(a, study['impls'])} matched {_where(b, study['impls'])} in every seed "
             f"(both {value_text(a['mean'])}{'' if len(a['runs']) == 1 else ' on average'})" for a, b in pairs[:3]]
 

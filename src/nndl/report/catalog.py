@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from nndl.data import naming
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
@@ -59,9 +60,9 @@ def images_of(runs: list[RunSpec]) -> FashionData:
 
 def samples(data: FashionData) -> Figure:
     """SAMPLES, its title and caption naming `data` as what it is."""
-    about = f" {data.about}" if data.about else ""
-    return replace(SAMPLES, title=SAMPLES.title.format(data=data.display_name),
-                   caption=SAMPLES.caption.format(data=data.display_name, about=about))
+    what = f" {naming.about(data)}" if data.stand_in else ""
+    return replace(SAMPLES, title=SAMPLES.title.format(data=naming.display_name(data)),
+                   caption=SAMPLES.caption.format(data=naming.display_name(data), about=what))
 
 
 def _per_impl(task: Task, kind: str, what: str, caption: str, subsection: str, width: int | None) -> tuple[Figure, ...]:

@@ -13,6 +13,7 @@ import statistics
 import time
 from pathlib import Path
 
+from nndl.data.naming import titled
 from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots, study_points
 from nndl.report.answers import answer, large_grid, value_text
@@ -143,7 +144,7 @@ def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: li
     for figure in catalog.STUDY_FIGURES:
         drawn = DRAW[figure.kind](study, summary["groups"], block["marks"], chosen)
         files[figure.stem] = [str(path) for path in plots.save(drawn, catalog.study_stem(figure, study["name"]), formats)]
-    return {"study": study, "title": task_named(study["task"]).title(specs[0].data),  # names the data it used
+    return {"study": study, "title": titled(task_named(study["task"]).heading, specs[0].data),  # names the data it used
             "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
             "answer": summary["answer"], "theory": block,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from nndl.data.fashion_mnist import CLASS_NAMES
+from nndl.data import naming
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
 from nndl.tasks.finals import final_metrics
@@ -59,7 +60,7 @@ def settings_sentence(spec: RunSpec) -> str:
     data, settings = spec.data, spec.settings
     truth = (f"True w = {data.settings.true_w}, b = {data.settings.true_b}, {data.settings.n_train} training "
              f"examples with noise of standard deviation {data.settings.noise_std}. " if data.kind == SYNTHETIC
-             else f"{data.about} " if data.about else "")
+             else f"{naming.about(data)} " if data.stand_in else "")
     return (f"{truth}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
             f"epochs, seed {spec.seed}.")
 
@@ -73,7 +74,7 @@ def section_intro(task: Task, runs: dict[str, dict]) -> str:
     """A task's report section up to its tables: its title as the heading (naming the data its runs
     trained on), what it is, how it trained (from its first implementation's record)."""
     spec = runs[names.learner(task.name, IMPLS[0])]["record"].spec
-    return f"## {task.title(spec.data)}\n\n{task.about}\n\n{settings_sentence(spec)}"
+    return f"## {naming.titled(task.heading, spec.data)}\n\n{task.about}\n\n{settings_sentence(spec)}"
 
 
 def linreg_epoch_table(task: Task, runs: dict[str, dict]) -> str:
@@ -136,7 +137,7 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
             for result in task.book]
     what = ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook, read off the last "
             "point of its training plot)")
-    said = (f"{what}, alone: these runs trained on {data.display_name}, not comparable with the book's; a dash "
+    said = (f"{what}, alone: these runs trained on {naming.display_name(data)}, not comparable with the book's; a dash "
             "where that edition shows none" if data.stand_in else
             f"{what} beside this run's; a dash where that edition shows none")
     column = "(book)" if data.stand_in else "(book / here)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData  # a kind of data set, and the data sets
+from nndl.data.sources import SYNTHETIC  # where a task's data comes from: a kind of data set
 
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
 REGRESSION, CLASSIFICATION = "regression", "classification"
@@ -96,11 +96,6 @@ class Task:
     @property
     def classify(self) -> bool:
         return self.loss == CLASSIFICATION
-
-    def title(self, data: SyntheticData | FashionData) -> str:
-        """'Softmax regression on Fashion-MNIST': its heading and the data its runs trained on, named
-        by the data (the small config's generated stand-in is not called Fashion-MNIST)."""
-        return f"{self.heading} on {data.display_name}"
 
     @property
     def setting_blocks(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
+from nndl.data.naming import titled
 from nndl.tasks.finals import final_metrics
 from nndl.tasks.runspec import RunSpec, spec_hash
 from nndl.tracking import repairs, store, tags
@@ -124,7 +125,7 @@ def run_params(spec: RunSpec) -> dict:
 
 def describe_run(spec: RunSpec) -> str:
     """The run's one-line description (the Description box of its MLflow page)."""
-    what = f"{spec.definition.title(spec.data)} ({spec.impl})"
+    what = f"{titled(spec.definition.heading, spec.data)} ({spec.impl})"
     if spec.study:
         return f"Study {spec.study.name}: {point_label(spec.study.point)}, seed {spec.seed}; {what}."
     return (f"{what}, seed {spec.seed}: batch {spec.settings.batch_size}, learning rate "
