@@ -196,12 +196,8 @@ def _matches(study: dict, finished: list[dict], tied: list[list[dict]]) -> list[
     """Grid points that gave the same value for every seed (at most three clauses), but for two
     already said to tie (`tied`: ties(study, finished)): the same value is said once; and for one
     at the best end and one at the worst, already said to differ (a tie does not chain)."""
-    pairs = matching_pairs(study, finished, large_grid(study))
-    ends = [{id(group) for group in groups} for groups in tied]
-    said = [ids for ids in ends if len(ids) > 1]
-    apart = [ends] if len(ends) == 2 else []
-    pairs = [(a, b) for a, b in pairs if not any({id(a), id(b)} <= ids for ids in said)
-             and not any((id(a) in best) != (id(b) in best) and {id(a), id(b)} <= best | worst for best, worst in apart)]
+    said = {id(group) for groups in tied for group in groups}  # a pair of these: tied, or said to differ
+    pairs = [(a, b) for a, b in matching_pairs(study, finished, large_grid(study)) if not {id(a), id(b)} <= said]
     return [f"{_where(a, study['impls'])} matched {_where(b, study['impls'])} in every seed "
             f"(both {value_text(a['mean'])}{'' if len(a['runs']) == 1 else ' on average'})" for a, b in pairs[:3]]
 
