@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -118,11 +119,35 @@ class Workflow:
 
     @classmethod
     def copy_of(cls, other: "Workflow", folder: Path) -> "Workflow":
-        """A copy of another project as it is, results and store included, to go on from there
-        without changing it (the copy's MLflow experiment keeps the other's artifact folder)."""
+        """A copy of another project as it is, results and store included: what `cp -a` makes (a
+        project of its own once the workflow is parsed, whose store keeps the other's artifact folder)."""
         workflow = cls.__new__(cls)
         workflow.folder = Path(shutil.copytree(other.folder, folder, symlinks=True))
         workflow.tracking_uri = f"sqlite:///{workflow.folder / 'mlflow.db'}"
+        return workflow
+
+    @classmethod
+    def moved_from(cls, other: "Workflow", folder: Path) -> "Workflow":
+        """A copy of another project that is as if the project had been made in `folder` (its
+        identity and its store name `folder`), to go on from there without changing the other."""
+        from nndl.runs import names
+
+        workflow = cls.copy_of(other, folder)
+        old, new = str(other.folder.resolve()), str(workflow.folder.resolve())
+        made_in = workflow.path(names.PROJECT_FILE).parent.stat()
+        for kept in (names.PROJECT_FILE, names.PROJECT_SPARE):
+            path = workflow.path(kept)
+            if path.exists():
+                path.write_text(json.dumps({**json.loads(path.read_text()), "folder": new,
+                                            "anchor": [made_in.st_dev, made_in.st_ino]}))
+        with sqlite3.connect(workflow.folder / "mlflow.db") as store:  # every path MLflow keeps, as path or URI
+            tables = [name for (name,) in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                for (column,) in store.execute(f"SELECT name FROM pragma_table_info('{table}') "
+                                               "WHERE type LIKE '%CHAR%' OR type LIKE '%TEXT%'").fetchall():
+                    for before, after in ((Path(old).as_uri(), Path(new).as_uri()), (old, new)):
+                        store.execute(f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
+                                      f'WHERE instr("{column}", ?) > 0', (before, after, before))
         return workflow
 
     def write_config(self, config: dict, name: str = "test.yaml") -> Path:

@@ -202,6 +202,20 @@ def live_and_superseded(uri: str, name: str) -> tuple[list, list]:
     return [run for run in found if run not in superseded], superseded
 
 
+def project_of(workflow: Workflow) -> str:
+    return json.loads(workflow.path(PROJECT_FILE).read_text())["id"]
+
+
+def project_runs(client, project: str) -> dict[str, tuple]:
+    """{run id: (lifecycle stage, status, end time, tags)} of every run `project` made, deleted ones too."""
+    from mlflow.entities import ViewType
+
+    experiment_id = client.get_experiment_by_name("nndl-small").experiment_id
+    return {run.info.run_id: (run.info.lifecycle_stage, run.info.status, run.info.end_time, run.data.tags)
+            for run in client.search_runs([experiment_id], f"tags.`nndl.project` = '{project}'",
+                                          run_view_type=ViewType.ALL)}
+
+
 @needs_root
 def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state, tmp_path,
                                                                              monkeypatch):
@@ -288,6 +302,33 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
                 assert (run.info.lifecycle_stage, run.info.status) == ("active", "FINISHED")
                 assert run.data.tags["nndl.project"] == project and run.data.tags["nndl.recorded"] == "true"
             assert "Nothing to be done" in clone.run("--dry-run", TRACKED_RUNS, env=clone_env).stdout
+
+        # A copy of the project (cp -a, the common way to try a variant) run by another EDIT user is
+        # a project of its own: it records what it copied under its own identity, training nothing,
+        # trains again the one run whose file changed, and marks, ends and deletes none of ours.
+        script("mlflow-server.sh", "add-user", "variant", "nndl-small", env=env)
+        ours = project_runs(client, project_of(workflow))
+        experiment_id = client.get_experiment_by_name("nndl-small").experiment_id
+        variant = Workflow.copy_of(workflow, tmp_path / "variant")
+        variant_env = variant.environment(MLFLOW_TRACKING_URI=uri, **credentials(auth / "users" / "variant.env"))
+        records = variant.records()
+        copied = variant.run(TRACKED_RUNS, env=variant_env)
+        assert f"this folder is a copy of {workflow.folder}" in copied.stderr and variant.records() == records
+        assert project_of(variant) != project_of(workflow)
+        metrics = variant.run_folder("softmax-scratch-seed0") / "metrics.json"
+        metrics.write_text(metrics.read_text().replace("{", "{ ", 1))
+        variant.run(TRACKED_RUNS, env=variant_env)
+        assert [name for name, text in variant.records().items() if records[name] != text] == ["softmax-scratch-seed0"]
+        assert project_runs(client, project_of(workflow)) == ours
+        for project in (project_of(workflow), project_of(variant)):
+            live = [run for run in client.search_runs([experiment_id], f"tags.`nndl.project` = '{project}'")
+                    if run.data.tags.get("nndl.recorded") != "superseded"]
+            assert sorted(run.info.run_name for run in live) == sorted(RUN_NAMES), project
+            assert all((run.info.status, run.data.tags["nndl.recorded"]) == ("FINISHED", "true") for run in live)
+        assert "Nothing to be done" in workflow.run("--dry-run", TRACKED_RUNS, env=job_env).stdout
+        tracked = workflow.run("--forcerun", "track_runs", TRACKED_RUNS, env=job_env)
+        assert f"{len(RUN_NAMES)} of the pipeline's {len(RUN_NAMES)} runs are in 'nndl-small'" in \
+            workflow.path("logs/tracking/track_runs.log").read_text(), tracked.stderr
 
         config["softmax"]["epochs"] = 151  # new specs, trained through a 30 s outage (the most to ride out)
         workflow.write_config(config)

@@ -4,6 +4,12 @@ and chunks resolved from it."""
 import copy
 import io
 import json
+import re
+import shlex
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
 
 import pytest
 import yaml
@@ -11,7 +17,7 @@ import yaml
 from conftest import ROOT, SCHEMA, small_config
 from nndl.config import validate as config_module
 from nndl.errors import ConfigError, TrackingError
-from nndl.runs import chunks, specs
+from nndl.runs import chunks, names, specs
 from nndl.runs.plan import resolve_runs
 from nndl.tasks.registry import TASKS
 from nndl.tasks.runspec import RunSpec, spec_hash
@@ -209,9 +215,11 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
     tracked.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "experiment_id": "7",
                                    "project": "p-0dd1522cbe0c"}))
     server = tracking_uri_module.closing_hint(tracked)
-    # This project's runs: a team's store holds its teammates' too (the UI applies the search).
+    # This project's live runs: a team's store holds its teammates' too, and the runs superseded where
+    # this user may not delete them (the UI applies the search; tests/test_tracking.py runs it).
     assert ("http://team.example:8080/#/experiments/7/runs?searchFilter="
-            "tags.%60nndl.project%60%20%3D%20%27p-0dd1522cbe0c%27") in server
+            "tags.%60nndl.project%60%20%3D%20%27p-0dd1522cbe0c%27%20and%20tags.%60nndl.recorded%60%20%3D%20%27true%27"
+            ) in server
     assert "mlflow ui" not in server and "127.0.0.1" not in server
 
 
@@ -302,9 +310,19 @@ def test_a_server_that_refuses_the_credentials_stops_the_run(monkeypatch):
     assert probe.read_store("sqlite:////tmp/no-such-store.db", "nndl", "p-me") == probe.StoreState(None, frozenset())
 
 
+def pasted(message: str, before: str, after: str, folder) -> None:
+    """Run the command a message prints between `before` and `after` as bash would, pasted."""
+    start = message.index(before) + len(before)
+    command = message[start:message.index(after, start)]
+    result = subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, f"{command}\n{result.stdout}{result.stderr}"
+
+
 def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
     from nndl.tracking.store import ensure_experiment
 
+    tmp_path = tmp_path / "x 项目 dir"
+    tmp_path.mkdir()
     database = tmp_path / "mlflow.db"
     uri = f"sqlite:///{database}"
     assert probe.read_store(uri, "nndl", "p-me") == probe.StoreState(None, frozenset())  # no store yet
@@ -313,8 +331,36 @@ def test_a_damaged_sqlite_store_is_named_with_its_fix(tmp_path):
     assert state.experiment_id.isdigit() and state.live_keys == frozenset()
     assert probe.read_store(uri, "nndl", "p-me", cache=tmp_path / "check.json") == state  # checked once
     database.write_bytes(database.read_bytes()[:4096])
-    with pytest.raises(TrackingError, match=f"{database} is not a readable MLflow store .*Move it aside"):
+    with pytest.raises(TrackingError, match=f"{database} is not a readable MLflow store .*Move it aside") as raised:
         probe.read_store(uri, "nndl", "p-me", cache=tmp_path / "check.json")
+    pasted(str(raised.value), "Move it aside (", ") and run", tmp_path)  # a path with a space and Chinese characters
+    assert not database.exists() and database.with_name("mlflow.db.damaged").exists()
+
+
+def test_a_store_of_another_mlflow_version_is_named_with_the_command_that_upgrades_it(tmp_path):
+    """Found read-only where the workflow is parsed, before MLflow would fail in a job; the printed
+    command pastes as printed and upgrades it."""
+    from conftest import empty_store
+    from nndl.tracking.schema import revisions
+
+    head, known = revisions()
+    folder = tmp_path / "x 项目 dir"
+    folder.mkdir()
+    database = folder / "mlflow.db"
+    database.write_bytes(empty_store())
+    uri = f"sqlite:///{database}"
+    assert probe.read_store(uri, "nndl", "p-me") == probe.StoreState(None, frozenset())
+    older = "0584bdc529eb" if "0584bdc529eb" in known and "0584bdc529eb" != head else sorted(known - {head})[0]
+    with closing(sqlite3.connect(database)) as store, store:
+        store.execute("UPDATE alembic_version SET version_num = ?", (older,))
+    with pytest.raises(TrackingError, match=f"has the schema of an older MLflow \\({older}; this one needs {head}\\)") \
+            as raised:
+        probe.read_store(uri, "nndl", "p-me")
+    assert f"db upgrade {shlex.quote(uri)}, then run snakemake again" in str(raised.value)
+    with closing(sqlite3.connect(database)) as store, store:
+        store.execute("UPDATE alembic_version SET version_num = ?", ("a-newer-one",))
+    with pytest.raises(TrackingError, match="has a schema this MLflow does not know \\(a-newer-one"):
+        probe.read_store(uri, "nndl", "p-me")
 
 
 def test_text_that_reads_as_a_number_is_taken_as_meant():
@@ -403,12 +449,56 @@ def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
 def test_the_project_identity_is_made_once_and_kept(tmp_path):
     from nndl.project import project_identity
 
-    path = tmp_path / ".nndl" / "project.json"
-    made = project_identity(path)
+    project = tmp_path / "project"
+    made = project_identity(project, io.StringIO())
     assert made.startswith("p-") and len(made) == 14
-    assert project_identity(path) == made  # kept
-    assert project_identity(tmp_path / "clone" / ".nndl" / "project.json") != made  # another project
-    assert [entry.name for entry in path.parent.iterdir()] == ["project.json"]  # nothing left beside it
+    assert project_identity(project, io.StringIO()) == made  # kept
+    assert project_identity(tmp_path / "clone", io.StringIO()) != made  # another project
+    path = project / ".nndl" / "project.json"
+    assert sorted(entry.name for entry in path.parent.iterdir()) == [".project.json.lock", "project.json"]
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match=f"{path} is not this project's identity file .*mv {path} {path}.damaged"):
-        project_identity(path)
+    (project / names.PROJECT_SPARE).unlink()
+    quoted = shlex.quote(str(path))
+    with pytest.raises(ConfigError, match=re.escape(f"{path} is not this project's identity file") + ".*"
+                       + re.escape(f"mv {quoted} {shlex.quote(f'{path}.damaged')}")):
+        project_identity(project, io.StringIO())
+
+
+def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
+    """cp -a: the original still holds the identity (or the copy's .nndl/ is another folder on the
+    same file system): a new identity, said in one line. mv: the same identity, said too. A lost or
+    damaged .nndl/ is read back from the spare beside the runs."""
+    from nndl.project import project_identity
+
+    def identity(folder) -> tuple[str, str]:
+        said = io.StringIO()
+        return project_identity(folder, said), said.getvalue()
+
+    first, said = identity(tmp_path / "A")
+    assert said == ""
+    shutil.copytree(tmp_path / "A", tmp_path / "B 项目", symlinks=True)
+    copied, said = identity(tmp_path / "B 项目")
+    assert copied != first and said.startswith(f"nndl: this folder is a copy of {tmp_path / 'A'} (project {first})")
+    assert identity(tmp_path / "B 项目") == (copied, "") and identity(tmp_path / "A") == (first, "")
+    (tmp_path / "A").rename(tmp_path / "C")
+    assert identity(tmp_path / "C") == (first, f"nndl: this project moved here from {tmp_path / 'A'}: it is the "
+                                               f"same project ({first})\n")
+    shutil.rmtree(tmp_path / "C" / ".nndl")
+    found, said = identity(tmp_path / "C")
+    assert found == first and f"{names.PROJECT_FILE} was missing: this project's identity ({first}) is read back" in said
+    (tmp_path / "C" / names.PROJECT_FILE).write_text("{not json")
+    found, said = identity(tmp_path / "C")
+    assert found == first and f"{names.PROJECT_FILE} was damaged" in said
+    # Copied, then the original moved away before the copy's first run: its .nndl/ is another folder.
+    shutil.copytree(tmp_path / "C", tmp_path / "D", symlinks=True)
+    (tmp_path / "C").rename(tmp_path / "E")
+    assert identity(tmp_path / "D")[0] not in (first, copied)
+    assert identity(tmp_path / "E")[0] == first
+    # Both copies of the identity gone while runs are complete: a new project, and the message says so.
+    record = tmp_path / "E" / names.RUNS_ROOT / "linreg-scratch" / "seed-0" / "k" / names.RECORD
+    record.parent.mkdir(parents=True)
+    record.write_text("{}")
+    shutil.rmtree(tmp_path / "E" / ".nndl")
+    (tmp_path / "E" / names.PROJECT_SPARE).unlink()
+    found, said = identity(tmp_path / "E")
+    assert found != first and "this project's identity was lost" in said and "recorded under it" in said

@@ -95,7 +95,7 @@ def pipeline_studies():
 def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     """Studies added to the finished project (a copy): only their runs train, and the pipeline
     tracks, summarises and reports them."""
-    workflow = Workflow.copy_of(finished, tmp_path / "project")
+    workflow = Workflow.moved_from(finished, tmp_path / "project")
     default_records = workflow.records()
     raw = small_config(seeds=SEEDS)
     raw["studies"] = pipeline_studies()
@@ -157,7 +157,7 @@ def test_numbers_and_lists_as_people_write_them_plan_the_runs_they_mean(finished
     """`learning_rate: 3e-2` (text to YAML 1.1) and `--config seeds=[0,1]` (text inside the list, as
     Snakemake hands it over) are the finished project's runs, trained on seeds 0 and 1 at 0.03:
     nothing is planned. Written as the numbers they are not, they would be refused or retrained."""
-    workflow = Workflow.copy_of(finished, tmp_path / "project")
+    workflow = Workflow.moved_from(finished, tmp_path / "project")
     path = workflow.write_config(small_config(seeds=[0]))
     text = path.read_text().replace("learning_rate: 0.03", "learning_rate: 3e-2")
     assert yaml.safe_load(text)["linreg"]["learning_rate"] == "3e-2"  # what PyYAML makes of it

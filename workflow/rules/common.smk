@@ -31,18 +31,22 @@ plan.check_size(config)
 # MLflow's store: MLFLOW_TRACKING_URI if set, else mlflow.tracking_uri, else mlflow.db here. Jobs
 # read it from the environment.
 TRACKING_URI = export_tracking_uri(config["mlflow"]["tracking_uri"], Path.cwd())
-# This project's identity (made once, kept in .nndl/, not in git): its MLflow runs carry it, and
-# the pipeline ends, marks or deletes only runs that carry it, never a teammate's.
-PROJECT = project_identity(names.PROJECT_FILE)
+# This project's identity (made once, kept in .nndl/ and results/, not in git): its MLflow runs
+# carry it, and the pipeline ends, marks or deletes only runs that carry it, never a teammate's. A
+# copy of a project (cp -a) becomes a project of its own here; a moved one stays the same.
+PROJECT = project_identity(Path.cwd())
 # What the store holds for this project (nndl.tracking.probe, one query): the run keys with a live,
 # whole record. A server that refuses this user's credentials (MLFLOW_TRACKING_USERNAME and
 # _PASSWORD, kept in the environment only), lets them only read, or does not answer, a deleted
-# experiment, or a damaged sqlite file stops the run here, before any job, with the fix.
+# experiment, a damaged sqlite file, one of another MLflow version or half-made by a failure (set
+# aside if it holds no run), or a store in this project that keeps its files outside it (copied
+# with it) stops the run here, before any job, with the fix.
 STORE = read_store(
     TRACKING_URI,
     config["mlflow"]["experiment"],
     PROJECT,
     cache=".snakemake/nndl/store-check.json",
+    root=Path.cwd(),
 )
 # A closed terminal (SIGHUP) stops the run as Ctrl-C does: jobs ended (the runs they were training
 # dropped, the complete ones kept), the lock released (Python's default would end Snakemake at

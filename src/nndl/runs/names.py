@@ -9,10 +9,12 @@ from __future__ import annotations
 
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
 ENV_JSON = "results/env.json"
-# This project's identity, made once and kept (not in git: each clone is a project of its own).
-# Its runs in a shared MLflow store carry it (nndl.tracking.tags.PROJECT_TAG): a pipeline ends,
-# marks or deletes only its own project's runs.
+# This project's identity, made once and kept (not in git: each clone is a project of its own, and
+# so is a copy: nndl.project). Its runs in a shared MLflow store carry it (nndl.tracking.tags.
+# PROJECT_TAG): a pipeline ends, marks or deletes only its own project's runs. Kept twice, beside
+# the runs too, so that a lost .nndl/ loses nothing.
 PROJECT_FILE = ".nndl/project.json"
+PROJECT_SPARE = "results/project.json"
 # The ids of the MLflow runs this project made, by store and run key (nndl.tracking.ledger.Ledger):
 # where to look for a run's record without reading the whole experiment.
 LEDGER_DIR = ".nndl/mlflow-runs"

@@ -13,13 +13,17 @@ import http.client
 import json
 import os
 import sqlite3
+import sys
 import urllib.parse
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from nndl.commands import shell, with_environment
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
+from nndl.tracking import schema
 from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, project_filter
 from nndl.tracking.uri import is_server, mlflow_command
 
@@ -41,14 +45,19 @@ class StoreState:
 
 
 def read_store(uri: str, experiment: str, project: str, cache: str | Path | None = None,
-               verify: bool = True) -> StoreState:
+               verify: bool = True, root: str | Path | None = None, log: TextIO = sys.stderr) -> StoreState:
     """The experiment's id and the run keys with a live, whole record of `project` in it. A local
     sqlite file is integrity-checked once per size and modification time (`cache` keeps the last
-    good one), unless not `verify`."""
+    good one), unless not `verify`; one a failure left half-made is set aside if it holds no run
+    (said on `log`), else stops here (`schema.check_schema`); one inside the project `root` whose
+    experiment keeps its files outside it (a copied or moved store) stops here too."""
     if is_server(uri):
         return _Server(uri).state(experiment, project)
     if uri.startswith("sqlite:///"):
-        return _sqlite_state(Path(uri.removeprefix("sqlite:///")), uri, experiment, project, cache, verify)
+        database = Path(uri.removeprefix("sqlite:///"))
+        if verify and schema.check_schema(database, uri, log):
+            return StoreState(None, frozenset())  # set aside: the first job makes a new store
+        return _sqlite_state(database, uri, experiment, project, cache, verify, root)
     return StoreState(None, None)
 
 
@@ -58,12 +67,13 @@ def deleted_experiment(uri: str, experiment: str, experiment_id: str) -> ConfigE
     return ConfigError(
         f"the MLflow experiment {experiment!r} (id {experiment_id}) at {uri} was deleted (in the UI, or "
         "with mlflow experiments delete); its runs are kept there until mlflow gc. Restore it: "
-        f"MLFLOW_TRACKING_URI={uri} {mlflow_command()} experiments restore --experiment-id {experiment_id} "
-        f"(or log to another one: --config 'mlflow={{experiment: NEW-NAME}}'). Nothing ran.")
+        + with_environment({"MLFLOW_TRACKING_URI": uri}, mlflow_command(), "experiments", "restore",
+                           "--experiment-id", experiment_id)
+        + " (or log to another one: --config 'mlflow={experiment: NEW-NAME}'). Nothing ran.")
 
 
 def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache: str | Path | None,
-                  verify: bool) -> StoreState:
+                  verify: bool, root: str | Path | None) -> StoreState:
     if not database.exists():
         return StoreState(None, frozenset())
     stamp = {"path": str(database), "bytes": database.stat().st_size, "mtime_ns": database.stat().st_mtime_ns}
@@ -72,12 +82,14 @@ def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache
         with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as connection:
             if not checked and connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("PRAGMA quick_check found damage")
-            row = connection.execute("SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?",
-                                     (experiment,)).fetchone()
+            row = connection.execute("SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments "
+                                     "WHERE name = ?", (experiment,)).fetchone()
             if row is None:
                 return StoreState(None, frozenset())
             if row[1] != "active":
                 raise deleted_experiment(uri, experiment, str(row[0]))
+            if root is not None:
+                _check_files_inside(database, experiment, row[2], Path(root))
             # One query: the keys of this project's live runs whose record is whole.
             keys = connection.execute(
                 "SELECT key_tag.value FROM runs "
@@ -90,12 +102,32 @@ def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache
                 (RUN_KEY_TAG, PROJECT_TAG, project, RECORDED_TAG, WHOLE, row[0])).fetchall()
     except sqlite3.DatabaseError as error:
         raise TrackingError(
-            f"{database} is not a readable MLflow store ({error}). Move it aside (mv {database} "
-            f"{database}.damaged) and run snakemake again: it makes a new store and records every complete "
-            "run again from its files (results/), without training.") from None
+            f"{database} is not a readable MLflow store ({error}). Move it aside "
+            f"({shell('mv', database, f'{database}.damaged')}) and run snakemake again: it makes a new store and "
+            "records every complete run again from its files (results/), without training.") from None
     if verify and cache is not None and not checked:
         write_json(stamp, cache)
     return StoreState(str(row[0]), frozenset(value for (value,) in keys))
+
+
+def _check_files_inside(database: Path, experiment: str, artifact_location: str | None, root: Path) -> None:
+    """Stop if a store inside the project keeps its experiment's files outside it: the store was
+    copied or moved with the project (MLflow keeps the folder it was made with, as an absolute
+    path), and this project's runs would write into the other folder, or into one gone."""
+    root, database = root.resolve(), database.resolve()
+    location = urllib.parse.urlsplit(artifact_location or "")
+    if not database.is_relative_to(root) or location.scheme not in ("", "file"):
+        return  # a shared store elsewhere keeps its files where it was made: that is its own folder
+    folder = Path(urllib.parse.unquote(location.path))
+    if folder.resolve().is_relative_to(root):
+        return
+    raise ConfigError(
+        f"the MLflow store {database} is in this project, but its experiment {experiment!r} keeps its runs' files in "
+        f"{folder}, outside it: the store was copied or moved here with the project, and this project's runs would "
+        "write into the other folder. Give this project a store of its own: "
+        f"{shell('mv', database, f'{database}.moved')}, then run snakemake again: it makes a new store here and "
+        "records every complete run in it from its files, without training (the moved file keeps the old runs). "
+        "Nothing ran.")
 
 
 def _last_checked(cache: Path) -> dict | None:

@@ -11,6 +11,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nndl.tracking.probe import deleted_experiment
+from nndl.tracking.schema import lock_path
 
 
 def _is_local_sqlite(uri: str) -> bool:
@@ -29,7 +30,7 @@ def creating_store(uri: str) -> Iterator[None]:
 
     database = Path(uri.removeprefix("sqlite:///"))
     database.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(database.with_name(f".{database.name}.lock")):
+    with FileLock(lock_path(database)):
         yield
 
 
