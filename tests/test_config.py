@@ -341,7 +341,7 @@ def test_a_store_of_another_mlflow_version_is_named_with_the_command_that_upgrad
     """Found read-only where the workflow is parsed, before MLflow would fail in a job; the printed
     command pastes as printed and upgrades it."""
     from conftest import empty_store
-    from nndl.tracking.schema import revisions
+    from nndl.tracking.local_store import revisions
 
     head, known = revisions()
     folder = tmp_path / "x 项目 dir"
@@ -447,7 +447,7 @@ def test_the_plan_counts_runs_and_their_cost_without_resolving_them():
 
 
 def test_the_project_identity_is_made_once_and_kept(tmp_path):
-    from nndl.project import project_identity
+    from nndl.runs.project import project_identity
 
     project = tmp_path / "project"
     made = project_identity(project, io.StringIO())
@@ -468,7 +468,7 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
     """cp -a: the original still holds the identity (or the copy's .nndl/ is another folder on the
     same file system): a new identity, said in one line. mv: the same identity, said too. A lost or
     damaged .nndl/ is read back from the spare beside the runs."""
-    from nndl.project import project_identity
+    from nndl.runs.project import project_identity
 
     def identity(folder) -> tuple[str, str]:
         said = io.StringIO()

@@ -331,7 +331,7 @@ def test_a_half_made_store_that_holds_runs_stops_before_any_job_with_the_fix(cop
     """A store whose schema change was cut short while it held runs (its leftover table, its old
     revision): MLflow cannot open it; the workflow stops before any job with the command that sets
     it aside, and after it every run is recorded in a new store, training none."""
-    from nndl.tracking.schema import revisions
+    from nndl.tracking.local_store import revisions
 
     database = copy.path("mlflow.db")
     head, _ = revisions()

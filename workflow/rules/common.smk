@@ -7,7 +7,7 @@ from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
 from nndl.report import catalog
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
-from nndl.project import project_identity
+from nndl.runs.project import project_identity
 from nndl.tasks.registry import TASKS
 from nndl.interrupt import hang_up_as_interrupt
 from nndl.tracking.probe import read_store

@@ -10,7 +10,7 @@ from __future__ import annotations
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
 ENV_JSON = "results/env.json"
 # This project's identity, made once and kept (not in git: each clone is a project of its own, and
-# so is a copy: nndl.project). Its runs in a shared MLflow store carry it (nndl.tracking.tags.
+# so is a copy: nndl.runs.project). Its runs in a shared MLflow store carry it (nndl.tracking.tags.
 # PROJECT_TAG): a pipeline ends, marks or deletes only its own project's runs. Kept twice, beside
 # the runs too, so that a lost .nndl/ loses nothing.
 PROJECT_FILE = ".nndl/project.json"

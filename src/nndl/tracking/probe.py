@@ -3,7 +3,7 @@ import costs seconds): which run keys have a live, whole record of this project 
 experiment (one paged query: a sqlite query, or the server's runs/search), so a run the store lost
 (a deleted store or run, another store, a record cut short) is recorded again; or why the store
 cannot be used: a server that refuses this user or does not answer, a user who may only read, a
-deleted experiment, a damaged sqlite file. Each problem stops the pipeline before any job, with
+deleted experiment, a damaged, half-made or copied sqlite file (nndl.tracking.local_store). Each problem stops the pipeline before any job, with
 one message that says what to do."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TextIO
 from nndl.commands import shell, with_environment
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
-from nndl.tracking import schema
+from nndl.tracking import local_store
 from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, project_filter
 from nndl.tracking.uri import is_server, mlflow_command
 
@@ -49,13 +49,13 @@ def read_store(uri: str, experiment: str, project: str, cache: str | Path | None
     """The experiment's id and the run keys with a live, whole record of `project` in it. A local
     sqlite file is integrity-checked once per size and modification time (`cache` keeps the last
     good one), unless not `verify`; one a failure left half-made is set aside if it holds no run
-    (said on `log`), else stops here (`schema.check_schema`); one inside the project `root` whose
+    (said on `log`), else stops here (nndl.tracking.local_store); one inside the project `root` whose
     experiment keeps its files outside it (a copied or moved store) stops here too."""
     if is_server(uri):
         return _Server(uri).state(experiment, project)
     if uri.startswith("sqlite:///"):
         database = Path(uri.removeprefix("sqlite:///"))
-        if verify and schema.check_schema(database, uri, log):
+        if verify and local_store.check_schema(database, uri, log):
             return StoreState(None, frozenset())  # set aside: the first job makes a new store
         return _sqlite_state(database, uri, experiment, project, cache, verify, root)
     return StoreState(None, None)
@@ -89,7 +89,7 @@ def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache
             if row[1] != "active":
                 raise deleted_experiment(uri, experiment, str(row[0]))
             if root is not None:
-                _check_files_inside(database, experiment, row[2], Path(root))
+                local_store.check_files_inside(database, experiment, row[2], Path(root))
             # One query: the keys of this project's live runs whose record is whole.
             keys = connection.execute(
                 "SELECT key_tag.value FROM runs "
@@ -108,26 +108,6 @@ def _sqlite_state(database: Path, uri: str, experiment: str, project: str, cache
     if verify and cache is not None and not checked:
         write_json(stamp, cache)
     return StoreState(str(row[0]), frozenset(value for (value,) in keys))
-
-
-def _check_files_inside(database: Path, experiment: str, artifact_location: str | None, root: Path) -> None:
-    """Stop if a store inside the project keeps its experiment's files outside it: the store was
-    copied or moved with the project (MLflow keeps the folder it was made with, as an absolute
-    path), and this project's runs would write into the other folder, or into one gone."""
-    root, database = root.resolve(), database.resolve()
-    location = urllib.parse.urlsplit(artifact_location or "")
-    if not database.is_relative_to(root) or location.scheme not in ("", "file"):
-        return  # a shared store elsewhere keeps its files where it was made: that is its own folder
-    folder = Path(urllib.parse.unquote(location.path))
-    if folder.resolve().is_relative_to(root):
-        return
-    raise ConfigError(
-        f"the MLflow store {database} is in this project, but its experiment {experiment!r} keeps its runs' files in "
-        f"{folder}, outside it: the store was copied or moved here with the project, and this project's runs would "
-        "write into the other folder. Give this project a store of its own: "
-        f"{shell('mv', database, f'{database}.moved')}, then run snakemake again: it makes a new store here and "
-        "records every complete run in it from its files, without training (the moved file keeps the old runs). "
-        "Nothing ran.")
 
 
 def _last_checked(cache: Path) -> dict | None:

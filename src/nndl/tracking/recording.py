@@ -46,7 +46,7 @@ class Recorder:
     uri: str
     experiment: str
     experiment_id: str
-    project: str  # this project's identity (nndl.project): its runs carry it; only they are superseded
+    project: str  # this project's identity (nndl.runs.project): its runs carry it; only they are superseded
     parents: dict[str, str]  # {study: its MLflow parent run id}
     static_tags: dict[str, str]  # what every run of the chunk shares: code, git, versions, source
     delivery: Delivery  # every call to the store after the recorder opened goes through it

@@ -11,7 +11,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nndl.tracking.probe import deleted_experiment
-from nndl.tracking.schema import lock_path
+from nndl.tracking.local_store import lock_path
 
 
 def _is_local_sqlite(uri: str) -> bool:

@@ -1,4 +1,5 @@
-"""Whether MLflow can open a local sqlite store, found read-only before any MLflow client is made.
+"""Whether this project can use a local sqlite store, found read-only before any MLflow client is
+made: whether MLflow can open it, and whether it keeps its files inside the project.
 
 MLflow makes and changes its schema with Alembic. On SQLite a table is changed by a batch
 migration: a new table `_alembic_tmp_<table>` is made, filled, and renamed over the old one. SQLite
@@ -8,6 +9,9 @@ connections at once) leaves that table behind, and from then on every MLflow cli
 (the first job makes a new one) and stops the pipeline, with the fix, when it does. A store of
 another MLflow version stops it too, with the command that upgrades it. No MLflow import: the
 schema's latest revision is read from MLflow's migration files.
+
+A store inside the project whose experiment keeps its files outside it was copied or moved with
+the project (MLflow keeps the absolute folder it was made with): it stops the pipeline too.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import importlib.util
 import re
 import sqlite3
 import time
+import urllib.parse
 from contextlib import closing
 from functools import cache
 from pathlib import Path
@@ -24,7 +29,7 @@ from typing import TextIO
 from filelock import FileLock
 
 from nndl.commands import shell
-from nndl.errors import TrackingError
+from nndl.errors import ConfigError, TrackingError
 from nndl.tracking.uri import mlflow_command
 
 LEFT_BY_A_CUT_MIGRATION = "_alembic_tmp_"  # Alembic's name prefix for a table a batch migration is making
@@ -115,3 +120,23 @@ def revisions() -> tuple[str, frozenset[str]]:
             replaced.update(re.findall(r"[\"'](\w+)[\"']", assigned.get("down_revision", "")))
     (head,) = known - replaced
     return head, frozenset(known)
+
+
+def check_files_inside(database: Path, experiment: str, artifact_location: str | None, root: Path) -> None:
+    """Stop if a store inside the project keeps its experiment's files outside it: the store was
+    copied or moved with the project (MLflow keeps the folder it was made with, as an absolute
+    path), and this project's runs would write into the other folder, or into one gone."""
+    root, database = root.resolve(), database.resolve()
+    location = urllib.parse.urlsplit(artifact_location or "")
+    if not database.is_relative_to(root) or location.scheme not in ("", "file"):
+        return  # a shared store elsewhere keeps its files where it was made: that is its own folder
+    folder = Path(urllib.parse.unquote(location.path))
+    if folder.resolve().is_relative_to(root):
+        return
+    raise ConfigError(
+        f"the MLflow store {database} is in this project, but its experiment {experiment!r} keeps its runs' files in "
+        f"{folder}, outside it: the store was copied or moved here with the project, and this project's runs would "
+        "write into the other folder. Give this project a store of its own: "
+        f"{shell('mv', database, f'{database}.moved')}, then run snakemake again: it makes a new store here and "
+        "records every complete run in it from its files, without training (the moved file keeps the old runs). "
+        "Nothing ran.")
