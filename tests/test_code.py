@@ -144,7 +144,7 @@ def import_graph() -> dict[str, set[str]]:
 
 
 CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.joblog", "nndl.fingerprint", "nndl.provenance",
-        "nndl.interrupt", "nndl.project", "nndl.numerics"}
+        "nndl.interrupt", "nndl.numerics", "nndl.full_disk", "nndl.commands"}
 STAGES = ["core", "nndl.data", "nndl.tasks", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.theory",
           "nndl.report"]
 

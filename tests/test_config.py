@@ -221,6 +221,11 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
             "tags.%60nndl.project%60%20%3D%20%27p-0dd1522cbe0c%27%20and%20tags.%60nndl.recorded%60%20%3D%20%27true%27"
             ) in server
     assert "mlflow ui" not in server and "127.0.0.1" not in server
+    # A store whose path has a space and Chinese characters: the command pastes as printed.
+    store = f"sqlite:///{tmp_path / 'x 项目 dir' / 'mlflow.db'}"
+    tracked.write_text(json.dumps({"tracking_uri": store, "experiment_id": "3"}))
+    command = tracking_uri_module.closing_hint(tracked).split("with: ", 1)[1].split("\n")[0]
+    assert shlex.split(command)[-2:] == ["--backend-store-uri", store]
 
 
 def test_a_valid_config_is_cached_and_a_bad_one_never_is(tmp_path, monkeypatch):

@@ -118,3 +118,60 @@ def test_the_tags_go_last_and_no_call_is_over_the_limit():
     assert sizes(batches(params(9), metrics(13), tags, 1000, 100)) == [(9, 13, 2)]
     assert sizes(batches(params(150), metrics(13), tags, 1000, 100)) == [(100, 0, 0), (50, 13, 2)]
     assert sizes(batches(params(9), metrics(995), tags, 1000, 100)) == [(9, 0, 0), (0, 995, 2)]
+
+
+def test_the_last_word_is_the_stores_last_error_or_that_it_never_answered():
+    """What the job's timeout message says of the store (nndl.runs.chunk_job): never None."""
+    delivery = Delivery()
+    delivery.RETRY_SECONDS = 0.01
+    release = threading.Event()
+    delivery.send("run", "create the run", release.wait)  # a server that took the call and never answers
+    assert not delivery.wait(0.05)
+    assert delivery.last_word() == "the store never answered a call"
+    release.set()
+    assert delivery.wait(HANG_S)
+    held = threading.Event()
+    delivery.send("run", "log metrics", held.wait)
+    assert not delivery.wait(0.05)
+    assert delivery.last_word().startswith("no error; the store last answered ")
+    held.set()
+    failures = []
+
+    def refused_once():
+        failures.append(1)
+        if len(failures) == 1:
+            raise ConnectionError("connection refused")
+
+    delivery.send("run", "end it", refused_once)
+    assert delivery.wait(HANG_S)
+    assert delivery.last_word() == "last error: run: end it: connection refused"
+
+
+def test_a_full_store_stops_the_delivery_at_once_with_one_message(tmp_path):
+    """SQLite's own SQLITE_FULL (a database allowed two pages): no retry, one message naming the
+    store's file and folder, saying the runs' files are kept."""
+    import sqlite3
+
+    database = tmp_path / "full store" / "mlflow.db"
+    database.parent.mkdir()
+    connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+    connection.execute("CREATE TABLE runs (data BLOB)")
+    connection.execute("PRAGMA max_page_count = 2")
+    attempts = []
+
+    def insert():
+        attempts.append(1)
+        connection.execute("INSERT INTO runs VALUES (zeroblob(100000))")
+
+    delivery = Delivery()
+    delivery.RETRY_SECONDS = 0.01
+    delivery.send("run", "log metrics", insert)
+    assert delivery.wait(HANG_S)
+    assert len(attempts) == 1 and delivery.refusal.code == "STORE_FULL"
+    with pytest.raises(TrackingError) as stopped:
+        delivery.raise_if_refused(f"sqlite:///{database}", "nndl", "1")
+    message = str(stopped.value)
+    assert message.startswith(f"the disk holding the MLflow store {database} is full (sqlite: database or disk is "
+                              "full), so the store records nothing more")
+    assert f"df -h '{database.parent}'" in message and "the runs' files are complete and kept" in message
+    assert "without training" in message

@@ -402,6 +402,7 @@ def test_lost_or_damaged_run_files_retrain_that_run_only_with_identical_numbers(
     history.write_bytes(history.read_bytes()[: history.stat().st_size // 2])
     result = finished.run("--until", "train_chunk")
     assert "a file is missing or not as its record (complete.json) says" in result.stderr
+    assert f"{deleted.relative_to(finished.folder)}: its folder was deleted: that run is trained again" in result.stderr
     trained = [run for path in finished.path("results/chunks").glob("*.json")
                for run in json.loads(path.read_text())["runs"] if run["trained"]]
     assert sorted(run["name"] for run in trained) == ["linreg-concise-seed1", "softmax-scratch-seed0"], result.stdout

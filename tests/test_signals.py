@@ -112,6 +112,8 @@ def test_ctrl_c_then_sigterm_leave_no_running_run_and_a_plain_rerun_resumes(work
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends the foreground group
     output = process.communicate(timeout=HANG_S)[0]
     assert process.returncode != 0, output
+    assert "stopped on request (SIGINT (Ctrl-C)) while training softmax-scratch-seed0: that run is dropped" \
+        in workflow.path("logs/train/softmax-0-of-1.log").read_text()
     assert "softmax-scratch-seed0" not in statuses_by_name(workflow.tracking_uri, "nndl-small")
     assert not model.exists() and not list(workflow.folder.rglob("*.part"))
 
@@ -144,7 +146,8 @@ def test_a_closed_terminal_stops_like_ctrl_c_and_the_plain_rerun_needs_no_unlock
     os.killpg(process.pid, signal.SIGHUP)
     output = process.communicate(timeout=HANG_S)[0]
     assert process.returncode != 0, output
-    assert "stopped on request (received signal SIGHUP)" in output and "nndl.interrupt.Terminated" not in output
+    assert "stopped on request (SIGHUP) while training softmax-scratch-seed0: that run is dropped" in output
+    assert "nndl.interrupt.Terminated" not in output
     assert "softmax-scratch-seed0" not in no_run_left_running(workflow)
     assert not list(workflow.path(".snakemake/locks").glob("*")), output  # released
     result = workflow.run(target)  # plain: no --unlock, no --rerun-incomplete
@@ -175,6 +178,8 @@ def test_ctrl_c_while_the_job_waits_for_the_store_loses_no_run(workflow):
     finally:
         store.execute("ROLLBACK")
         store.close()
+    assert "stopped on request (SIGINT (Ctrl-C)) while waiting for the MLflow store to record the runs, no run in " \
+           "training: nothing is dropped" in log.read_text()
     records = workflow.records()
     assert sorted(records) == ["softmax-concise-seed0", "softmax-scratch-seed0"]  # both complete on disk
 
@@ -219,7 +224,8 @@ def test_sigterm_to_a_chunk_job_stops_it_with_nothing_half_written(workflow):
             process.kill()
     assert "softmax-scratch-seed0" not in runs_by_name(workflow.tracking_uri, "nndl-small")
     assert not (workflow.run_folder("softmax-scratch-seed0") / "model.pt").exists()
-    assert "stopped on request (received signal SIGTERM)" in workflow.path("logs/train/softmax-0-of-1.log").read_text()
+    assert "stopped on request (SIGTERM) while training softmax-scratch-seed0: that run is dropped" \
+        in workflow.path("logs/train/softmax-0-of-1.log").read_text()
 
 
 def test_orphan_sweep_leaves_live_processes_other_hosts_and_other_projects_alone(tmp_path):

@@ -191,3 +191,80 @@ def test_the_ledger_finds_runs_by_id_and_catches_up_with_a_store_once(tmp_path):
         ensure_experiment(other, "ledger"), tags={"nndl.run_key": "k3", "nndl.project": "p-me",
                                                   "nndl.recorded": "true"}).info.run_id
     assert ledger.run_ids(notes, other, "ledger", "p-me", ["k1", "k2", "k3"]) == {"k3": moved}
+
+
+def test_the_printed_link_shows_the_live_runs_only(store, tmp_path):
+    """The runs page the pipeline prints (nndl.tracking.uri.runs_page), searched as MLflow searches
+    it, in this sqlite store and through a server's REST search on it: this project's live whole
+    records and its study's parent (which its runs fold under), not the runs a newer record
+    superseded (FINISHED, or KILLED while RUNNING, both kept where the user may not delete),
+    nor an attempt, nor another project's run."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import urllib.parse
+    import urllib.request
+
+    from nndl.tracking.studies import study_parent
+    from nndl.tracking.tags import PARENT_TAG, PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE
+    from nndl.tracking.uri import runs_page
+
+    client = MlflowClient(tracking_uri=store)
+    experiment_id = ensure_experiment(store, "link")
+
+    def made(name, project="p-me", status="FINISHED", **tags):
+        run_id = client.create_run(experiment_id, run_name=name, tags={PROJECT_TAG: project, RUN_KEY_TAG: name,
+                                                                       **tags}).info.run_id
+        if status != "RUNNING":
+            client.set_terminated(run_id, status=status)
+        return run_id
+
+    parent = study_parent(store, "link", "lr", "tests", "p-me")
+    made("live", **{RECORDED_TAG: WHOLE})
+    made("child", **{RECORDED_TAG: WHOLE, PARENT_TAG: parent})
+    made("theirs", project="p-teammate", **{RECORDED_TAG: WHOLE})
+    made("attempt", status="FAILED")  # cut short before its record was whole
+    replaced = [client.get_run(made("older", **{RECORDED_TAG: WHOLE})),
+                client.get_run(made("in training", status="RUNNING"))]
+    edit_user = ledger.Superseder(store)
+    edit_user.may_delete = False  # as for a team's EDIT user, who may not delete: the runs stay, marked and ended
+    edit_user.supersede(replaced)
+    assert [client.get_run(run.info.run_id).info.status for run in replaced] == ["FINISHED", "KILLED"]
+
+    page = runs_page(store, experiment_id, "p-me")
+    (search,) = urllib.parse.parse_qs(urllib.parse.urlsplit(page.replace("/#/", "/")).query)["searchFilter"]
+    shown = {"live", "child", "study: lr"}
+    assert {run.info.run_name for run in client.search_runs([experiment_id], search)} == shown
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store, "--host",
+                               "127.0.0.1", "--port", str(port), "--workers", "1"], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        address = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while not _answers(f"{address}/health"):
+            assert server.poll() is None and time.monotonic() < deadline, "the MLflow server did not start"
+            time.sleep(0.1)
+        request = urllib.request.Request(f"{address}/api/2.0/mlflow/runs/search", headers={
+            "Content-Type": "application/json"}, data=json.dumps({"experiment_ids": [experiment_id],
+                                                                  "filter": search}).encode())
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            found = json.load(answer)["runs"]
+        assert {run["info"]["run_name"] for run in found} == shown
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False

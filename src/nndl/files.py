@@ -6,7 +6,6 @@ complete, so an interrupted job never leaves a file that looks finished.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -16,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nndl.errors import DamagedFileError, WriteError
+from nndl.errors import DamagedFileError
 
 
 def _current_umask() -> int:
@@ -42,48 +41,6 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
-NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
-
-
-@contextmanager
-def writing(folder: str | Path, then: str = "Nothing was half-written: what was being written is not "
-                                            "there, and the rerun writes it.") -> Iterator[None]:
-    """Turn a full disk or an unwritable folder met while writing into `folder` into one message
-    that names the folder and the fix, then says `then` (WriteError). Files are written whole or
-    not at all (`atomic_path`), so what was being written is simply not there."""
-    try:
-        yield
-    except OSError as error:
-        if error.errno not in NO_SPACE + NOT_WRITABLE:
-            raise
-        raise WriteError(f"{_cannot_write(Path(folder), error)}, then run snakemake again. {then}") from None
-
-
-def check_writable(folder: str | Path, then: str) -> None:
-    """WriteError, as `writing` says it, if `folder` (or the nearest folder above it that exists:
-    it is made when written to) cannot be written: a read-only file system, or no permission."""
-    existing = Path(folder).absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK):
-        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
-        code = errno.EROFS if read_only else errno.EACCES
-        with writing(folder, then):
-            raise OSError(code, os.strerror(code), str(existing))
-
-
-def _cannot_write(folder: Path, error: OSError) -> str:
-    where = folder.resolve()
-    if error.errno in NO_SPACE:
-        why = (f"the disk holding {where} is full ({error.strerror}). Free space there (df -h {where} shows "
-               "how much is left; `snakemake --delete-all-output` or removing old results/runs frees it)")
-    else:
-        why = (f"{where} cannot be written by this user ({error.strerror}). Make it writable (ls -ld {where}; "
-               f"chown or chmod u+w the results folder) or run the pipeline in a folder you own")
-    return why
 
 
 def write_text(text: str, path: str | Path) -> None:

@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -18,13 +19,52 @@ STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class Terminated(BaseException):
     """Raised in the main thread on SIGTERM or SIGHUP (BaseException: never swallowed)."""
 
+    def __init__(self, signum: int):
+        super().__init__(f"received signal {signal.Signals(signum).name}")
+        self.signum = signum
+
 
 def _raise_terminated(signum, frame):
-    raise Terminated(f"received signal {signal.Signals(signum).name}")
+    raise Terminated(signum)
 
 
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"received signal {signal.Signals(signum).name}")
+    stop = KeyboardInterrupt(f"received signal {signal.Signals(signum).name}")
+    stop.signum = signum
+    raise stop
+
+
+def signal_name(stop: BaseException) -> str:
+    """The signal that raised `stop` (Terminated, KeyboardInterrupt), named for a person: a
+    KeyboardInterrupt Python raised itself carries nothing, and is Ctrl-C's SIGINT."""
+    signum = getattr(stop, "signum", signal.SIGINT)
+    name = signal.Signals(signum).name
+    return f"{name} (Ctrl-C)" if signum == signal.SIGINT else name
+
+
+@dataclass(frozen=True)
+class Doing:
+    """What a job was doing when a stopping signal came, for the line it ends with (nndl.joblog)."""
+
+    what: str  # 'waiting for the MLflow store to record the runs'
+    training: str | None = None  # the run in training then, by name: it is dropped
+
+
+@contextmanager
+def doing(what: str, training: str | None = None) -> Iterator[None]:
+    """Mark a stop (Ctrl-C, SIGTERM, SIGHUP) raised in the block with what the job was doing, and
+    the run it was training if any; the innermost block's mark is kept."""
+    try:
+        yield
+    except (KeyboardInterrupt, Terminated) as stop:
+        if getattr(stop, "doing", None) is None:
+            stop.doing = Doing(what, training)
+        raise
+
+
+def what_it_was_doing(stop: BaseException) -> Doing | None:
+    """What `stop` found the job doing (`doing`), if a block said."""
+    return getattr(stop, "doing", None)
 
 
 def terminate_on_signals() -> dict:

@@ -5,7 +5,7 @@ from nndl.joblog import job_log
 from nndl.report import figures
 from nndl.tasks.runspec import RunSpec
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     manifest = figures.draw_seed(specs, int(snakemake.wildcards.seed), snakemake.params.labels,
                                  snakemake.params.formats)

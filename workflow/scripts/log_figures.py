@@ -9,7 +9,7 @@ from nndl.runs.specs import seed_runs
 from nndl.tracking.attach import log_files
 from nndl.tracking.uri import tracking_uri
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     uri, experiment, seeds = tracking_uri(), snakemake.params.experiment, snakemake.params.seeds
     runs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     specs = {seed: seed_runs(runs, seed) for seed in seeds}

@@ -6,7 +6,7 @@ from nndl.joblog import job_log
 from nndl.tracking.studies import log_study_summaries
 from nndl.tracking.uri import tracking_uri
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
     summaries = {path: read_json(path) for path in snakemake.input.summaries}
     logged = log_study_summaries(uri, experiment, summaries)

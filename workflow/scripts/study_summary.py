@@ -5,7 +5,7 @@ from nndl.joblog import job_log
 from nndl.report.studies import recorded_parent, summarise_study
 from nndl.tasks.runspec import RunSpec
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     study = snakemake.params.study
     specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     summary = summarise_study(study, specs, recorded_parent(study["name"], snakemake.input.chunks),

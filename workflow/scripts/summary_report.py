@@ -3,7 +3,7 @@
 from nndl.joblog import job_log
 from nndl.report import notebook
 
-with job_log(snakemake.log[0]):
+with job_log(snakemake.log[0], writes=snakemake.output):
     parameters = notebook.parameters(
         snakemake.input.env, snakemake.params.seeds, snakemake.params.run_folders,
         snakemake.params.figure_folders, snakemake.input.samples, snakemake.input.tracked,

@@ -7,7 +7,7 @@ from nndl.tasks.runspec import RunSpec
 from nndl.tracking.readback import store_summary
 from nndl.tracking.uri import tracking_uri
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     uri, experiment = tracking_uri(), snakemake.params.experiment
     runs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     ids = mlflow_runs(uri, experiment, snakemake.params.project, [spec.dir for spec in runs])

@@ -6,7 +6,7 @@ from nndl.joblog import job_log
 from nndl.numerics import prepare
 from nndl.tasks.runspec import RunSpec
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0], writes=snakemake.output) as log:
     specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     prepare(specs[0].numerics)  # before torch is imported: one config key, the same for every run
 

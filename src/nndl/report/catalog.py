@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nndl.data import naming
+from nndl.files import write_text
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
@@ -163,7 +164,7 @@ def write_captions(folder: str | Path, images: FashionData) -> dict[str, str]:
     for figure in (samples(images), *SEED_FIGURES, *STUDY_FIGURES):
         path = folder / f"{figure.stem}.rst"
         if not path.is_file() or path.read_text(encoding="utf-8") != figure.caption + "\n":
-            path.write_text(figure.caption + "\n", encoding="utf-8")
+            write_text(figure.caption + "\n", path)  # whole or not at all: Snakemake's report reads it
         paths[figure.stem] = str(path.resolve())
     return paths
 

@@ -31,24 +31,29 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
     """Execute `template` with papermill into `notebook_path`; write it as HTML without code cells.
 
     If a cell raises, the executed notebook is kept as <name>.failed.ipynb beside `notebook_path`
-    (its traceback shows which cell and why) and the error propagates.
+    (its traceback shows which cell and why) and the error propagates. Every file is written whole
+    or not at all (nndl.files.atomic_path), and papermill's own output goes to a scratch folder
+    beside `notebook_path`: a full disk there stops the job before anything is half-written, and the
+    folder it names (nndl.joblog) is the report's.
     """
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
+    from papermill.exceptions import PapermillExecutionError
 
     notebook_path, html_path = Path(notebook_path), Path(html_path)
-    with tempfile.TemporaryDirectory() as scratch:
+    notebook_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{notebook_path.stem}.", dir=notebook_path.parent) as scratch:
         executed = Path(scratch) / notebook_path.name
         previous = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(Path(scratch) / "jupyter"))
         try:
             papermill.execute_notebook(str(template), str(executed), parameters=parameters,
                                        kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False)
-        except Exception:
+        except PapermillExecutionError:  # a cell raised (not papermill itself: its output may be cut short)
             if executed.exists():
-                notebook_path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(executed, notebook_path.with_suffix(".failed.ipynb"))
+                with atomic_path(notebook_path.with_suffix(".failed.ipynb")) as temporary:
+                    shutil.copyfile(executed, temporary)
             raise
         finally:
             if previous is None:

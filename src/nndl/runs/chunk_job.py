@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from nndl.errors import TrackingError
-from nndl.files import check_writable, write_json, writing
-from nndl.interrupt import Terminated, ignoring_signals, restore, signals_held, terminate_on_signals
+from nndl.files import write_json
+from nndl.full_disk import check_writable, writing
+from nndl.interrupt import Terminated, doing, ignoring_signals, restore, signals_held, terminate_on_signals
 from nndl.learn.run import RunResult, train_and_evaluate
 from nndl.learn.warmup import warm_up
 from nndl.runs import outcome, record
@@ -51,17 +52,21 @@ def run_chunk(specs: list[RunSpec], manifest_path: str | Path, experiment: str, 
     a call the store refuses for good (no permission, a deleted experiment) stops the job at once.
     Ctrl-C, SIGTERM and SIGHUP stop it alike: the run in training is not recorded, and the store
     gets SIGNAL_WAIT_S more to take what is queued (complete runs it did not take are recorded by
-    the rerun, which the workflow plans: nndl.runs.checks).
+    the rerun, which the workflow plans: nndl.runs.checks). Each step says what it is doing
+    (nndl.interrupt.doing), so the line the stop ends with names the run in training, or what the
+    job did instead.
     """
     started, group = time.perf_counter(), _group(specs)
     handlers = terminate_on_signals()
     try:
-        job = ChunkJob.open(specs, experiment, project, project_root, source, log, console)
+        with doing("identifying the data and opening the MLflow store"):
+            job = ChunkJob.open(specs, experiment, project, project_root, source, log, console)
         rows, warm_up_seconds = _recorded_rows(job, record_timeout_s)
     finally:
         restore(handlers)
     manifest = {"group": group, "experiment_id": job.recorder.experiment_id, "study_parents": job.recorder.parents,
-                "runs": [{key: row[key] for key in ("name", "trained")} for row in rows],
+                "runs": [{"name": row["name"], "dir": spec.dir, "trained": row["trained"]}
+                         for spec, row in zip(job.specs, rows)],
                 "seconds": _seconds(rows, time.perf_counter() - started, warm_up_seconds)}
     with writing(Path(manifest_path).parent, "The chunk's runs are complete and kept: the rerun writes its manifest."):
         write_json(manifest, manifest_path)
@@ -75,10 +80,13 @@ def _recorded_rows(job: ChunkJob, record_timeout_s: float) -> tuple[list[dict], 
     """Each run trained or found complete, then recorded by the store (see run_chunk): its row; and
     the seconds of the job's warm-up."""
     try:
-        settled = settle_complete_runs(job)
-        warm_up_seconds = _warm_up(job, [spec for spec in job.specs if spec.name not in settled.done])
+        with doing("finding the complete runs and their records in the MLflow store"):
+            settled = settle_complete_runs(job)
+        with doing("loading the data and warming up"):
+            warm_up_seconds = _warm_up(job, [spec for spec in job.specs if spec.name not in settled.done])
         rows = _train_or_skip(job, settled)
-        _wait_for_the_record(job, record_timeout_s)
+        with doing("waiting for the MLflow store to record the runs"):
+            _wait_for_the_record(job, record_timeout_s)
         return rows, warm_up_seconds
     except (KeyboardInterrupt, Terminated):
         _last_wait(job)
@@ -117,7 +125,8 @@ def _train_or_skip(job: ChunkJob, settled: Settled) -> list[dict]:
             rows.append({"name": spec.name, "trained": False})
         else:
             stale = settled.stale.get(job.keys[spec.name], [])
-            rows.append({"name": spec.name, "trained": True, **_train_run(job, spec, label, stale)})
+            with doing(f"training {spec.name}", training=spec.name):
+                rows.append({"name": spec.name, "trained": True, **_train_run(job, spec, label, stale)})
     return rows
 
 
@@ -156,7 +165,8 @@ def _keep(job: ChunkJob, spec: RunSpec, result: RunResult, judged: tuple, exampl
         files = write_outputs(spec.dir, result.state, result.history, result.metrics, result.predictions)
         final = record.new(spec, job.keys[spec.name], job.code[spec.task], job.digests[spec.name], found, status)
         model = (result.network, example.cpu().numpy()) if job.logs_model(spec, found) else (None, None)
-        with signals_held():
+        # A stop held over the record comes when it is written: the run is complete then, not dropped.
+        with doing(f"handing the record of {spec.name} (complete) to the MLflow store"), signals_held():
             record.write(final, spec.dir)
             recording = _recording(job, spec, result, judged, stale, files, model)
             job.recorder.record(recording, job.identities[spec.name])
@@ -184,7 +194,7 @@ def _wait_for_the_record(job: ChunkJob, timeout_s: float) -> None:
     if not finished:
         raise TrackingError(
             f"the MLflow store at {job.recorder.uri} did not record these runs within {timeout_s:g} s "
-            f"(mlflow.record_timeout_s; last error: {delivery.last_error}): {', '.join(delivery.behind())}. "
+            f"(mlflow.record_timeout_s; {delivery.last_word()}): {', '.join(delivery.behind())}. "
             "Their files are complete on disk. Once the store answers, run snakemake again: it records them from "
             "their files, without training.")
     if time.perf_counter() - waiting > 1:

@@ -10,7 +10,9 @@ the job decides at its end how long to wait for the rest (`wait`). A call the st
 good (no permission, a deleted experiment, a bad value) stops the delivery at once: the calls
 still queued are dropped (those of the same run could only fail after it: no run id), `wait`
 returns, and the job stops at its next check (`raise_if_refused`) with one message saying what
-was refused and the fix. One that lost a race to create the same row (CONFLICT) is tried again.
+was refused and the fix. So does a full disk under the store (nndl.full_disk): freeing
+space takes a person, and each retry would only log the same error again. One that lost a race to
+create the same row (CONFLICT) is tried again.
 
 Kept instead of MLflow's own asynchronous logging, which covers metrics, params and tags but not
 the run's creation, its artifacts, its model or its end, and which was measured sending one batch
@@ -27,10 +29,12 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlflow.exceptions import MlflowException
 
 from nndl.errors import TrackingError
+from nndl.full_disk import folder_of, full_store_message, no_space_in, store_is_full
 from nndl.tracking.probe import deleted_experiment, may_not_write
 from nndl.tracking.uri import is_server
 
@@ -46,6 +50,7 @@ ALREADY_DONE = "RESOURCE_ALREADY_EXISTS"  # a call retried after the store took 
 CONFLICT = re.compile(r"IntegrityError|UniqueViolation|unique constraint|Duplicate entry", re.IGNORECASE)
 CONFLICT_ATTEMPTS = 5  # a key that still clashes after these is a real error, reported as refused
 SERVER_LANES = 4
+STORE_FULL = "STORE_FULL"  # a Refusal's code for a full disk under the store (ours: MLflow has none)
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,9 @@ class Refusal:
     """A call the store refused for good."""
 
     what: str  # 'softmax-scratch-seed0: create the run'
-    code: str  # MLflow's error code: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_PARAMETER_VALUE, ...
+    code: str  # MLflow's error code: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_PARAMETER_VALUE, ...; STORE_FULL
     message: str
+    full_folder: Path | None = None  # STORE_FULL: the folder of the store's file that met it (None: the store's own)
 
 
 class Delivery:
@@ -66,7 +72,9 @@ class Delivery:
         self.unsent: dict[str, int] = {}  # {owner: its calls not yet through}
         self.refusal: Refusal | None = None  # the first call the store refused for good: all stop
         self.last_error: str | None = None  # the latest error a call met, for the job's message
+        self.answered_at: float | None = None  # when a call last went through (time.monotonic)
         self.unfinished = 0
+        self.in_flight = 0  # calls being sent now (not those dropped after a refusal)
         self.done = threading.Condition()
 
     @classmethod
@@ -88,18 +96,33 @@ class Delivery:
             return [owner for owner in self.lane_of if self.unsent[owner]]
 
     def wait(self, timeout_s: float) -> bool:
-        """Wait until every queued call went through, or one was refused, at most `timeout_s`."""
+        """Wait until every queued call went through, or one was refused and the rest are dropped
+        (but those still being sent), at most `timeout_s`. A job that exits at once after a refusal
+        must not leave a lane dropping calls: a dropped call frees its run's tensors, and a thread
+        freeing a tensor while Python shuts down aborts the process (torch's C++ destructor)."""
         with self.done:
-            return self.done.wait_for(lambda: self.unfinished == 0 or self.refusal is not None, timeout_s)
+            return self.done.wait_for(lambda: self.unfinished == 0 or (
+                self.refusal is not None and self.unfinished == self.in_flight), timeout_s)
+
+    def last_word(self) -> str:
+        """What the store last said, for the job's message when it did not keep up: the last error a
+        call met; else that it never answered a call (a server down from the start: MLflow's own
+        retries were still waiting); else how long ago it last answered, with no error since."""
+        if self.last_error is not None:
+            return f"last error: {self.last_error}"
+        if self.answered_at is None:
+            return "the store never answered a call"
+        return f"no error; the store last answered {time.monotonic() - self.answered_at:.0f} s before"
 
     def raise_if_refused(self, uri: str, experiment: str, experiment_id: str) -> None:
         """TrackingError saying what the store refused, and the fix, if it refused a call."""
         if self.refusal is not None:
             raise TrackingError(refused_message(uri, experiment, experiment_id, self.refusal))
 
-    def _finished_one(self, owner: str) -> None:
+    def _finished_one(self, owner: str, sent: bool) -> None:
         with self.done:
             self.unfinished -= 1
+            self.in_flight -= sent
             self.unsent[owner] -= 1
             self.done.notify_all()
 
@@ -108,23 +131,32 @@ class Delivery:
         while True:
             try:
                 call()
+                self.answered_at = time.monotonic()
                 return
             except MlflowException as error:
                 if error.error_code == ALREADY_DONE:
+                    self.answered_at = time.monotonic()
                     return
                 if error.error_code == "BAD_REQUEST" and CONFLICT.search(error.message):
                     conflicts += 1
                     if conflicts < CONFLICT_ATTEMPTS:
                         continue  # the other call's row is there now
+                if store_is_full(error):
+                    return self._refuse(_store_full(what, error))
                 if error.error_code in REFUSED_CODES:
-                    with self.done:
-                        self.refusal = self.refusal or Refusal(what, error.error_code, _first_line(error))
-                        self.done.notify_all()
-                    return
+                    return self._refuse(Refusal(what, error.error_code, _first_line(error)))
                 self.last_error = f"{what}: {_first_line(error)}"
             except Exception as error:  # the connection, the database: try again
+                if store_is_full(error):
+                    return self._refuse(_store_full(what, error))
                 self.last_error = f"{what}: {_first_line(error)}"
             time.sleep(self.RETRY_SECONDS)
+
+    def _refuse(self, refusal: Refusal) -> None:
+        """Stop the delivery at the first refusal for good (the later ones come of the same cause)."""
+        with self.done:
+            self.refusal = self.refusal or refusal
+            self.done.notify_all()
 
 
 class _Lane:
@@ -138,16 +170,22 @@ class _Lane:
     def _work(self) -> None:
         while True:
             owner, what, call = self.calls.get()
+            sending = self.delivery.refusal is None  # after a refusal the rest is dropped
             try:
-                if self.delivery.refusal is None:  # after a refusal the rest is dropped
+                if sending:
+                    with self.delivery.done:
+                        self.delivery.in_flight += 1
                     self.delivery._deliver(f"{owner}: {what}", call)
             finally:
-                self.delivery._finished_one(owner)
+                del call  # freed before it counts as done (see Delivery.wait)
+                self.delivery._finished_one(owner, sending)
 
 
 def refused_message(uri: str, experiment: str, experiment_id: str, refusal: Refusal) -> str:
     """One message for a refused call: the store, the user, what was refused, the fix."""
     username = os.environ.get("MLFLOW_TRACKING_USERNAME") if is_server(uri) else None
+    if refusal.code == STORE_FULL:
+        return full_store_message(uri, refusal.full_folder)
     if refusal.code == "PERMISSION_DENIED":
         return f"{refusal.what} was refused (permission denied). " + may_not_write(uri, username, experiment, None)
     if refusal.code == "UNAUTHENTICATED":
@@ -173,6 +211,11 @@ def refusals_said(uri: str, experiment: str, experiment_id: str | None, what: st
             raise
         refusal = Refusal(what, error.error_code, _first_line(error))
         raise TrackingError(refused_message(uri, experiment, experiment_id or "?", refusal)) from None
+
+
+def _store_full(what: str, error: Exception) -> Refusal:
+    found = no_space_in(error)  # in the store's files (artifacts), which name the file; else in its database
+    return Refusal(what, STORE_FULL, _first_line(error), folder_of(found) if found is not None else None)
 
 
 def _first_line(error: Exception) -> str:

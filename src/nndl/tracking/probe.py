@@ -24,7 +24,7 @@ from nndl.commands import shell, with_environment
 from nndl.errors import ConfigError, TrackingError
 from nndl.files import write_json
 from nndl.tracking import local_store
-from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, project_filter
+from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, RUN_KEY_TAG, WHOLE, live_filter
 from nndl.tracking.uri import is_server, mlflow_command
 
 CONNECT_TIMEOUT_S = 5.0  # a server that does not take the connection in this long is down
@@ -162,7 +162,7 @@ class _Server:
         keys, token = set(), None
         while True:
             body = {"experiment_ids": [experiment_id], "max_results": SEARCH_PAGE, "run_view_type": "ACTIVE_ONLY",
-                    "filter": f"{project_filter(project)} and tags.`{RECORDED_TAG}` = '{WHOLE}'"}
+                    "filter": live_filter(project)}
             if token:
                 body["page_token"] = token
             status, answer = self._call("POST", "/api/2.0/mlflow/runs/search", body)

@@ -17,7 +17,7 @@ from nndl.tracking.attach import log_files, set_run_tags
 from nndl.tracking.store import creating_store, ensure_experiment, live_runs
 from nndl.tracking.ledger import Superseder
 from nndl.tracking.tags import (DESCRIPTION_TAG, PROJECT_TAG, RECORDED_TAG, ROLE_TAG, SOURCE_TAG,
-                                STUDY_ROLE, STUDY_TAG, SUPERSEDED, project_filter)
+                                STUDY_ROLE, STUDY_TAG, SUPERSEDED, WHOLE, project_filter)
 from nndl.values import MANY, values_range
 
 
@@ -45,9 +45,11 @@ def study_parent(uri: str, experiment: str, name: str, source: str, project: str
         found = _parents(client, experiment_id, name, project)
         if found:
             return found[0].info.run_id
+        # WHOLE: live, as its runs' records are, so the link to the live runs shows it and folds
+        # them under it (tags.live_filter).
         created = client.create_run(experiment_id, run_name=f"study: {name}",
                                     tags={STUDY_TAG: name, ROLE_TAG: STUDY_ROLE, SOURCE_TAG: source,
-                                          PROJECT_TAG: project})
+                                          PROJECT_TAG: project, RECORDED_TAG: WHOLE})
     chosen = _parents(client, experiment_id, name, project)[0].info.run_id
     if chosen != created.info.run_id:
         Superseder(uri).supersede([created])
@@ -99,7 +101,9 @@ def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -
              + [(figure, "study") for paths in summary["figures"].values() for figure in paths]
              for path, summary in summaries.items()}
     logged = log_files(uri, experiment, files)
-    set_run_tags(uri, experiment, {summary["parent_run_id"]: study_tags(summary["study"], summary["description"])
+    # WHOLE again: a parent made before parents carried it from their creation gets it (study_parent).
+    set_run_tags(uri, experiment, {summary["parent_run_id"]: {**study_tags(summary["study"], summary["description"]),
+                                                              RECORDED_TAG: WHOLE}
                                    for summary in summaries.values()})
     for summary in summaries.values():
         end_with_children(client, summary["parent_run_id"], summary["last_end_ms"])

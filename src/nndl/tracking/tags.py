@@ -11,12 +11,22 @@ RUN_DIR_TAG, CONFIG_HASH_TAG, CODE_HASH_TAG = "nndl.run_dir", "config_hash", "co
 # whole (set last, just before the run ends): a run without it is an attempt, replaced by the next.
 RUN_KEY_TAG, RECORDED_TAG = "nndl.run_key", "nndl.recorded"
 # RECORDED_TAG's values: the record is whole; or the run was replaced by a newer record of the same
-# key (ended, and deleted too where the user may delete: MLflow's MANAGE permission).
+# key (ended, and deleted too where the user may delete: MLflow's MANAGE permission). A study's
+# parent run is WHOLE from its creation, SUPERSEDED if another job's parent of the study won
+# (nndl.tracking.studies): it has no run key, so the readers that count runs by key never see it.
 WHOLE, SUPERSEDED = "true", "superseded"
-# The project that made the run (nndl.project): a pipeline ends, marks or deletes only its own.
+# The project that made the run (nndl.runs.project): a pipeline ends, marks or deletes only its own.
 PROJECT_TAG = "nndl.project"
 
 
 def project_filter(project: str) -> str:
     """MLflow's search filter for the runs `project` made."""
     return f"tags.`{PROJECT_TAG}` = '{project}'"
+
+
+def live_filter(project: str) -> str:
+    """MLflow's search filter for `project`'s live runs: whole records and study parents, not the
+    runs a newer record superseded (kept, ended, where the user may not delete them) nor attempts.
+    A tag filter, `=` as `!=`, leaves out every run without the tag (MLflow's SQL store, and a
+    server's search, which is that store's: checked in tests/test_tracking.py)."""
+    return f"{project_filter(project)} and tags.`{RECORDED_TAG}` = '{WHOLE}'"

@@ -9,7 +9,8 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from nndl.tracking.tags import project_filter
+from nndl.commands import shell
+from nndl.tracking.tags import live_filter
 
 UI_ADDRESS = "http://127.0.0.1:5000"  # where `mlflow ui` serves, started in the project root
 
@@ -37,10 +38,11 @@ def export_tracking_uri(configured: str | None, root: str | Path) -> str:
 
 def runs_page(uri: str, experiment_id: str, project: str | None = None) -> str:
     """The runs table of an experiment in the UI that shows this store (it opens on a GenAI page),
-    searched for `project`'s runs when given (a shared store holds teammates' runs too)."""
+    searched for `project`'s live runs when given (a shared store holds teammates' runs too, and
+    a user who may not delete keeps the superseded ones: tags.live_filter)."""
     base = uri.rstrip("/") if is_server(uri) else UI_ADDRESS
     page = f"{base}/#/experiments/{experiment_id}/runs"
-    return f"{page}?searchFilter={urllib.parse.quote(project_filter(project))}" if project else page
+    return f"{page}?searchFilter={urllib.parse.quote(live_filter(project))}" if project else page
 
 
 def closing_hint(tracked_runs: str | Path) -> str:
@@ -56,8 +58,9 @@ def closing_hint(tracked_runs: str | Path) -> str:
         return f"Runs are tracked on the MLflow server {uri}: open {page}"
     # `mlflow ui` reads ./mlflow.db: name another store (a teammate's, MLFLOW_TRACKING_URI) outright.
     default = uri == f"sqlite:///{(Path.cwd() / 'mlflow.db').resolve()}"
-    store = "" if default else f" --backend-store-uri {uri}"
-    return f"Runs are tracked in MLflow. Start the UI in this folder with: {mlflow_command()} ui{store}\nthen open {page}"
+    store = () if default else ("--backend-store-uri", uri)
+    return (f"Runs are tracked in MLflow. Start the UI in this folder with: {shell(mlflow_command(), 'ui', *store)}\n"
+            f"then open {page}")
 
 
 def mlflow_command() -> str:
