@@ -1,6 +1,6 @@
 """GPU check: everything the project wants to know from a lent GPU machine, in one call.
 
-    python3 benchmarks/gpu_check.py --out "$OUT"            # there (README "On a GPU" has the call)
+    python3 benchmarks/gpu_check.py --out "$OUT"            # there (docs/performance.md, "On a GPU", has the call)
     .venv/bin/python benchmarks/gpu_check.py --device cpu --stand-in --epochs 2 --study-rates 2 \\
         --study-seeds 2 --configs small.yaml                # here: the same steps, small, on the CPU
     python -m benchmarks.gpu_check ...                      # the same, as a module

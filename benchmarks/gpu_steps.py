@@ -123,15 +123,15 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     """One run of the pipeline step: its device, epochs, accuracy against the CPU's, MLflow's tags."""
     from mlflow.tracking import MlflowClient
 
-    from nndl.project import project_identity
-    from nndl.runs.names import PROJECT_FILE, learner
+    from nndl.runs.project import project_identity
+    from nndl.runs.names import learner
     from nndl.runs.record import read
     from nndl.runs.recorded import mlflow_runs
 
     history = json.loads((run_folder / "history.json").read_text())
     metrics = json.loads((run_folder / "metrics.json").read_text())
     found, uri = read(run_folder), f"sqlite:///{project / 'mlflow.db'}"
-    project_id = project_identity(project / PROJECT_FILE)
+    project_id = project_identity(project)
     run_id = mlflow_runs(uri, config["mlflow"]["experiment"], project_id, [run_folder]).get(str(run_folder))
     tags = MlflowClient(tracking_uri=uri).get_run(run_id).data.tags if run_id else {}
     epochs = [entry["epoch_seconds"] for entry in history["epochs"]]

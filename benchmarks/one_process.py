@@ -25,7 +25,7 @@ from nndl.files import write_json
 from nndl.learn import environment
 from nndl.report import catalog, figures, notebook
 from nndl.runs import chunks, names, plan, specs
-from nndl.project import project_identity
+from nndl.runs.project import project_identity
 from nndl.runs.recorded import mlflow_runs
 from nndl.runs.chunk_job import run_chunk
 from nndl.tracking.attach import log_files
@@ -63,7 +63,7 @@ def train(cfg: dict, folder: Path, runs: list, steps: Steps) -> None:
     for chunk in chunks.chunk_ids(runs, cfg["chunk_seconds"]):
         members = chunks.chunk_members(runs, **chunk)
         steps(f"train_{chunk['group']}-{chunk['part']}", run_chunk, members, names.chunk_manifest(chunk),
-              cfg["mlflow"]["experiment"], project_identity(names.PROJECT_FILE), folder, SOURCE, log=sys.stderr,
+              cfg["mlflow"]["experiment"], project_identity("."), folder, SOURCE, log=sys.stderr,
               console=sys.stderr)
 
 
@@ -78,7 +78,7 @@ def draw_and_log(cfg: dict, uri: str, runs: list, steps: Steps) -> None:
                                 labels, formats)
         write_json(manifests[seed], catalog.figure_manifest(seed))
     by_folder = catalog.files_by_run(manifests, by_seed, [str(path) for path in samples])
-    project = project_identity(names.PROJECT_FILE)
+    project = project_identity(".")
     ids = mlflow_runs(uri, cfg["mlflow"]["experiment"], project, [*by_folder, *(spec.dir for spec in runs)])
     files = {ids[str(folder)]: [(path, "figures") for path in paths] for folder, paths in by_folder.items()}
     steps("log_figures", log_files, uri, cfg["mlflow"]["experiment"], files)

@@ -60,7 +60,7 @@ def test_config_mistakes_name_the_file_key_and_fix(workflow):
     assert "config/config.yaml:4:2: not valid YAML" in output_of(result)
     assert not workflow.path("results").exists()
 
-    # In a --configfile, Snakemake's own loader speaks first; the README's command names the place.
+    # In a --configfile, Snakemake's own loader speaks first; the command in docs/troubleshooting.md names the place.
     workflow.write_config(small_config())
     broken = workflow.path("config/broken.yaml")
     broken.write_text("softmax:\n  epochs: 3\n learning_rate: 0.1\n")

@@ -1,5 +1,5 @@
 """How a training job's CPU float arithmetic is done: `fast` (each CPU's own fastest kernels) or
-`portable` (the same bits on every x86-64 CPU with AVX2, at some cost: README, "Numbers").
+`portable` (the same bits on every x86-64 CPU with AVX2, at some cost: docs/numbers.md).
 
 torch's CPU matmuls go to MKL and oneDNN, which pick their kernels by instruction set, and torch's
 own kernels are built for several (AVX2, AVX-512): float32 sums then round differently from one CPU
