@@ -462,7 +462,7 @@ def test_the_project_identity_is_made_once_and_kept(tmp_path):
     path = project / ".nndl" / "project.json"
     assert sorted(entry.name for entry in path.parent.iterdir()) == [".project.json.lock", "project.json"]
     path.write_text("{not json")
-    (project / names.PROJECT_SPARE).unlink()
+    assert not (project / names.PROJECT_SPARE).parent.exists()  # no results yet: no spare (nothing else made)
     quoted = shlex.quote(str(path))
     with pytest.raises(ConfigError, match=re.escape(f"{path} is not this project's identity file") + ".*"
                        + re.escape(f"mv {quoted} {shlex.quote(f'{path}.damaged')}")):
@@ -480,7 +480,9 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
         return project_identity(folder, said), said.getvalue()
 
     first, said = identity(tmp_path / "A")
-    assert said == ""
+    assert said == "" and not (tmp_path / "A" / "results").exists()
+    (tmp_path / "A" / "results").mkdir()  # the first results: the spare goes beside them
+    assert identity(tmp_path / "A") == (first, "") and (tmp_path / "A" / names.PROJECT_SPARE).exists()
     shutil.copytree(tmp_path / "A", tmp_path / "B 项目", symlinks=True)
     copied, said = identity(tmp_path / "B 项目")
     assert copied != first and said.startswith(f"nndl: this folder is a copy of {tmp_path / 'A'} (project {first})")

@@ -47,7 +47,9 @@ def project_identity(root: str | Path = ".", log: TextIO = sys.stderr) -> str:
             identity, said = _moved_or_copied(identity, root)
         else:  # .nndl/ made again (a lost one): the folder it is now
             identity = {**identity, "anchor": _anchor(root)}
-        for path in (kept_at, spare):
+        # The spare goes beside the results once there are some: a first parse that stops (a bad
+        # config) leaves nothing there.
+        for path in (kept_at, spare) if spare.parent.is_dir() else (kept_at,):
             if _read(path, quiet=True) != identity:
                 write_json(identity, path)
     if said:
