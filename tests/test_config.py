@@ -473,7 +473,7 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
     """cp -a: the original still holds the identity (or the copy's .nndl/ is another folder on the
     same file system): a new identity, said in one line. mv: the same identity, said too. A lost or
     damaged .nndl/ is read back from the spare beside the runs."""
-    from nndl.runs.project import project_identity
+    from nndl.runs.project import keep_spare, project_identity
 
     def identity(folder) -> tuple[str, str]:
         said = io.StringIO()
@@ -481,8 +481,9 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
 
     first, said = identity(tmp_path / "A")
     assert said == "" and not (tmp_path / "A" / "results").exists()
-    (tmp_path / "A" / "results").mkdir()  # the first results: the spare goes beside them
-    assert identity(tmp_path / "A") == (first, "") and (tmp_path / "A" / names.PROJECT_SPARE).exists()
+    keep_spare(tmp_path / "A")  # the jobs start: the spare goes beside the runs
+    assert json.loads((tmp_path / "A" / names.PROJECT_SPARE).read_text())["id"] == first
+    assert identity(tmp_path / "A") == (first, "")
     shutil.copytree(tmp_path / "A", tmp_path / "B 项目", symlinks=True)
     copied, said = identity(tmp_path / "B 项目")
     assert copied != first and said.startswith(f"nndl: this folder is a copy of {tmp_path / 'A'} (project {first})")

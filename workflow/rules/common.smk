@@ -7,7 +7,7 @@ from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
 from nndl.report import catalog
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
-from nndl.runs.project import project_identity
+from nndl.runs.project import keep_spare, project_identity
 from nndl.tasks.registry import TASKS
 from nndl.interrupt import hang_up_as_interrupt
 from nndl.tracking.probe import read_store
@@ -295,6 +295,11 @@ def final_outputs():
         names.SUMMARY_REPORT,
         *studies,
     ]
+
+
+onstart:
+    # The identity's spare beside the runs (not at the parse: one that stops leaves no results/).
+    keep_spare(Path.cwd())
 
 
 onsuccess:

@@ -47,14 +47,25 @@ def project_identity(root: str | Path = ".", log: TextIO = sys.stderr) -> str:
             identity, said = _moved_or_copied(identity, root)
         else:  # .nndl/ made again (a lost one): the folder it is now
             identity = {**identity, "anchor": _anchor(root)}
-        # The spare goes beside the results once there are some: a first parse that stops (a bad
-        # config) leaves nothing there.
+        # The spare goes beside the results once there are some (keep_spare, when the jobs start): a
+        # first parse that stops (a bad config) leaves nothing there.
         for path in (kept_at, spare) if spare.parent.is_dir() else (kept_at,):
             if _read(path, quiet=True) != identity:
                 write_json(identity, path)
     if said:
         print(f"nndl: {said}", file=log, flush=True)
     return identity["id"]
+
+
+def keep_spare(root: str | Path = ".") -> None:
+    """Keep the identity a second time beside the runs (names.PROJECT_SPARE), making results/: the
+    workflow calls it when its jobs start, after a parse that did not stop (project_identity)."""
+    root = Path(root).resolve()
+    kept_at, spare = root / names.PROJECT_FILE, root / names.PROJECT_SPARE
+    with FileLock(kept_at.with_name(f".{kept_at.name}.lock")):
+        identity = _read(kept_at)
+        if identity is not None and _read(spare, quiet=True) != identity:
+            write_json(identity, spare)
 
 
 def _read_either(kept_at: Path, spare: Path) -> tuple[dict | None, str | None]:
