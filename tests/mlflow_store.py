@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from mlflow.tracking import MlflowClient
 
+from nndl.tracking.tags import FULL_NAME_TAG
+
+
+def name_of(run) -> str:
+    """A run's name in the pipeline ('softmax-scratch-seed0', 'lr/linreg-scratch/learning_rate=0.1/seed0'):
+    a study run's MLflow name is short and repeats across studies ('lr=0.1 · s0 · scratch')."""
+    return run.data.tags.get(FULL_NAME_TAG, run.info.run_name)
+
 
 def runs_by_name(tracking_uri: str, experiment: str) -> dict:
     client = MlflowClient(tracking_uri=tracking_uri)
     found = client.get_experiment_by_name(experiment)
     assert found is not None, f"experiment {experiment!r} not in {tracking_uri}"
-    return {run.info.run_name: run for run in client.search_runs([found.experiment_id])}
+    return {name_of(run): run for run in client.search_runs([found.experiment_id])}
 
 
 def statuses_by_name(tracking_uri: str, experiment: str) -> dict[str, list[str]]:
@@ -18,7 +26,7 @@ def statuses_by_name(tracking_uri: str, experiment: str) -> dict[str, list[str]]
     found = client.get_experiment_by_name(experiment)
     statuses: dict[str, list[str]] = {}
     for run in client.search_runs([found.experiment_id], order_by=["attributes.start_time ASC"]):
-        statuses.setdefault(run.info.run_name, []).append(run.info.status)
+        statuses.setdefault(name_of(run), []).append(run.info.status)
     return statuses
 
 

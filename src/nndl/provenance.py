@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import socket
 import subprocess
 from importlib import metadata
@@ -39,3 +40,10 @@ def package_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def versions() -> dict[str, str]:
+    """{'python': its version, each of PACKAGES: its version or 'not installed'}: a run's
+    `version.<name>` tags, the one place its versions are recorded."""
+    return {"python": platform.python_version(),
+            **{name: version or "not installed" for name, version in package_versions().items()}}

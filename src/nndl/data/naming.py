@@ -1,11 +1,16 @@
 """How reports, captions and MLflow descriptions name a run's data, by what the data is: the small
-config's generated stand-in is not called Fashion-MNIST. Words only: kept out of the training code
-(nndl.runs.code.TRAINING_CODE), so rewording a name retrains nothing.
+config's generated stand-in is not called Fashion-MNIST; and how MLflow names its test split. Kept
+out of the training code (nndl.runs.code.TRAINING_CODE), so rewording a name retrains nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
+
+from nndl.data.fashion_mnist import FILES
 from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData
+from nndl.files import read_json
 
 STAND_IN = "generated stand-in data"
 
@@ -30,3 +35,21 @@ def about(data: SyntheticData | FashionData) -> str:
             f"{data.generate['test']} test images, seed {data.generate['seed']}): each class is a random pattern "
             "plus noise, named with the notes' class names but not photos of clothing, so numbers trained on "
             "them are not comparable with the book's.")
+
+
+def test_split_identity(data: SyntheticData | FashionData, whole: dict[str, str]) -> dict[str, str]:
+    """{'name', 'digest', 'source'} of the test split, MLflow's dataset in the context 'testing'
+    beside `whole` (nndl.data.tensors.dataset_identity: the whole data set, in the context
+    'training', whose digest is part of each run's key and so stays as it is). The digest is the
+    test split's own: the checksums of Fashion-MNIST's two test files, or of the synthetic arrays'
+    X_test and y_test as stored."""
+    digest = hashlib.sha256()
+    if data.kind == SYNTHETIC:
+        with zipfile.ZipFile(data.path) as archive:
+            for member in ("X_test.npy", "y_test.npy"):
+                digest.update(archive.read(member))
+    else:
+        manifest = read_json(data.manifest)
+        for key in ("test_images", "test_labels"):
+            digest.update(manifest[f"{FILES[key].name}.gz"]["sha256_decompressed"].encode())
+    return {"name": f"{whole['name']}-test", "digest": digest.hexdigest()[:16], "source": whole["source"]}

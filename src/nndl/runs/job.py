@@ -3,7 +3,6 @@ key and spec hash, each task's code fingerprint, and the store (nndl.tracking.re
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -13,7 +12,7 @@ import torch
 from nndl.data.tensors import DataSets
 from nndl.learn.device import device_name, resolve_device
 from nndl.numerics import in_force
-from nndl.provenance import git_state, package_versions
+from nndl.provenance import git_state, versions
 from nndl.runs import names, record
 from nndl.runs.code import training_code
 from nndl.runs.outcome import Outcome
@@ -49,11 +48,13 @@ class ChunkJob:
         identities = {spec.name: datasets.identity(spec.data) for spec in specs}
         keys = {spec.name: record.run_key(spec, code[spec.task], identities[spec.name]["digest"]) for spec in specs}
         git = git_state(project_root)
-        static = {"torch_version": torch.__version__, "python_version": platform.python_version(),
-                  "torch_threads": str(specs[0].threads), "git_commit": git["commit"] or "unknown",
+        static = {"torch_threads": str(specs[0].threads), "git_commit": git["commit"] or "unknown",
                   "git_dirty": str(git["dirty"]), **{f"numerics.{key}": value for key, value in numerics.items()},
-                  **{f"version.{name}": version or "not installed" for name, version in package_versions().items()}}
-        recorder = Recorder.open(specs, experiment, project, source, static, Path(project_root) / names.LEDGER_DIR, log)
+                  **{f"version.{name}": version for name, version in versions().items()}}
+        # A study run's MLflow name says what differs first (its full name stays in a tag).
+        titles = {spec.name: names.study_run_title(spec.study.point, spec.impl, spec.seed) for spec in specs if spec.study}
+        recorder = Recorder.open(specs, experiment, project, source, static, Path(project_root) / names.LEDGER_DIR, log,
+                                 titles)
         return cls(specs, device, device_name(device), datasets, code, identities, keys,
                    {spec.name: spec_hash(spec) for spec in specs}, recorder, log, console)
 

@@ -7,6 +7,8 @@ torch, no MLflow: Snakemake imports this while it parses the workflow.
 
 from __future__ import annotations
 
+from nndl.values import format_value
+
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
 ENV_JSON = "results/env.json"
 # This project's identity, made once and kept (not in git: each clone is a project of its own, and
@@ -67,6 +69,24 @@ def run_dir(task: str, impl: str, seed: int, key: str) -> str:
 def study_run_name(study: str, task: str, impl: str, point: str, seed: int) -> str:
     """'linreg-lr/linreg-scratch/learning_rate=0.1/seed0': unique across studies, like its folder."""
     return f"{study}/{task}-{impl}/{point}/seed{seed}"
+
+
+# A study run's MLflow name says what differs first, short enough for the runs table's Run Name
+# column, which shows about 17 characters of a run folded under its parent 'study: softmax-lr':
+# 'lr=0.3 · s1 · concise' (its seed before its implementation, which many studies hold fixed). Its
+# full name (study_run_name) stays in a tag. The settings studies vary most, shortened; any other
+# setting keeps its own name.
+# (`seed` in a study's `vary` is the synthetic data's; the run's own seed is the 's1'.)
+SHORT_SETTINGS = {"learning_rate": "lr", "batch_size": "bs", "num_hiddens": "hidden", "num_hiddens2": "hidden2",
+                  "pixel_scale": "scale", "huber_delta": "delta", "seed": "data_seed"}
+TITLE_SEPARATOR = " · "
+
+
+def study_run_title(point: dict, impl: str, seed: int) -> str:
+    """'lr=0.3 · s1 · concise': a study run's MLflow name, its grid point (in the order of the
+    study's `vary`), seed and implementation; unique within its study."""
+    settings = [f"{SHORT_SETTINGS.get(key, key)}={format_value(value)}" for key, value in point.items()]
+    return TITLE_SEPARATOR.join([*settings, f"s{seed}", impl])
 
 
 def study_run_dir(study: str, task: str, impl: str, point: str, seed: int, key: str) -> str:

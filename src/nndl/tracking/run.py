@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 from nndl.interrupt import Terminated
 from nndl.provenance import process_identity
 from nndl.tracking.delivery import Delivery
+from nndl.tracking.logged_model import ModelRecord, log_torch_model
 from nndl.tracking.tags import HOST_TAG, PID_TAG, RECORDED_TAG, WHOLE
 
 SIGNAL_WAIT_S = 10.0  # how long a stopped job gives the store to take the records already queued
@@ -43,15 +44,18 @@ class Run:
 
     Metrics and tags are queued and sent together in batches, at most every FLUSH_SECONDS and when
     the run ends: one call to the store costs about 10 ms on sqlite and 0.2 s on a server, as much
-    as a short run's whole training. `run_id` is None until the store has created the run.
+    as a short run's whole training. `run_id` is None until the store has created the run. `name`
+    owns its calls in the Delivery (and names it in messages); `title` is its MLflow name (a study
+    run's: nndl.runs.names.study_run_title), `name` if None.
     """
 
     FLUSH_SECONDS = 5.0
     BATCH_LIMIT = 1000  # metrics per log_batch call, MLflow's own limit
     PARAM_LIMIT = 100  # params per log_batch call
 
-    def __init__(self, uri: str, delivery: Delivery, name: str):
+    def __init__(self, uri: str, delivery: Delivery, name: str, title: str | None = None):
         self.client, self.delivery, self.name = MlflowClient(tracking_uri=uri), delivery, name
+        self.title = title or name
         self.run_id: str | None = None
         self.artifact_uri: str | None = None  # where its files go, known once the store made it
         self.ended = False
@@ -71,7 +75,7 @@ class Run:
 
         def create():
             if self.run_id is None:  # a retry after the store made the run but did not answer makes another
-                created = self.client.create_run(experiment_id, start_time=start_ms, run_name=self.name,
+                created = self.client.create_run(experiment_id, start_time=start_ms, run_name=self.title,
                                                  tags=resolve_tags(tags)).info
                 self.run_id, self.artifact_uri = created.run_id, created.artifact_uri
                 if on_created:
@@ -106,9 +110,10 @@ class Run:
         """Queue tags: they go at the next flush, with its last batch of metrics."""
         self.pending_tags.update({key: str(value) for key, value in tags.items()})
 
-    def log_dataset(self, name: str, digest: str, source: str, context: str = "training") -> None:
-        """Record the data the run trains on (the runs table's Dataset column), by name, digest and
-        source, without handing MLflow the arrays."""
+    def log_datasets(self, datasets: dict[str, dict[str, str]]) -> None:
+        """Record the data the run trained and was tested on (the runs table's Dataset column), in
+        one call: {context ('training', 'testing'): {'name', 'digest', 'source'}}, without handing
+        MLflow the arrays."""
         import warnings
 
         from mlflow.data.dataset_source_registry import resolve_dataset_source
@@ -116,12 +121,14 @@ class Run:
         from mlflow.entities import DatasetInput, InputTag
         from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
-        with warnings.catch_warnings():  # "can be interpreted in multiple ways": a local path it is
-            warnings.simplefilter("ignore", UserWarning)
-            dataset_source = resolve_dataset_source(source)
-        entity = MetaDataset(dataset_source, name=name, digest=digest)._to_mlflow_entity()
-        inputs = [DatasetInput(entity, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)])]
-        self._send("log the dataset", lambda: self.client.log_inputs(self.run_id, inputs))
+        inputs = []
+        for context, identity in datasets.items():
+            with warnings.catch_warnings():  # "can be interpreted in multiple ways": a local path it is
+                warnings.simplefilter("ignore", UserWarning)
+                source = resolve_dataset_source(identity["source"])
+            entity = MetaDataset(source, name=identity["name"], digest=identity["digest"])._to_mlflow_entity()
+            inputs.append(DatasetInput(entity, tags=[InputTag(MLFLOW_DATASET_CONTEXT, context)]))
+        self._send(f"log {len(inputs)} datasets", lambda: self.client.log_inputs(self.run_id, inputs))
 
     def log_artifacts(self, paths: list[str | Path], folder: str | None = None) -> None:
         """Queue files that are final, in one call: they are read when the Delivery sends them. They
@@ -140,9 +147,12 @@ class Run:
 
         self._send(f"log {len(paths)} files", log)
 
-    def log_torch_model(self, model, input_example) -> None:
-        """Log an nn.Module (on the CPU) with an input example and a signature (numpy in, numpy out)."""
-        self._send("log the model", lambda: _log_torch_model(self.client, self.run_id, model, input_example))
+    def log_torch_model(self, model, input_example, record: ModelRecord) -> None:
+        """Log an nn.Module (on the CPU) as a LoggedModel with an input example and a signature, and
+        its final metrics, which go to the run too (nndl.tracking.logged_model). The Recorder
+        queues it before the run's first flush: MLflow links a run's step-0 metrics to a new model
+        by reading each metric's history (a call each), and finds none to read."""
+        self._send("log the model", lambda: log_torch_model(self.client, self.run_id, model, input_example, record))
 
     def finish(self, status: str = "FINISHED", end_ms: int | None = None) -> None:
         """Queue the metrics, the mark that the record is whole and the run's end in `status`
@@ -180,49 +190,25 @@ def batches(params: list[Param], metrics: list[Metric], tags: list[RunTag], limi
     return found
 
 
-def _log_torch_model(client: MlflowClient, run_id: str, model, input_example) -> None:
-    """mlflow.pytorch.log_model for run `run_id` from the Delivery's thread: it logs into the
-    thread's active run, which this resumes, and leaves (without ending it) afterwards."""
-    import mlflow
-    import torch
-    from mlflow.models import infer_signature
-    from mlflow.tracking.fluent import _active_run_stack
-
-    with torch.no_grad():
-        output = model(torch.as_tensor(input_example)).cpu().numpy()
-    mlflow.set_tracking_uri(client.tracking_uri)
-    mlflow.start_run(run_id=run_id)
-    try:
-        mlflow.pytorch.log_model(
-            model, name="model", input_example=input_example,
-            signature=infer_signature(input_example, output),
-            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],  # skip slow inference
-            # pickle, not the default pt2: torch.export would import torch._dynamo (about 5 s).
-            serialization_format="pickle",
-        )
-    finally:
-        _active_run_stack.get().pop()
-
-
 @contextmanager
 def tracked_run(uri: str, delivery: Delivery, experiment_id: str, run_name: str, params: dict, tags: dict,
-                dataset: dict | None = None, start_ms: int | None = None,
-                on_created: Callable[[str], None] | None = None) -> Iterator[Run]:
+                datasets: dict[str, dict] | None = None, start_ms: int | None = None,
+                on_created: Callable[[str], None] | None = None, title: str | None = None) -> Iterator[Run]:
     """Open a new run (through `delivery`) and always close it in a final state.
 
     The block ends the run through `Run.finish`; a block that returns without doing so leaves it
     FAILED, as does an exception; SIGTERM, SIGHUP and Ctrl-C raised inside it leave it KILLED.
     `tags` go in when the run is created, so they win over the ones MLflow guesses
-    (`mlflow.source.name` would name Snakemake's temporary copy of the script). `dataset`
-    ({'name', 'digest', 'source'}) goes in after the run's creation; `on_created(run id)` is
-    called as soon as the store made it.
+    (`mlflow.source.name` would name Snakemake's temporary copy of the script). `datasets`
+    ({context: {'name', 'digest', 'source'}}) go in after the run's creation; `on_created(run id)`
+    is called as soon as the store made it. `title`: its MLflow name, if not `run_name` (see Run).
     """
     identity = process_identity()
-    run = Run(uri, delivery, run_name)
+    run = Run(uri, delivery, run_name, title)
     run.start(experiment_id, {**tags, HOST_TAG: identity["host"], PID_TAG: identity["pid"]}, params, start_ms,
               on_created)
-    if dataset:
-        run.log_dataset(**dataset)
+    if datasets:
+        run.log_datasets(datasets)
     try:
         yield run
     except (Terminated, KeyboardInterrupt):

@@ -15,6 +15,9 @@ RUN_KEY_TAG, RECORDED_TAG = "nndl.run_key", "nndl.recorded"
 # parent run is WHOLE from its creation, SUPERSEDED if another job's parent of the study won
 # (nndl.tracking.studies): it has no run key, so the readers that count runs by key never see it.
 WHOLE, SUPERSEDED = "true", "superseded"
+# A study run's full name (nndl.runs.names.study_run_name: its folder's and its log lines'): its
+# MLflow name says what differs first, and is short (nndl.runs.names.study_run_title).
+FULL_NAME_TAG = "nndl.run_name"
 # The project that made the run (nndl.runs.project): a pipeline ends, marks or deletes only its own.
 PROJECT_TAG = "nndl.project"
 
