@@ -221,6 +221,12 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
             "tags.%60nndl.project%60%20%3D%20%27p-0dd1522cbe0c%27%20and%20tags.%60nndl.recorded%60%20%3D%20%27true%27"
             ) in server
     assert "mlflow ui" not in server and "127.0.0.1" not in server
+    # Each study's saved view after the runs' (nndl.tracking.views), where the studies were logged.
+    studies = tmp_path / "studies.json"
+    link = "http://team.example:8080/#/experiments/7/runs?viewStateShareKey=p-0dd1522cbe0c.study.lr&compareRunsMode=CHART"
+    studies.write_text(json.dumps({"views": {"lr": link}}))
+    assert tracking_uri_module.closing_hint(tracked, studies).endswith(f"\nstudy lr, its runs side by side: {link}")
+    assert tracking_uri_module.closing_hint(tracked, tmp_path / "absent.json") == server
     # A store whose path has a space and Chinese characters: the command pastes as printed.
     store = f"sqlite:///{tmp_path / 'x 项目 dir' / 'mlflow.db'}"
     tracked.write_text(json.dumps({"tracking_uri": store, "experiment_id": "3"}))

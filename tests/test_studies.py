@@ -224,9 +224,11 @@ def test_a_study_run_that_trained_ends_finished_with_its_outcome_and_a_default_r
         assert mlflow_run.data.tags["mlflow.parentRunId"] == parents["lr"]
         assert mlflow_run.data.params["learning_rate"] in ("0.03", "30.0", "0.0001")
         assert mlflow_run.data.tags["mlflow.source.name"] == "tests"
-        assert "mlflow.note.content" not in mlflow_run.data.tags  # described once, by the parent
-        [dataset] = mlflow_run.inputs.dataset_inputs
-        assert dataset.dataset.name.startswith("synthetic-linreg-") and len(dataset.dataset.digest) == 16
+        assert mlflow_run.data.tags["mlflow.note.content"].startswith("Study lr: learning_rate=")
+        # The data set it trained on and its test split (their contexts: test_names.py).
+        training, testing = sorted((item.dataset for item in mlflow_run.inputs.dataset_inputs), key=lambda d: d.name)
+        assert training.name.startswith("synthetic-linreg-") and len(training.digest) == 16
+        assert testing.name == f"{training.name}-test" and len(testing.digest) == 16
         assert mlflow_run.data.tags["outcome"] == (marker.outcome.message if marker.outcome else "ok")
     # A study run recorded FAILED by the earlier rule (a finding ended FAILED) is set FINISHED by the
     # next job, in its record and in MLflow, without training.
@@ -318,7 +320,7 @@ def test_the_exercises_run_as_small_stand_ins(project, tmp_path):
         run(study_specs, f"{definition['name']}.json")
         parent = studies.recorded_parent(definition["name"], [f"{definition['name']}.json"])
         summaries[definition["name"]] = studies.summarise_study(study_definition(definition), study_specs, parent,
-                                                                ["png"], tmp_path / f"{definition['name']}.csv")
+                                                                ["png"], tmp_path / f"{definition['name']}.csv", PROJECT)
     assert set(summaries) == {definition["name"] for definition in cfg["studies"]}
     for name, summary in summaries.items():
         json.dumps(summary)  # plain data

@@ -22,6 +22,7 @@ rule study_summary:
         runs=job_only(study_specs_json),
         specs=study_digest,
         formats=config["figures"]["formats"],
+        project=PROJECT,
         code=rule_code("study_summary"),
     script:
         "../scripts/study_summary.py"
@@ -40,6 +41,7 @@ rule log_studies:
         ENVIRONMENT
     params:
         experiment=config["mlflow"]["experiment"],
+        project=PROJECT,
         code=rule_code("log_studies"),
     script:
         "../scripts/log_studies.py"

@@ -9,6 +9,6 @@ with job_log(snakemake.log[0], writes=snakemake.output) as log:
     study = snakemake.params.study
     specs = [RunSpec.from_json(spec) for spec in snakemake.params.runs]
     summary = summarise_study(study, specs, recorded_parent(study["name"], snakemake.input.chunks),
-                              snakemake.params.formats, snakemake.output.table)
+                              snakemake.params.formats, snakemake.output.table, snakemake.params.project)
     write_json(summary, snakemake.output.summary)
     print(f"{len(summary['runs'])} runs in {summary['seconds']:.1f} s. {summary['answer']}", file=log)

@@ -1,4 +1,5 @@
-"""A study in MLflow: its parent run, which its runs are folded under, holding its summary.
+"""A study in MLflow: its parent run, which its runs are folded under, holding its summary (the
+saved view its link opens: nndl.tracking.views).
 
 The parent is made by the first chunk job of the study that asks (`study_parent`), and ends when
 the study is summarised (`log_study_summaries`), so its Duration in the runs table spans its runs.
@@ -7,12 +8,15 @@ the study is summarised (`log_study_summaries`), so its Duration in the runs tab
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from nndl.errors import NndlError
+from nndl.tasks.registry import task_named
 from nndl.tracking.attach import log_files, set_run_tags
 from nndl.tracking.store import creating_store, ensure_experiment, live_runs
 from nndl.tracking.ledger import Superseder
@@ -31,9 +35,9 @@ def _parents(client: MlflowClient, experiment_id: str, name: str, project: str) 
 
 def study_parent(uri: str, experiment: str, name: str, source: str, project: str) -> str:
     """The id of study `name`'s parent run of `project` in `experiment`, created if there is none
-    (no metrics of its own; its description, grid and end time are set when the study is
-    summarised). Children carry its id in `mlflow.parentRunId`, which folds them under it in the
-    runs table. Another project's parent of the same study is not this project's.
+    (its description, grid, metrics and end time are set when the study is summarised). Children
+    carry its id in `mlflow.parentRunId`, which folds them under it in the runs table. Another
+    project's parent of the same study is not this project's.
 
     Several chunk jobs of one study may ask at once. On the local sqlite store a lock lets one
     create it; on a server, where no lock is shared, each job that created one then keeps the
@@ -65,9 +69,9 @@ def _json_tag(value) -> str:
     return text if len(text) <= MAX_TAG_VAL_LENGTH else json.dumps({"characters": len(text)})
 
 
-def _bounded(text: str) -> str:
-    """A text tag MLflow keeps whole: cut to its limit, with an ellipsis where it was cut."""
-    return text if len(text) <= MAX_TAG_VAL_LENGTH else text[:MAX_TAG_VAL_LENGTH - 1] + "…"
+def _bounded(text: str, limit: int = MAX_TAG_VAL_LENGTH) -> str:
+    """A text tag MLflow keeps whole: cut to `limit` (its limit), with an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def study_tags(study: dict, description: str) -> dict[str, str]:
@@ -86,10 +90,11 @@ def end_with_children(client: MlflowClient, parent_id: str, last_end_ms: int | N
     client.set_terminated(parent_id, status="FINISHED", end_time=last_end_ms)
 
 
-def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -> int:
+def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict], links: dict[str, str]) -> int:
     """Put each study's summary file and figures into its parent run ({summary path: summary}), its
-    description (question, answer, theory) and grid into the parent's tags, and end it with its last run.
-    Returns how many files it logged; raises NndlError if a parent run is gone."""
+    description (question, answer, theory, and `links`' link to its saved view: {study: link}) and grid
+    into the parent's tags, its best value and counts into the parent's metrics, and end it with its
+    last run. Returns how many files it logged; raises NndlError if a parent run is gone."""
     client = MlflowClient(tracking_uri=uri)
     present = live_runs(client, experiment, [summary["parent_run_id"] for summary in summaries.values()])
     missing = [summary["study"]["name"] for summary in summaries.values() if summary["parent_run_id"] not in present]
@@ -102,9 +107,33 @@ def log_study_summaries(uri: str, experiment: str, summaries: dict[str, dict]) -
              for path, summary in summaries.items()}
     logged = log_files(uri, experiment, files)
     # WHOLE again: a parent made before parents carried it from their creation gets it (study_parent).
-    set_run_tags(uri, experiment, {summary["parent_run_id"]: {**study_tags(summary["study"], summary["description"]),
-                                                              RECORDED_TAG: WHOLE}
-                                   for summary in summaries.values()})
+    set_run_tags(uri, experiment, {summary["parent_run_id"]: {
+        **study_tags(summary["study"], described(summary, links[summary["study"]["name"]])), RECORDED_TAG: WHOLE}
+        for summary in summaries.values()})
     for summary in summaries.values():
+        at_ms = summary["last_end_ms"] or int(time.time() * 1000)
+        client.log_batch(summary["parent_run_id"], metrics=[Metric(key, value, at_ms, 0)
+                                                            for key, value in parent_metrics(summary).items()])
         end_with_children(client, summary["parent_run_id"], summary["last_end_ms"])
     return logged
+
+
+def described(summary: dict, link: str) -> str:
+    """The parent's description (nndl.report.theory_text's: the question first), with the link to
+    the study's saved view after the question, among the lines the run page shows before "Show
+    more"; relative to that page, so that it opens on whatever address the UI serves. Cut at its end
+    where it is too long."""
+    question = summary["study"]["question"]
+    head = f"{question}\n\n**In MLflow:** [the study's runs side by side]({link[link.index('#'):]})"
+    return head + _bounded(summary["description"].removeprefix(question), MAX_TAG_VAL_LENGTH - len(head))
+
+
+def parent_metrics(summary: dict) -> dict[str, float]:
+    """The parent's metrics: the study's best mean (over seeds) of its metric, where a grid point has
+    one; how many grid points and runs it has, and how many of its runs diverged."""
+    study, groups = summary["study"], summary["groups"]
+    means = [group["mean"] for group in groups if group["mean"] is not None]
+    best = (max if task_named(study["task"]).better(study["metric"]) == "max" else min)(means) if means else None
+    return {**({f"best/{study['metric']}": best} if best is not None else {}),
+            "study/grid_points": len({group["label"] for group in groups}), "study/runs": len(summary["runs"]),
+            "study/diverged": sum(group["diverged"] for group in groups)}

@@ -45,14 +45,22 @@ def runs_page(uri: str, experiment_id: str, project: str | None = None) -> str:
     return f"{page}?searchFilter={urllib.parse.quote(live_filter(project))}" if project else page
 
 
-def closing_hint(tracked_runs: str | Path) -> str:
+def closing_hint(tracked_runs: str | Path, logged_studies: str | Path | None = None) -> str:
     """Where to look at the runs, from what the pipeline read back from MLflow ('' before that):
-    the team server's own page, or the local UI's, with how to start it."""
+    the team server's own page, or the local UI's, with how to start it; then each study's saved
+    view, where `logged_studies` (the studies' record, nndl.tracking.studies) has one."""
     path = Path(tracked_runs)
     if not path.is_file():
         return ""
     tracked = json.loads(path.read_text(encoding="utf-8"))
     page = runs_page(tracked["tracking_uri"], tracked["experiment_id"], tracked.get("project"))
+    # The default runs' saved view (nndl.tracking.views), where the pipeline wrote one; every run beside it.
+    if tracked.get("view_page"):
+        page = f"{tracked['view_page']} (the default runs side by side)\nor {page} (all of this project's runs)"
+    studies = Path(logged_studies) if logged_studies else None
+    if studies and studies.is_file():
+        views = json.loads(studies.read_text(encoding="utf-8")).get("views", {})
+        page += "".join(f"\nstudy {name}, its runs side by side: {link}" for name, link in views.items())
     uri = tracked["tracking_uri"]
     if is_server(uri):
         return f"Runs are tracked on the MLflow server {uri}: open {page}"
