@@ -8,10 +8,13 @@ include: "workflow/rules/config.smk"
 configfile: DEFAULT_CONFIG
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
+
+
+# workflow/report/workflow.rst, with the registry's tasks written in (see common.smk).
+report: INTRO
+
+
 include: "workflow/rules/env.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"

@@ -88,8 +88,9 @@ RERUNS = {
     "nndl.learn.learners": {"train_chunk"},
     "nndl.learn.linear": {"train_chunk"},  # imported by name (the registry's `model`): its task's chunks rerun
     "nndl.learn.mlp": {"train_chunk"},
+    # A chunk job counts its own task's entry instead (chunk_code); the saved views name its metrics.
     "nndl.tasks.registry": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
-                            "studies_report", "track_runs"},  # a chunk job counts its own task's entry instead (chunk_code)
+                            "studies_report", "track_runs", "log_studies"},
     "nndl.learn.environment": {"env_check"},
     "nndl.data.download": {"fashion_mnist"},
     "nndl.data.acquire": {"fashion_mnist"},
@@ -99,6 +100,7 @@ RERUNS = {
     "nndl.tracking.admin": set(),
     "nndl.tracking.readback": {"track_runs"},
     "nndl.tracking.studies": {"log_studies", "train_chunk"},
+    "nndl.tracking.views": {"log_studies", "track_runs", "study_summary"},  # the saved views; a study's link
     "nndl.config.validate": set(),
     "nndl.config.studies": set(),
 }

@@ -136,8 +136,8 @@ def test_a_third_classifier_gets_its_figures_section_and_tables_from_its_registr
     manifest = figures.draw_seed([spec for spec, _ in made.values() if spec.task == "mlp"], 0, "en", ["png"])
     assert all(Path(path).is_file() for figure in manifest["figures"].values() for path in figure["files"])
     runs = {learner: run for learner, (_, run) in made.items()}
-    assert tables.section_intro(MLP, runs).startswith(f"## Multilayer perceptron on Fashion-MNIST\n\n{MLP.about}\n\n"
-                                                      "Batch size 256")
+    assert tables.section_intro(MLP, runs).startswith(
+        f'<h2 id="mlp">Multilayer perceptron on Fashion-MNIST</h2>\n\n{MLP.about}\n\nBatch size 256')
     classifier, baseline, book, per_class = tables.task_tables(MLP, runs)
     assert "untrained test accuracy" in classifier and "Trouser (裤子)" in per_class
     assert "softmax regression → multilayer perceptron" in baseline and "0.7500 → 0.8000 (+0.0500)" in baseline
@@ -166,7 +166,7 @@ def test_the_generated_stand_in_is_named_as_such_and_never_set_beside_the_book(t
     runs = {learner: run for learner, (_, run) in made.items()}
     spec, data = made["mlp-scratch"][0], made["mlp-scratch"][0].data
     intro = tables.section_intro(MLP, runs)
-    assert intro.startswith("## Multilayer perceptron on generated stand-in data\n")
+    assert intro.startswith('<h2 id="mlp">Multilayer perceptron on generated stand-in data</h2>\n')
     assert "each class is a random pattern plus noise" in intro and "Fashion-MNIST" not in intro
     book = tables.book_table(MLP, runs)
     assert "not comparable" in book and "1.0000" not in book and "/ here" not in book

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from conftest import ROOT, SCHEMA, Workflow, small_config
+from conftest import ROOT, SCHEMA, Workflow, output_of, small_config
 from nndl.data import naming
 from nndl.runs import names, record
 from nndl.tasks.runspec import RunSpec, spec_hash
@@ -22,6 +22,7 @@ from nndl.tasks.registry import TASKS
 from nndl.tasks.types import IMPLS
 from nndl.tracking.run import flatten_params
 from mlflow_store import artifact_paths, forget_stores, logged_models, metric_steps, runs_by_name, statuses_by_name
+from snakemake_report import MOST_PARAMS, SnakemakeReport, links, warning_lines
 
 pytestmark = pytest.mark.e2e
 RUN_NAMES = [f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS]  # every task's, the mlp's too
@@ -56,7 +57,7 @@ def finished(tmp_path_factory) -> Workflow:
     shutil.copy(ROOT / ".gitignore", workflow.path(".gitignore"))  # the store is not the project's source
     git(workflow.folder, "add", ".")
     git(workflow.folder, "commit", "-q", "-m", "test checkout")
-    workflow.run()
+    workflow.console = output_of(workflow.run())  # what a person running it sees
     return workflow
 
 
@@ -74,6 +75,12 @@ def test_lint_is_clean(workflow):
     result = workflow.run("--lint")
     output = result.stdout + result.stderr
     assert "Congratulations, your workflow is in a good condition!" in output
+
+
+def test_the_pipelines_console_holds_no_warning_lines(finished):
+    """Not one warning from any library (matplotlib, MLflow, torch, papermill, Snakemake): the
+    report's kernel talks over IPC, not unencrypted TCP (ipykernel warned on every report)."""
+    assert warning_lines(finished.console) == []
 
 
 def test_env_json_records_versions_and_device(finished):
@@ -100,7 +107,7 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     raw = small_config(seeds=SEEDS)
     raw["studies"] = pipeline_studies()
     workflow.write_config(raw)
-    workflow.run()
+    assert warning_lines(output_of(workflow.run())) == []
     assert {name: workflow.records()[name] for name in default_records} == default_records  # not trained again
     client = MlflowClient(tracking_uri=workflow.tracking_uri)
     experiment = client.get_experiment_by_name(raw["mlflow"]["experiment"])
@@ -125,7 +132,8 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     artifacts = {item.path for item in client.list_artifacts(parent_id, "study")}
     assert {"study/summary.json", "study/metric.png", "study/curves.png"} <= artifacts
     default = client.search_runs([experiment.experiment_id], "attributes.run_name = 'softmax-scratch-seed0'")[0]
-    assert default.inputs.dataset_inputs[0].dataset.name == "fashion-mnist-stand-in"
+    assert sorted(item.dataset.name for item in default.inputs.dataset_inputs) == [
+        "fashion-mnist-stand-in", "fashion-mnist-stand-in-test"]  # trained and tested on (test_names.py)
     # The theory beside the answer: the threshold 2 / lambda_max of the runs' own training data.
     summary = json.loads(workflow.path(names.STUDY_SUMMARY.format(study="lr")).read_text())
     # Its data is the run's dataset, not params (a run's params are its settings): its record names the file.
@@ -141,6 +149,7 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     assert "3.2: Which learning rates diverge?" in html and "diverged in 2 of 2 runs" in html
     assert html.count("Theory:") == 2 and "verdict: agrees" in html and "verdict: inconclusive" in html
     assert "studies.html" in workflow.path("results/report/summary.html").read_text()
+    check_studies_in_snakemakes_report(workflow, tmp_path / "report.zip")
 
     # Editing one study plans that study's runs and report again, nothing of the other study (a
     # chunk trains only its runs that are not complete: test_chunks.py).
@@ -151,6 +160,22 @@ def test_the_pipeline_tracks_summarises_and_reports_studies(finished, tmp_path):
     assert any(outputs.startswith("results/chunks/study-shuffle-0-of-1.json") for outputs in planned)
     assert not [outputs for outputs in planned if "study-lr" in outputs or "studies/lr/" in outputs
                 or outputs.startswith(("results/chunks/linreg", "results/chunks/softmax"))]
+
+
+def check_studies_in_snakemakes_report(workflow: Workflow, path) -> None:
+    """In Snakemake's report (report.zip): the study figures' panels are short, and the summary's
+    link to the studies report (beside it, 'studies.html') reaches it inside the zip too, as does
+    the summary's caption."""
+    workflow.run("--report", str(path))
+    report = SnakemakeReport(path)
+    check_report_panels(report)
+    assert report.panel_params()["results/studies/lr/metric.png"].startswith(
+        "study=the definition of lr, varying learning_rate, runs=4 run specs: the runs of study lr, specs=")
+    summary, studies = "results/report/summary.html", names.STUDIES_REPORT
+    (link,) = [link for link in links(report.item(summary)) if "data-report-href" in link]
+    assert link["href"] == "studies.html" and workflow.path("results/report/studies.html").is_file()  # beside it
+    assert report.resolves(summary, link["data-report-href"]) and not report.resolves(summary, "studies.html")
+    assert f"javascript:app.showResultInfo('{studies}')" in report.results[summary]["caption"]
 
 
 def test_numbers_and_lists_as_people_write_them_plan_the_runs_they_mean(finished, tmp_path):
@@ -194,6 +219,8 @@ def test_logged_model_predicts_like_the_saved_weights(finished):
 
     run = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-concise-seed0"]
     (model,) = logged_models(finished.tracking_uri, run.info.run_id)
+    # Named for its run, logged from the workflow's script (not Snakemake's temporary copy of it).
+    assert model.name == "softmax-concise-seed0" and model.tags["mlflow.source.name"] == "workflow/scripts/train_chunk.py"
     mlflow.set_tracking_uri(finished.tracking_uri)
     net = mlflow.pytorch.load_model(model.model_uri)
     state = torch.load(finished.run_folder("softmax-concise-seed0") / "model.pt", weights_only=True)
@@ -287,6 +314,25 @@ def test_snakemake_report_is_produced(finished):
     assert report.stat().st_size > 10_000, result.stderr
 
 
+def check_report_panels(report: SnakemakeReport) -> None:
+    """No panel lists raw specs: every panel's params are a few hundred characters at most."""
+    params = report.panel_params()
+    assert params and {path: len(text) for path, text in params.items() if len(text) > MOST_PARAMS} == {}
+    assert not [path for path, text in params.items() if "'batch_size'" in text or "results/runs/" in text]
+
+
+def test_snakemake_reports_panels_are_short_and_its_intro_names_every_task(finished, tmp_path):
+    result = finished.run("--report", str(tmp_path / "report.zip"))
+    assert warning_lines(output_of(result)) == []
+    report = SnakemakeReport(tmp_path / "report.zip")
+    check_report_panels(report)
+    figures = report.panel_params()["results/figures/seed-0/softmax-scratch-confusion.png"]
+    assert figures.startswith(f"runs={len(RUN_NAMES)} run specs: the default runs of seed 0, specs=")
+    for task in TASKS.values():  # the registry's every task, named for its data
+        data = record.read(finished.run_folder(f"{task.name}-scratch-seed0")).spec.data
+        assert f"<li>{naming.titled(task.heading, data)}</li>" in report.intro, task.name
+
+
 def test_runs_record_what_reproduces_them(finished):
     run = runs_by_name(finished.tracking_uri, "nndl-small")["softmax-concise-seed1"]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=finished.folder, capture_output=True,
@@ -294,7 +340,7 @@ def test_runs_record_what_reproduces_them(finished):
     tags = run.data.tags
     assert tags["git_commit"] == head and tags["git_dirty"] == "False"
     assert len(tags["config_hash"]) == 12 and tags["device"] in ("cpu", "cuda")
-    assert tags["version.torch"] and tags["version.mlflow"] and tags["python_version"]
+    assert tags["version.torch"] and tags["version.mlflow"] and tags["version.python"]
     assert run.data.params["seed"] == "1" and tags["torch_threads"] == "1"
     # The run's params are its spec's settings, and its config_hash is the spec's hash (not the whole config's).
     marker = record.read(finished.run_folder("softmax-concise-seed1")).to_json()

@@ -1,11 +1,13 @@
 from pathlib import Path
 
+from snakemake.iocontainers import ReportHref
 from snakemake.utils import min_version
 
 from nndl import fingerprint
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
 from nndl.report import catalog
+from nndl.report.rule_params import described, run_specs
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
 from nndl.runs.project import keep_spare, project_identity
 from nndl.tasks.registry import TASKS
@@ -88,8 +90,14 @@ EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # The images the classifiers train on: the sample grid and its caption name them as what they are
 # (Fashion-MNIST, or the generated stand-in).
 IMAGES = catalog.images_of(RUNS)
-# Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog).
+# Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog),
+# and the report's intro, which names every task of the registry.
 CAPTIONS = catalog.write_captions(".snakemake/nndl/captions", IMAGES)
+INTRO = catalog.write_intro(
+    Path(workflow.basedir) / "workflow" / "report" / "workflow.rst",
+    ".snakemake/nndl/captions",
+    RUNS,
+)
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 ENVIRONMENT = "../../environment.yml"
 
@@ -187,12 +195,16 @@ def synthetic_set(wildcards):
 
 
 def study_definition(wildcards):
-    return STUDIES[wildcards.study]
+    """One study's definition (Snakemake's report shows which study and what it varies)."""
+    study = STUDIES[wildcards.study]
+    varied = ", ".join(study["vary"])
+    return described(study, f"the definition of {study['name']}, varying {varied}")
 
 
 def study_specs_json(wildcards):
     """The specs of one study's runs, in grid order, as its jobs read them (JSON)."""
-    return [spec.to_json() for spec in grid.study_runs(RUNS, wildcards.study)]
+    runs = [spec.to_json() for spec in grid.study_runs(RUNS, wildcards.study)]
+    return run_specs(runs, f"the runs of study {wildcards.study}")
 
 
 def study_digest(wildcards):
@@ -213,7 +225,8 @@ def seed_specs(wildcards):
 
 def seed_specs_json(wildcards):
     """The specs of the default runs of one seed, as its jobs read them (JSON)."""
-    return [spec.to_json() for spec in seed_specs(wildcards)]
+    runs = [spec.to_json() for spec in seed_specs(wildcards)]
+    return run_specs(runs, f"the default runs of seed {wildcards.seed}")
 
 
 def seed_digest(wildcards):
@@ -276,14 +289,28 @@ def study_figures(study="{study}", extra=False):
 
 def report_run_folders():
     """{seed: {'linreg-scratch': folder, ...}} for the report (JSON keys are strings)."""
-    return {
+    folders = {
         str(seed): {key: spec.dir for key, spec in specs.seed_runs(RUNS, seed).items()}
         for seed in SEEDS
     }
+    return described(folders, "the folders of each seed's default runs")
 
 
 def report_figure_folders():
-    return {str(seed): names.figure_dir(seed) for seed in SEEDS}
+    folders = {str(seed): names.figure_dir(seed) for seed in SEEDS}
+    return described(folders, f"{names.figure_dir('<seed>')} of each seed")
+
+
+def studies_report_links():
+    """The summary's links to the studies report (None: no studies): from the folder beside it,
+    and from inside Snakemake's report, where each is an item of its own (the link Snakemake's
+    snakemake.report_href makes in a job's script)."""
+    if not STUDIES:
+        return None
+    return {
+        "beside": Path(names.STUDIES_REPORT).name,
+        "in_report": str(ReportHref(names.STUDIES_REPORT)),
+    }
 
 
 def final_outputs():
@@ -303,4 +330,4 @@ onstart:
 
 
 onsuccess:
-    print(closing_hint(names.TRACKED_RUNS))
+    print(closing_hint(names.TRACKED_RUNS, names.LOGGED_STUDIES))

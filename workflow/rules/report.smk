@@ -23,8 +23,8 @@ rule summary_report:
         seeds=SEEDS,
         run_folders=report_run_folders(),
         figure_folders=report_figure_folders(),
-        # A link from the summary to the studies report, beside it.
-        studies_report=Path(names.STUDIES_REPORT).name if STUDIES else None,
+        # Links from the summary to the studies report: beside it, and inside Snakemake's report.
+        studies_report=studies_report_links(),
         code=rule_code("summary_report", "reports/summary.ipynb"),
     script:
         "../scripts/summary_report.py"

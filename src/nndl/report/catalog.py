@@ -169,6 +169,21 @@ def write_captions(folder: str | Path, images: FashionData) -> dict[str, str]:
     return paths
 
 
+def write_intro(template: str | Path, folder: str | Path, runs: list[RunSpec]) -> str:
+    """Snakemake's report's intro: `template` (workflow/report/workflow.rst) with the registry's
+    tasks in place of its marker $tasks, each named for the data its runs train on (`runs`: every run
+    of the config), as folder/workflow.rst; the file is rewritten only when its text changed."""
+    from string import Template
+
+    data = {spec.task: spec.data for spec in runs}
+    tasks = "\n".join(f"- {naming.titled(task.heading, data[task.name])}" for task in TASKS.values())
+    text = Template(Path(template).read_text(encoding="utf-8")).substitute(tasks=tasks)
+    path = Path(folder) / "workflow.rst"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_text(text, path)  # whole or not at all: Snakemake's report reads it
+    return str(path.resolve())
+
+
 def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[str, RunSpec]],
                  samples: list[str]) -> dict[str, list[str]]:
     """{run folder: [figure files]}: each seed's figures go to the runs they show; the data's sample

@@ -26,6 +26,16 @@ def _kernel_spec_folder(folder: Path) -> Path:
     return folder
 
 
+def _kernel_config(folder: Path):
+    """The kernel talks to papermill over Unix sockets in `folder` (ZeroMQ's IPC transport), not
+    TCP on localhost: nothing else on the machine can connect to it, and ipykernel prints no warning
+    about unencrypted TCP on every report. The folder is a short one of its own (a socket's path
+    holds at most 107 bytes; a project's folder can be deeper), so two report jobs never share one."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
+
+
 def render(template: str | Path, notebook_path: str | Path, html_path: str | Path, parameters: dict,
            cwd: str | Path = ".") -> None:
     """Execute `template` with papermill into `notebook_path`; write it as HTML without code cells.
@@ -43,13 +53,15 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
 
     notebook_path, html_path = Path(notebook_path), Path(html_path)
     notebook_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{notebook_path.stem}.", dir=notebook_path.parent) as scratch:
+    with (tempfile.TemporaryDirectory(prefix=f".{notebook_path.stem}.", dir=notebook_path.parent) as scratch,
+          tempfile.TemporaryDirectory(prefix="nndl-kernel-") as sockets):
         executed = Path(scratch) / notebook_path.name
         previous = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(Path(scratch) / "jupyter"))
         try:
             papermill.execute_notebook(str(template), str(executed), parameters=parameters,
-                                       kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False)
+                                       kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False,
+                                       config=_kernel_config(Path(sockets)))
         except PapermillExecutionError:  # a cell raised (not papermill itself: its output may be cut short)
             if executed.exists():
                 with atomic_path(notebook_path.with_suffix(".failed.ipynb")) as temporary:
@@ -71,9 +83,10 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
 
 def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str, str]],
                figure_folders: dict[str, str], samples_figure: str, tracked_runs: str,
-               studies_report: str | None = None) -> dict:
+               studies_report: dict[str, str] | None = None) -> dict:
     """The summary notebook's parameters, every path absolute (papermill runs it elsewhere) but
-    `studies_report`, a link relative to the report (None: the config has no studies)."""
+    `studies_report`'s links: {'beside': from the report's folder, 'in_report': inside Snakemake's
+    report} (None: the config has no studies)."""
     def absolute(path: str) -> str:
         return str(Path(path).resolve())
 
@@ -82,4 +95,4 @@ def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str,
                             for seed, folders in run_folders.items()},
             "figure_folders": {str(seed): absolute(folder) for seed, folder in figure_folders.items()},
             "samples_figure": absolute(samples_figure), "tracked_runs": absolute(tracked_runs),
-            "studies_report": studies_report}
+            "studies_report": dict(studies_report) if studies_report else None}

@@ -14,6 +14,7 @@ matplotlib.use("Agg")  # batch jobs have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from nndl.files import atomic_path  # noqa: E402
 from nndl.report.fonts import cjk_font  # noqa: E402
@@ -23,6 +24,11 @@ RIGHT = "#1e6b35"
 # Scratch and concise often coincide: hollow large markers under small filled ones keep both visible.
 IMPL_STYLES = {"scratch": {"linestyle": "-", "marker": "o", "markersize": 9, "markerfacecolor": "none"},
                "concise": {"linestyle": "--", "marker": "s", "markersize": 4}}
+
+
+def epoch_axis(ax) -> None:
+    """Ticks at whole epochs: 1, 2, 3 for a three-epoch run, not 1.25, 1.50."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def use_fonts(language: str) -> None:
@@ -107,6 +113,7 @@ def training_curves(history: dict, title: str) -> Figure:
     ax.plot(epochs, [r["test/accuracy"] for r in history["epochs"]], "g-.", label="test acc")
     ax.set_xlabel("epoch")
     ax.set_xlim(1, max(epochs[-1], 2))
+    epoch_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
@@ -128,6 +135,7 @@ def compare_curves(histories: dict[str, dict], title: str) -> Figure:
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     accuracy_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (loss_ax, accuracy_ax):
+        epoch_axis(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     figure.suptitle(title)
@@ -147,13 +155,22 @@ def confusion_matrix(metrics: dict, class_names: list[str], title: str) -> Figur
                                            for name, accuracy in zip(class_names, accuracies)])
     ax.set_xlabel("predicted")
     ax.set_ylabel("true (per-class accuracy)")
-    threshold = matrix.max() / 2
-    for (row, col), count in np.ndenumerate(matrix):
-        ax.text(col, row, str(count), ha="center", va="center", fontsize=7,
-                color="white" if count > threshold else "black")
     ax.set_title(f"{title}: test accuracy {metrics['test/accuracy']:.3f}")
-    figure.tight_layout()
+    figure.tight_layout()  # first: the numbers are sized for the cells as laid out
+    size, threshold = _count_font_size(figure, ax, matrix), matrix.max() / 2
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=size,
+                color="white" if count > threshold else "black")
     return figure
+
+
+def _count_font_size(figure: Figure, ax, matrix: np.ndarray) -> float:
+    """Points for the counts in a matrix's cells: the widest count fills about two thirds of a cell
+    (a digit is about 0.6 em wide), at most 14 pt."""
+    ax.apply_aspect()  # the cells are square: the box the layout gave shrinks to fit them
+    cell_points = ax.get_position().width * figure.get_figwidth() * 72 / matrix.shape[1]
+    digits = max(len(str(count)) for count in matrix.flat)
+    return min(14.0, 0.65 * cell_points / (0.6 * max(digits, 2)))
 
 
 def linreg_losses(histories: dict[str, dict]) -> Figure:
@@ -166,7 +183,7 @@ def linreg_losses(histories: dict[str, dict]) -> Figure:
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="training loss (log scale)",
            title="Linear regression: loss over the training set after each epoch")
-    ax.set_xticks([record["epoch"] for record in next(iter(histories.values()))["epochs"]])
+    epoch_axis(ax)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     figure.tight_layout()

@@ -17,6 +17,7 @@ from nndl.data.naming import titled
 from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots, study_points
 from nndl.report.answers import answer, large_grid, value_text
+from nndl.report.tables import spread_text
 from nndl.report.theory_text import description
 from nndl.runs import outcome, outputs, record
 from nndl.tasks.finals import final_value
@@ -25,6 +26,7 @@ from nndl.tasks.registry import task_named
 from nndl.theory.choose import theory
 from nndl.tracking.times import trained_ms
 from nndl.tracking.uri import runs_page, tracking_uri
+from nndl.tracking.views import view_id, view_page
 from nndl.values import format_value, point_label
 
 def read_runs(study: dict, specs: list[RunSpec]) -> list[dict]:
@@ -94,7 +96,7 @@ def table(study: dict, groups: list[dict]) -> tuple[list[str], list[list]]:
     headers = [*keys, "impl", "seeds", "diverged", "missed gates", f"{study['metric']} (mean ± std)", "first outcome"]
     rows = []
     for group in groups:
-        value = "-" if math.isnan(group["mean"]) else value_text(group["mean"], group["std"] or None)
+        value = "-" if math.isnan(group["mean"]) else spread_text(group["mean"], group["std"] if group["seeds"] > 1 else None)
         rows.append([*(format_value(group["point"][key]) for key in keys), group["impl"], group["seeds"],
                      group["diverged"], group["missed_gates"], value, group["first_outcome"] or "ok"])
     return headers, rows
@@ -130,10 +132,11 @@ def table_block(study: dict, groups: list[dict], chosen: dict[str, list[str]] | 
     return {"headers": shown[0], "rows": shown[1], "count": len(rows), "csv": str(csv_path)}
 
 
-def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str], csv_path: str | Path) -> dict:
+def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: list[str], csv_path: str | Path,
+                    project: str) -> dict:
     """Read a study's runs (their specs) back, summarise them over seeds, draw its figures, write its
     whole table to `csv_path`; return its summary: the study, its title (its task on the data its runs
-    trained on), its MLflow parent run, the answer, the table, each run's outcome and value, the figure files."""
+    trained on), its MLflow parent run and the link to its saved view (`project`'s), the answer, the table, each run's outcome and value, the figure files."""
     started = time.perf_counter()
     plots.use_fonts("en")
     rows = read_runs(study, specs)
@@ -147,6 +150,8 @@ def summarise_study(study: dict, specs: list[RunSpec], parent: dict, formats: li
     return {"study": study, "title": titled(task_named(study["task"]).heading, specs[0].data),  # names the data it used
             "parent_run_id": parent["run_id"], "experiment_id": parent["experiment_id"],
             "parent_page": f"{runs_page(tracking_uri(), parent['experiment_id'])}/{parent['run_id']}",
+            # the study's saved view, which log_studies writes (nndl.tracking.views)
+            "view_page": view_page(tracking_uri(), parent["experiment_id"], view_id(project, study["name"])),
             "answer": summary["answer"], "theory": block,
             "description": description(study, summary["answer"], block),
             "table": table_block(study, summary["groups"], chosen, csv_path),

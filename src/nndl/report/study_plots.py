@@ -14,8 +14,9 @@ matplotlib.use("Agg")  # batch jobs have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullLocator  # noqa: E402
 
-from nndl.report.plots import WRONG  # noqa: E402
+from nndl.report.plots import WRONG, epoch_axis  # noqa: E402
 from nndl.tasks.registry import task_named  # noqa: E402
 from nndl.values import all_numbers, format_value  # noqa: E402
 
@@ -79,11 +80,37 @@ def _draw_marks(axes, marks: dict, numeric: bool) -> None:
                      **MARK_STYLES[min(index, 1)])
 
 
+def log_spaced(values: list) -> bool:
+    """Whether a grid of numbers reads best on a log axis: all positive, and spanning decades (a
+    ratio of 50 or more), or spread by a ratio of 4 or more in steps more even as ratios than as
+    differences (0.03, 0.1, 0.3 and 16, 64, 256: yes; 10, 20, 30 and 1000, 1001, 1009: no)."""
+    points = sorted(set(values))
+    if len(points) < 2 or points[0] <= 0:
+        return False
+    if points[-1] / points[0] >= 50:
+        return True
+    if len(points) < 3 or points[-1] / points[0] < 4:
+        return False
+
+    def unevenness(steps: np.ndarray) -> float:  # spread of the steps relative to their mean
+        return float(np.std(steps) / np.mean(steps))
+
+    return unevenness(np.diff(np.log(points))) < unevenness(np.diff(points))
+
+
+# Up to this many grid values are the ticks of a log axis themselves (0.03, 0.1, 0.3), not its decades.
+TICKED = 8
+
+
 def _scale_axes(axes, values: list, numeric: bool, finite: list[float]) -> None:
-    """Log axes where the values span decades; named ticks for a setting that is not a number."""
+    """Log axes where the grid is log-spaced (its values as the ticks, when few); named ticks for a
+    setting that is not a number."""
     if numeric:
-        if all(v > 0 for v in values) and max(values) / min(values) >= 50:
+        if log_spaced(values):
             axes.set_xscale("log")
+            if len(set(values)) <= TICKED:
+                axes.set_xticks(sorted(set(values)), [format_value(value) for value in sorted(set(values))])
+                axes.xaxis.set_minor_locator(NullLocator())
     else:
         axes.set_xticks(range(len(values)), [format_value(v) for v in values])
     if finite and min(finite) > 0 and max(finite) / min(finite) >= 100:
@@ -116,6 +143,7 @@ def study_curves(study: dict, groups: list[dict], test_label: str,
         axes[0][column].set_ylabel("train loss")
         axes[1][column].set_ylabel(test_label)
         axes[1][column].set_xlabel("epoch")
+        epoch_axis(axes[1][column])  # the column's top axes share it
         for row in range(2):
             axes[row][column].grid(alpha=0.3)
             if log_scale:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.data import naming
+from nndl.report import contents
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
 from nndl.tasks.finals import final_metrics
@@ -22,6 +23,12 @@ from nndl.tasks.types import IMPLS, Task
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
 CHINESE = dict(zip(CLASS_NAMES["en"], CLASS_NAMES["zh"]))
+
+
+def spread_text(mean: float, std: float | None = None, digits: int = 4) -> str:
+    """A mean as a table cell, with its spread where it has one: '0.7350 ± 0.078', and '1.000' (not
+    '1') beside it, so a column's numbers show the same significant digits (format '#': trailing zeros kept)."""
+    return f"{mean:#.{digits}g}" + (f" ± {std:.2g}" if std is not None else "")
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:
@@ -72,9 +79,9 @@ def trained_on(task: Task, runs: dict[str, dict]) -> SyntheticData | FashionData
 
 def section_intro(task: Task, runs: dict[str, dict]) -> str:
     """A task's report section up to its tables: its title as the heading (naming the data its runs
-    trained on), what it is, how it trained (from its first implementation's record)."""
+    trained on, anchored for the contents), what it is, how it trained (its first implementation's record)."""
     spec = runs[names.learner(task.name, IMPLS[0])]["record"].spec
-    return f"## {naming.titled(task.heading, spec.data)}\n\n{task.about}\n\n{settings_sentence(spec)}"
+    return f"{contents.heading(contents.task_section(task, spec.data))}\n\n{task.about}\n\n{settings_sentence(spec)}"
 
 
 def linreg_epoch_table(task: Task, runs: dict[str, dict]) -> str:
@@ -222,8 +229,8 @@ def seed_statistics_table(run_folders: dict[str, dict[str, str]]) -> str:
             for metric, value in {**found["metrics"]["summary"], **finals}.items():
                 if "/class_accuracy/" not in metric:
                     by_run.setdefault(run, {}).setdefault(metric, []).append(value)
-    rows = [[run, metric.removeprefix("final/"), f"{statistics.fmean(values):.6g} ± {statistics.stdev(values):.2g}",
-             f"{min(values):.6g}", f"{max(values):.6g}"]
+    rows = [[run, metric.removeprefix("final/"), spread_text(statistics.fmean(values), statistics.stdev(values), 6),
+             spread_text(min(values), digits=6), spread_text(max(values), digits=6)]
             for run, metrics in by_run.items() for metric, values in metrics.items()]
     return markdown_table(["run", "final metric", f"mean ± std over {len(run_folders)} seeds", "min", "max"], rows)
 
