@@ -7,6 +7,7 @@ from nndl import fingerprint
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
 from nndl.report import catalog
+from nndl.report import tables  # imported, it checks every task's table kinds
 from nndl.report.rule_params import described, run_specs
 from nndl.runs import checks, chunks, code, grid, names, plan, specs
 from nndl.runs.project import keep_spare, project_identity

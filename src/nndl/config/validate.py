@@ -19,8 +19,10 @@ import yaml
 from nndl import fingerprint
 from nndl.config.coerce import as_written
 from nndl.config.studies import study_problems
+from nndl.config.tasks import registry_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
+from nndl.tasks.registry import TASKS
 
 
 # Where the workflow's own config and its schema are, from the project root.
@@ -113,6 +115,10 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
         except FileNotFoundError:  # not validated yet (or another process just replaced it)
             pass
     schema = yaml.safe_load(schema_bytes)
+    # The registry first: a task without its schema blocks cannot be read, let alone checked.
+    incomplete = registry_problems(schema, TASKS)
+    if incomplete:
+        raise ConfigError("the task registry is incomplete:\n  " + "\n  ".join(incomplete))
     config = as_written(copy.deepcopy(config), schema)
     errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nndl.data import naming
 from nndl.files import write_text
+from nndl.report.kinds import check, kind_problems
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
@@ -119,6 +120,8 @@ def task_figures(task: Task) -> tuple[Figure, ...]:
     return tuple(figure for kind in task.figures for figure in TEMPLATES[kind](task))
 
 
+# A misspelt kind stops the workflow here, where it is parsed, with the task and the kinds.
+check(kind_problems(TASKS.values(), "figure", lambda task: task.figures, TEMPLATES, "nndl.report.catalog.TEMPLATES"))
 # The figures of one seed, in the order the summary notebook shows them: each task's, in the registry's order.
 SEED_FIGURES = tuple(figure for task in TASKS.values() for figure in task_figures(task))
 

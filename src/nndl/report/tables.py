@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.data import naming
 from nndl.report import contents
+from nndl.report.kinds import check, kind_problems
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
 from nndl.tasks.finals import final_metrics
@@ -185,6 +186,8 @@ TABLES: dict[str, Callable[[Task, dict[str, dict]], str | None]] = {
     "linreg_epochs": linreg_epoch_table, "linreg_errors": linreg_error_table,
     "classifier": classifier_table, "book": book_table, "baseline": baseline_table, "per_class": per_class_table,
 }
+# A misspelt kind stops the workflow where it is parsed (common.smk imports this), not the report.
+check(kind_problems(TASKS.values(), "table", lambda task: task.tables, TABLES, "nndl.report.tables.TABLES"))
 
 
 def task_tables(task: Task, runs: dict[str, dict]) -> list[str]:

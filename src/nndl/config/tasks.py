@@ -1,0 +1,101 @@
+"""Whether every task of the registry is whole, checked where the config is validated (before any
+job): its data kind is known, its model module exists, its settings and gates blocks are in the
+schema and match its types, its metrics say which way is better, its book numbers name its
+implementations and metrics, its baseline is a task, and its theory is one or says why not (its
+figure and table kinds: nndl.report.kinds, where the workflow is parsed). An entry missing a piece
+fails with the task, the piece and the fix, never in training or in the report.
+
+No torch: the workflow imports this where it is parsed (the model module is found, not imported).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import fields
+
+from nndl.data.sources import FASHION_MNIST, SYNTHETIC
+from nndl.tasks.types import CONVEX_CROSS_ENTROPY, IMPLS, LEAST_SQUARES, Task
+
+DATA_KINDS = (SYNTHETIC, FASHION_MNIST)
+THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
+REGISTRY = "src/nndl/tasks/registry.py"
+SCHEMA = "workflow/schemas/config.schema.yaml"
+
+
+def block(schema: dict, *path: str) -> dict | None:
+    """The schema's node at `path` under its top-level properties ($refs followed), None if absent."""
+    node = schema
+    for key in path:
+        node = (node.get("properties") or {}).get(key)
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema.get("$defs", {}).get(node["$ref"].rsplit("/", 1)[-1])
+        if not isinstance(node, dict):
+            return None
+    return node
+
+
+def epoch_metrics(task: Task) -> set[str]:
+    """The metrics every epoch's record of the task holds (nndl.learn.loop)."""
+    return {"train/loss", "test/loss"} | ({"train/accuracy", "test/accuracy"} if task.classify else set())
+
+
+def schema_problems(task: Task, schema: dict) -> list[str]:
+    """Its settings block against its settings type, and its gates block against its gates."""
+    found, settings = [], block(schema, task.name)
+    declared = [item.name for item in fields(task.settings)]
+    if settings is None:
+        found.append(f"no settings block '{task.name}' in {SCHEMA}: add one with the keys of "
+                     f"{task.settings.__name__} ({', '.join(declared)})")
+    else:
+        keys = list(settings.get("properties", {}))
+        missing, extra = [key for key in declared if key not in keys], [key for key in keys if key not in declared]
+        if missing or extra:
+            found.append(f"its settings block in {SCHEMA} and {task.settings.__name__} differ: " + "; ".join(
+                filter(None, [missing and f"not in the schema: {', '.join(missing)}",
+                              extra and f"not in {task.settings.__name__}: {', '.join(extra)}"])))
+    gates = block(schema, "gates", task.name)
+    if gates is None:
+        found.append(f"no gates block 'gates: {task.name}' in {SCHEMA}: add one with "
+                     f"{', '.join(sorted({gate.bound for gate in task.gates})) or 'its bounds'}")
+    elif unknown := [gate.bound for gate in task.gates if gate.bound not in gates.get("properties", {})]:
+        found.append(f"gate bounds {', '.join(unknown)} are not in its gates block in {SCHEMA}")
+    return found
+
+
+def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
+    """Its data kind, model module, metrics, cost, book numbers, baseline and theory."""
+    found, logged = [], ", ".join(sorted(epoch_metrics(task)))
+    if task.data not in DATA_KINDS:
+        found.append(f"data {task.data!r} is not a kind of data set ({', '.join(DATA_KINDS)}; nndl.data.sources)")
+    if importlib.util.find_spec(task.model) is None:
+        found.append(f"model module {task.model!r} is not found: write it (the interface: nndl.learn.learners) or "
+                     f"fix the entry's `model` in {REGISTRY}")
+    if not task.metrics or any(better not in ("min", "max") for better in task.metrics.values()):
+        found.append("metrics: each final metric says 'min' or 'max' (which is better), and there is one at least")
+    if task.epoch_test_metric not in epoch_metrics(task):
+        found.append(f"epoch_test_metric {task.epoch_test_metric!r} is not an epoch's metric ({logged})")
+    if task.seconds_per_example <= 0:
+        found.append("seconds_per_example must be the measured cost of one example (> 0): chunks are cut by it")
+    for result in task.book:
+        unknown = sorted(set(result.metrics) - epoch_metrics(task))
+        if result.impl not in IMPLS or unknown:
+            found.append(f"book result of {result.edition}: " + "; ".join(filter(None, [
+                result.impl not in IMPLS and f"impl {result.impl!r} is not one of {', '.join(IMPLS)}",
+                unknown and f"metrics {', '.join(unknown)} are not an epoch's ({logged})"])))
+    if task.baseline is not None and task.baseline not in tasks:
+        found.append(f"baseline {task.baseline!r} is not a task ({', '.join(tasks)})")
+    if task.theory is not None and task.theory not in THEORIES:
+        found.append(f"theory {task.theory!r} is not one of {', '.join(THEORIES)} (or None, with `no_theory`)")
+    if task.theory is None and not task.no_theory:
+        found.append("no theory and no `no_theory`: say why chapter 3's predictions do not apply to it")
+    return found
+
+
+def task_problems(task: Task, schema: dict, tasks: dict[str, Task]) -> list[str]:
+    """What `task`'s entry lacks or gets wrong, each said with the fix; [] when it is whole."""
+    return [f"task {task.name!r}: {text}" for text in schema_problems(task, schema) + entry_problems(task, tasks)]
+
+
+def registry_problems(schema: dict, tasks: dict[str, Task]) -> list[str]:
+    """What the registry's entries lack, each task's in turn: [] when every one is whole."""
+    return [text for task in tasks.values() for text in task_problems(task, schema, tasks)]
