@@ -14,7 +14,6 @@ entry takes its `seconds_per_example` from it.
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import tempfile
@@ -25,7 +24,6 @@ import yaml
 from benchmarks import common
 
 TARGETS = {"declared_within": 2.0}
-STEP_SECONDS = 5e-4  # the estimate's cost of one minibatch step (nndl.runs.chunks.estimated_seconds)
 
 
 def default_runs(epochs: int | None) -> list:
@@ -54,25 +52,28 @@ def measure(options) -> dict:
     from nndl.data.tensors import DataSets
     from nndl.learn.run import train_and_evaluate
     from nndl.learn.warmup import warm_up
+    from nndl.runs.chunks import estimated_seconds
 
     torch.set_num_threads(options.threads)
     device, rows = torch.device("cpu"), {}
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as quiet:
         here = os.getcwd()
         os.chdir(scratch)
         try:
-            datasets = DataSets(device, open(os.devnull, "w"))
+            datasets = DataSets(device, quiet)
             for spec in default_runs(2 if options.quick else None):
                 data = datasets.load(spec.data, spec.input_scale)
                 warm_up(spec, data, device)
                 history = train_and_evaluate(spec, data, device).history
                 epoch = statistics.median([row["epoch_seconds"] for row in history["epochs"]][1:]
                                           or [row["epoch_seconds"] for row in history["epochs"]])
-                examples, steps = len(data.train), math.ceil(len(data.train) / spec.settings.batch_size)
-                measured = max(epoch - steps * STEP_SECONDS, 0.0) / examples
-                rows[f"{spec.task}-{spec.impl}"] = {"task": spec.task, "median_epoch_s": epoch, "measured_s_per_example":
-                                                    measured, "estimated_epoch_s": steps * STEP_SECONDS + examples
-                                                    * spec.definition.seconds_per_example}
+                examples, task = len(data.train), spec.definition
+                # The chunks' own estimate of one epoch (its run's fixed cost left out), and its steps' share.
+                estimate = (estimated_seconds(task, spec.settings.batch_size, 1, examples)
+                            - estimated_seconds(task, spec.settings.batch_size, 0, examples))
+                measured = max(epoch - (estimate - examples * task.seconds_per_example), 0.0) / examples
+                rows[f"{spec.task}-{spec.impl}"] = {"task": spec.task, "median_epoch_s": epoch, "estimated_epoch_s":
+                                                    estimate, "measured_s_per_example": measured}
                 common.say(f"  {spec.task}-{spec.impl}: median epoch {epoch:.3f} s over {examples} examples: "
                            f"{measured:.3g} s an example (declared {spec.definition.seconds_per_example:.3g})")
         finally:

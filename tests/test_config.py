@@ -224,9 +224,12 @@ def test_the_closing_hint_links_the_store_in_use(tmp_path):
     # Each study's saved view after the runs' (nndl.tracking.views), where the studies were logged.
     studies = tmp_path / "studies.json"
     link = "http://team.example:8080/#/experiments/7/runs?viewStateShareKey=p-0dd1522cbe0c.study.lr&compareRunsMode=CHART"
-    studies.write_text(json.dumps({"views": {"lr": link}}))
-    assert tracking_uri_module.closing_hint(tracked, studies).endswith(f"\nstudy lr, its runs side by side: {link}")
-    assert tracking_uri_module.closing_hint(tracked, tmp_path / "absent.json") == server
+    studies.write_text(json.dumps({"tracking_uri": "http://team.example:8080/", "views": {"lr": link, "gone": link}}))
+    hint = tracking_uri_module.closing_hint(tracked, studies, ("lr",))
+    assert hint == f"{server}\nstudy lr, its runs side by side: {link}"  # a study no longer in the config: not linked
+    assert tracking_uri_module.closing_hint(tracked, tmp_path / "absent.json", ("lr",)) == server
+    studies.write_text(json.dumps({"tracking_uri": "sqlite:////elsewhere/mlflow.db", "views": {"lr": link}}))
+    assert tracking_uri_module.closing_hint(tracked, studies, ("lr",)) == server  # logged into another store
     # A store whose path has a space and Chinese characters: the command pastes as printed.
     store = f"sqlite:///{tmp_path / 'x 项目 dir' / 'mlflow.db'}"
     tracked.write_text(json.dumps({"tracking_uri": store, "experiment_id": "3"}))

@@ -331,4 +331,4 @@ onstart:
 
 
 onsuccess:
-    print(closing_hint(names.TRACKED_RUNS, names.LOGGED_STUDIES))
+    print(closing_hint(names.TRACKED_RUNS, names.LOGGED_STUDIES, tuple(STUDIES)))

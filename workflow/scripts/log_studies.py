@@ -5,7 +5,7 @@ parent's metrics, and end the parent with its last run."""
 from nndl.files import read_json, write_json
 from nndl.joblog import job_log
 from nndl.tracking.studies import log_study_summaries
-from nndl.tracking.uri import tracking_uri
+from nndl.tracking.uri import study_view_line, tracking_uri
 from nndl.tracking.views import save_study_views
 
 with job_log(snakemake.log[0], writes=snakemake.output) as log:
@@ -15,7 +15,7 @@ with job_log(snakemake.log[0], writes=snakemake.output) as log:
     logged = log_study_summaries(uri, experiment, summaries, links)
     print(f"logged {logged} files into {len(summaries)} study parent runs of {experiment!r} at {uri}", file=log)
     for study, link in links.items():
-        print(f"study {study}, its runs side by side: {link}", file=log)
+        print(study_view_line(study, link), file=log)
     write_json({"tracking_uri": uri, "experiment": experiment, "files": logged, "views": links,
                 "by_study": {summary["study"]["name"]: summary["parent_run_id"] for summary in summaries.values()}},
                snakemake.output[0])

@@ -1,6 +1,6 @@
 """Whether every task of the registry is whole, checked where the config is validated (before any
 job): its data kind is known, its model module exists, its settings and gates blocks are in the
-schema and match its types, its metrics say which way is better, its book numbers name its
+schema with the keys of its settings dataclass and its gates' bounds, its metrics say which way is better, its book numbers name its
 implementations and metrics, its baseline is a task, and its theory is one or says why not (its
 figure and table kinds: nndl.report.kinds, where the workflow is parsed). An entry missing a piece
 fails with the task, the piece and the fix, never in training or in the report.
@@ -13,13 +13,9 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import fields
 
-from nndl.data.sources import FASHION_MNIST, SYNTHETIC
-from nndl.tasks.types import CONVEX_CROSS_ENTROPY, IMPLS, LEAST_SQUARES, Task
-
-DATA_KINDS = (SYNTHETIC, FASHION_MNIST)
-THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
-REGISTRY = "src/nndl/tasks/registry.py"
-SCHEMA = "workflow/schemas/config.schema.yaml"
+from nndl.data.sources import DATA_KINDS
+from nndl.tasks import registry
+from nndl.tasks.types import IMPLS, THEORIES, Task
 
 
 def block(schema: dict, *path: str) -> dict | None:
@@ -39,26 +35,27 @@ def epoch_metrics(task: Task) -> set[str]:
     return {"train/loss", "test/loss"} | ({"train/accuracy", "test/accuracy"} if task.classify else set())
 
 
-def schema_problems(task: Task, schema: dict) -> list[str]:
-    """Its settings block against its settings type, and its gates block against its gates."""
+def schema_problems(task: Task, schema: dict, where: str) -> list[str]:
+    """Its settings block in `schema` (read from `where`) against its settings dataclass's keys,
+    and its gates block against its gates' bounds."""
     found, settings = [], block(schema, task.name)
     declared = [item.name for item in fields(task.settings)]
     if settings is None:
-        found.append(f"no settings block '{task.name}' in {SCHEMA}: add one with the keys of "
+        found.append(f"no settings block '{task.name}' in {where}: add one with the keys of "
                      f"{task.settings.__name__} ({', '.join(declared)})")
     else:
         keys = list(settings.get("properties", {}))
         missing, extra = [key for key in declared if key not in keys], [key for key in keys if key not in declared]
         if missing or extra:
-            found.append(f"its settings block in {SCHEMA} and {task.settings.__name__} differ: " + "; ".join(
+            found.append(f"its settings block in {where} and {task.settings.__name__} differ: " + "; ".join(
                 filter(None, [missing and f"not in the schema: {', '.join(missing)}",
                               extra and f"not in {task.settings.__name__}: {', '.join(extra)}"])))
     gates = block(schema, "gates", task.name)
     if gates is None:
-        found.append(f"no gates block 'gates: {task.name}' in {SCHEMA}: add one with "
+        found.append(f"no gates block 'gates: {task.name}' in {where}: add one with "
                      f"{', '.join(sorted({gate.bound for gate in task.gates})) or 'its bounds'}")
     elif unknown := [gate.bound for gate in task.gates if gate.bound not in gates.get("properties", {})]:
-        found.append(f"gate bounds {', '.join(unknown)} are not in its gates block in {SCHEMA}")
+        found.append(f"gate bounds {', '.join(unknown)} are not in its gates block in {where}")
     return found
 
 
@@ -69,7 +66,7 @@ def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
         found.append(f"data {task.data!r} is not a kind of data set ({', '.join(DATA_KINDS)}; nndl.data.sources)")
     if importlib.util.find_spec(task.model) is None:
         found.append(f"model module {task.model!r} is not found: write it (the interface: nndl.learn.learners) or "
-                     f"fix the entry's `model` in {REGISTRY}")
+                     f"fix the entry's `model` in {registry.__name__}")
     if not task.metrics or any(better not in ("min", "max") for better in task.metrics.values()):
         found.append("metrics: each final metric says 'min' or 'max' (which is better), and there is one at least")
     if task.epoch_test_metric not in epoch_metrics(task):
@@ -91,11 +88,13 @@ def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
     return found
 
 
-def task_problems(task: Task, schema: dict, tasks: dict[str, Task]) -> list[str]:
-    """What `task`'s entry lacks or gets wrong, each said with the fix; [] when it is whole."""
-    return [f"task {task.name!r}: {text}" for text in schema_problems(task, schema) + entry_problems(task, tasks)]
+def task_problems(task: Task, schema: dict, where: str, tasks: dict[str, Task]) -> list[str]:
+    """What `task`'s entry lacks or gets wrong against `schema` (read from `where`), each said with
+    the fix; [] when it is whole."""
+    return [f"task {task.name!r}: {text}" for text in schema_problems(task, schema, where) + entry_problems(task, tasks)]
 
 
-def registry_problems(schema: dict, tasks: dict[str, Task]) -> list[str]:
-    """What the registry's entries lack, each task's in turn: [] when every one is whole."""
-    return [text for task in tasks.values() for text in task_problems(task, schema, tasks)]
+def registry_problems(schema: dict, where: str, tasks: dict[str, Task]) -> list[str]:
+    """What the registry's entries lack against `schema` (read from `where`), each task's in turn:
+    [] when every one is whole."""
+    return [text for task in tasks.values() for text in task_problems(task, schema, where, tasks)]

@@ -23,6 +23,7 @@ from nndl.config.tasks import registry_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
 from nndl.tasks.registry import TASKS
+from nndl.tasks.types import refuse_entries
 
 
 # Where the workflow's own config and its schema are, from the project root.
@@ -102,6 +103,10 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     cached; the key hashes the config, the schema file, this module and jsonschema's version.
     """
     schema_bytes = Path(schema_path).read_bytes()
+    schema = yaml.safe_load(schema_bytes)
+    # The registry first, cached config or not (a model module it names may have gone since): a task
+    # without its schema blocks cannot be read, let alone checked.
+    refuse_entries(registry_problems(schema, str(schema_path), TASKS))
     cached = None
     if cache_dir is not None:
         # Everything the result depends on: the config, the schema, this code and the study checks'
@@ -114,11 +119,6 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
             return read_json(cached)
         except FileNotFoundError:  # not validated yet (or another process just replaced it)
             pass
-    schema = yaml.safe_load(schema_bytes)
-    # The registry first: a task without its schema blocks cannot be read, let alone checked.
-    incomplete = registry_problems(schema, TASKS)
-    if incomplete:
-        raise ConfigError("the task registry is incomplete:\n  " + "\n  ".join(incomplete))
     config = as_written(copy.deepcopy(config), schema)
     errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 SYNTHETIC, FASHION_MNIST = "synthetic", "fashion_mnist"  # the kinds: a task's entry names the one it trains on
+DATA_KINDS = (SYNTHETIC, FASHION_MNIST)
 FASHION_MNIST_TRAIN = 60_000  # training images of the real data set
 
 

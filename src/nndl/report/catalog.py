@@ -15,12 +15,12 @@ from pathlib import Path
 
 from nndl.data import naming
 from nndl.files import write_text
-from nndl.report.kinds import check, kind_problems
+from nndl.report.kinds import kind_problems
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
 from nndl.data.sources import FASHION_MNIST, FashionData
-from nndl.tasks.types import IMPLS, Task
+from nndl.tasks.types import IMPLS, Task, refuse_entries
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def task_figures(task: Task) -> tuple[Figure, ...]:
 
 
 # A misspelt kind stops the workflow here, where it is parsed, with the task and the kinds.
-check(kind_problems(TASKS.values(), "figure", lambda task: task.figures, TEMPLATES, "nndl.report.catalog.TEMPLATES"))
+refuse_entries(kind_problems(TASKS.values(), "figure", lambda task: task.figures, TEMPLATES, "nndl.report.catalog.TEMPLATES"))
 # The figures of one seed, in the order the summary notebook shows them: each task's, in the registry's order.
 SEED_FIGURES = tuple(figure for task in TASKS.values() for figure in task_figures(task))
 

@@ -13,14 +13,14 @@ from datetime import datetime, timezone
 from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.data import naming
 from nndl.report import contents
-from nndl.report.kinds import check, kind_problems
+from nndl.report.kinds import kind_problems
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
 from nndl.tasks.finals import final_metrics
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
 from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData
-from nndl.tasks.types import IMPLS, Task
+from nndl.tasks.types import IMPLS, Task, refuse_entries
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
 CHINESE = dict(zip(CLASS_NAMES["en"], CLASS_NAMES["zh"]))
@@ -187,7 +187,7 @@ TABLES: dict[str, Callable[[Task, dict[str, dict]], str | None]] = {
     "classifier": classifier_table, "book": book_table, "baseline": baseline_table, "per_class": per_class_table,
 }
 # A misspelt kind stops the workflow where it is parsed (common.smk imports this), not the report.
-check(kind_problems(TASKS.values(), "table", lambda task: task.tables, TABLES, "nndl.report.tables.TABLES"))
+refuse_entries(kind_problems(TASKS.values(), "table", lambda task: task.tables, TABLES, "nndl.report.tables.TABLES"))
 
 
 def task_tables(task: Task, runs: dict[str, dict]) -> list[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from nndl.data.sources import SYNTHETIC  # where a task's data comes from: a kind of data set
+from nndl.errors import ConfigError
 
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
 REGRESSION, CLASSIFICATION = "regression", "classification"
 # The families of chapter 3's predictions for a study (nndl.theory.choose): of least squares fitted
 # by SGD (linear regression), and of a convex cross-entropy on a linear model (softmax regression).
 LEAST_SQUARES, CONVEX_CROSS_ENTROPY = "least squares", "convex cross-entropy"
+THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
 IMPLS = ("scratch", "concise")  # from scratch (own model, loss, SGD on tensors); torch.nn and torch.optim
 
 
@@ -111,3 +113,9 @@ class Task:
         """What of the entry makes a run's numbers (the rest is words, checks and figures)."""
         return repr((self.name, self.data, self.model, self.loss, self.n_outputs, self.settings.__name__,
                      [(item.name, str(item.type)) for item in fields(self.settings)]))
+
+
+def refuse_entries(problems: list[str]) -> None:
+    """ConfigError listing what the registry's entries get wrong (nndl.config.tasks, nndl.report.kinds), if anything."""
+    if problems:
+        raise ConfigError("the task registry has errors:\n  " + "\n  ".join(problems))

@@ -10,6 +10,7 @@ import urllib.parse
 from pathlib import Path
 
 from nndl.commands import shell
+from nndl.files import read_json
 from nndl.tracking.tags import live_filter
 
 UI_ADDRESS = "http://127.0.0.1:5000"  # where `mlflow ui` serves, started in the project root
@@ -45,10 +46,16 @@ def runs_page(uri: str, experiment_id: str, project: str | None = None) -> str:
     return f"{page}?searchFilter={urllib.parse.quote(live_filter(project))}" if project else page
 
 
-def closing_hint(tracked_runs: str | Path, logged_studies: str | Path | None = None) -> str:
+def study_view_line(study: str, link: str) -> str:
+    """How a study's saved view (nndl.tracking.views) is announced: its job's log, the closing lines."""
+    return f"study {study}, its runs side by side: {link}"
+
+
+def closing_hint(tracked_runs: str | Path, logged_studies: str | Path | None = None, studies: tuple = ()) -> str:
     """Where to look at the runs, from what the pipeline read back from MLflow ('' before that):
-    the team server's own page, or the local UI's, with how to start it; then each study's saved
-    view, where `logged_studies` (the studies' record, nndl.tracking.studies) has one."""
+    the team server's own page, or the local UI's, with how to start it; then the saved view of each
+    of `studies` (the config's) that `logged_studies` (the studies' record, written by the job that
+    logs them) holds for this store."""
     path = Path(tracked_runs)
     if not path.is_file():
         return ""
@@ -57,10 +64,10 @@ def closing_hint(tracked_runs: str | Path, logged_studies: str | Path | None = N
     # The default runs' saved view (nndl.tracking.views), where the pipeline wrote one; every run beside it.
     if tracked.get("view_page"):
         page = f"{tracked['view_page']} (the default runs side by side)\nor {page} (all of this project's runs)"
-    studies = Path(logged_studies) if logged_studies else None
-    if studies and studies.is_file():
-        views = json.loads(studies.read_text(encoding="utf-8")).get("views", {})
-        page += "".join(f"\nstudy {name}, its runs side by side: {link}" for name, link in views.items())
+    logged = read_json(logged_studies) if logged_studies and Path(logged_studies).is_file() else {}
+    if logged.get("tracking_uri") == tracked["tracking_uri"]:
+        page += "".join(f"\n{study_view_line(name, link)}" for name, link in logged.get("views", {}).items()
+                        if name in studies)
     uri = tracked["tracking_uri"]
     if is_server(uri):
         return f"Runs are tracked on the MLflow server {uri}: open {page}"
