@@ -21,6 +21,7 @@ from nndl.runs import chunks, names, specs
 from nndl.runs.plan import resolve_runs
 from nndl.tasks.registry import TASKS
 from nndl.tasks.runspec import RunSpec, spec_hash
+from nndl.tasks.types import IMPLS
 from nndl.tracking import probe
 from nndl.tracking import uri as tracking_uri_module
 
@@ -107,11 +108,11 @@ def test_bad_values_name_the_key(dotted, value, expected):
 
 def test_run_specs_carry_everything_a_run_depends_on():
     runs = resolve_runs(config_module.validate(with_value("seeds", [3, 1]), SCHEMA))
-    assert [spec.name for spec in runs] == [
-        "linreg-scratch-seed3", "linreg-concise-seed3", "linreg-scratch-seed1", "linreg-concise-seed1",
-        "softmax-scratch-seed3", "softmax-concise-seed3", "softmax-scratch-seed1", "softmax-concise-seed1",
-        "mlp-scratch-seed3", "mlp-concise-seed3", "mlp-scratch-seed1", "mlp-concise-seed1"]
-    softmax = runs[4]
+    # Every task of the registry, in its order; each seed in the config's order; each implementation.
+    assert [spec.name for spec in runs] == [f"{task}-{impl}-seed{seed}" for task in TASKS for seed in (3, 1)
+                                            for impl in IMPLS]
+    assert runs[0].name == "linreg-scratch-seed3" and runs[-1].name == f"{list(TASKS)[-1]}-concise-seed1"
+    softmax = next(spec for spec in runs if spec.name == "softmax-scratch-seed3")
     assert softmax.dir == f"results/runs/softmax-scratch/seed-3/{specs.training_key(softmax)}"
     settings = softmax.settings
     assert {key: getattr(settings, key) for key in ("batch_size", "learning_rate", "epochs", "init_std")} == \

@@ -84,15 +84,18 @@ def test_prediction_grid_marks_the_wrong_ones():
 
 
 def test_the_seed_figures_are_each_tasks_with_the_stems_and_sections_they_always_had():
-    assert [figure.stem for figure in catalog.SEED_FIGURES] == [
+    """The tasks so far keep their figures' stems (their files' names) and sections; a task added to
+    the registry adds its own after them, and changes none of these."""
+    so_far = ("linreg", "softmax", "mlp")
+    assert [figure.stem for figure in catalog.SEED_FIGURES if figure.stem.split("-")[0] in so_far] == [
         "linreg-loss", "linreg-trajectory", "softmax-scratch-curves", "softmax-concise-curves", "softmax-comparison",
         "softmax-scratch-predictions", "softmax-concise-predictions", "softmax-scratch-confusion",
         "softmax-concise-confusion", "mlp-scratch-curves", "mlp-concise-curves", "mlp-comparison",
         "mlp-scratch-predictions", "mlp-concise-predictions", "mlp-scratch-confusion", "mlp-concise-confusion"]
-    assert {figure.section for figure in catalog.SEED_FIGURES} == {"Linear regression", "Softmax regression",
-                                                                    "Multilayer perceptron"}
+    assert list(registry.TASKS)[:len(so_far)] == list(so_far)
+    assert {figure.section for figure in catalog.SEED_FIGURES} == {task.heading for task in registry.TASKS.values()}
     assert catalog.in_section("Softmax regression")[0].title == "Softmax regression (scratch): training curves"
-    assert catalog.SAMPLES.runs == ("softmax-scratch", "softmax-concise", "mlp-scratch", "mlp-concise")
+    assert catalog.SAMPLES.runs[:4] == ("softmax-scratch", "softmax-concise", "mlp-scratch", "mlp-concise")
 
 
 MLP = registry.MLP
