@@ -491,7 +491,12 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
 
     first, said = identity(tmp_path / "A")
     assert said == "" and not (tmp_path / "A" / "results").exists()
-    keep_spare(tmp_path / "A")  # the jobs start: the spare goes beside the runs
+    keep_spare(tmp_path / "A")  # the jobs ended, but made no run: no spare, no results/
+    assert not (tmp_path / "A" / "results").exists()
+    record = tmp_path / "A" / names.run_dir("linreg", "scratch", 0, "k") / names.RECORD
+    record.parent.mkdir(parents=True)
+    record.write_text("{}")
+    keep_spare(tmp_path / "A")  # a complete run: the spare goes beside it
     assert json.loads((tmp_path / "A" / names.PROJECT_SPARE).read_text())["id"] == first
     assert identity(tmp_path / "A") == (first, "")
     shutil.copytree(tmp_path / "A", tmp_path / "B 项目", symlinks=True)
@@ -512,10 +517,8 @@ def test_a_copy_is_a_project_of_its_own_and_a_move_the_same_one(tmp_path):
     (tmp_path / "C").rename(tmp_path / "E")
     assert identity(tmp_path / "D")[0] not in (first, copied)
     assert identity(tmp_path / "E")[0] == first
-    # Both copies of the identity gone while runs are complete: a new project, and the message says so.
-    record = tmp_path / "E" / names.RUNS_ROOT / "linreg-scratch" / "seed-0" / "k" / names.RECORD
-    record.parent.mkdir(parents=True)
-    record.write_text("{}")
+    # Both copies of the identity gone while runs are complete (the one made above, moved with its
+    # project to E): a new project, and the message says so.
     shutil.rmtree(tmp_path / "E" / ".nndl")
     (tmp_path / "E" / names.PROJECT_SPARE).unlink()
     found, said = identity(tmp_path / "E")

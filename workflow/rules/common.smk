@@ -325,10 +325,13 @@ def final_outputs():
     ]
 
 
-onstart:
-    # The identity's spare beside the runs (not at the parse: one that stops leaves no results/).
-    keep_spare(Path.cwd())
-
-
 onsuccess:
+    # The identity's spare beside the runs, once there are some (never at the parse: one that stops
+    # leaves no results/).
+    keep_spare(Path.cwd())
     print(closing_hint(names.TRACKED_RUNS, names.LOGGED_STUDIES, tuple(STUDIES)))
+
+
+onerror:
+    # A run that stopped may still have finished some runs: their identity's spare too.
+    keep_spare(Path.cwd())

@@ -38,7 +38,7 @@ def project_identity(root: str | Path = ".", log: TextIO = sys.stderr) -> str:
         identity, said = _read_either(kept_at, spare)
         if identity is None:
             identity = _new(root)
-            if next((root / names.RUNS_ROOT).glob(f"*/*/*/{names.RECORD}"), None):
+            if _holds_runs(root):
                 said = (f"this project's identity was lost ({names.PROJECT_FILE} and {names.PROJECT_SPARE} are both "
                         f"gone): it is a new project from now on ({identity['id']}). Its complete runs are recorded "
                         "under it from their files, without training; the runs the lost identity recorded stay in "
@@ -47,7 +47,7 @@ def project_identity(root: str | Path = ".", log: TextIO = sys.stderr) -> str:
             identity, said = _moved_or_copied(identity, root)
         else:  # .nndl/ made again (a lost one): the folder it is now
             identity = {**identity, "anchor": _anchor(root)}
-        # The spare goes beside the results once there are some (keep_spare, when the jobs start): a
+        # The spare goes beside the results once there are some (keep_spare, when the jobs end): a
         # first parse that stops (a bad config) leaves nothing there.
         for path in (kept_at, spare) if spare.parent.is_dir() else (kept_at,):
             if _read(path, quiet=True) != identity:
@@ -58,14 +58,20 @@ def project_identity(root: str | Path = ".", log: TextIO = sys.stderr) -> str:
 
 
 def keep_spare(root: str | Path = ".") -> None:
-    """Keep the identity a second time beside the runs (names.PROJECT_SPARE), making results/: the
-    workflow calls it when its jobs start, after a parse that did not stop (project_identity)."""
+    """Keep the identity a second time beside the runs (names.PROJECT_SPARE) once there is a
+    complete run to keep it for: the workflow calls it when its jobs end, done or not (a run whose
+    data job failed leaves no results/ behind)."""
     root = Path(root).resolve()
     kept_at, spare = root / names.PROJECT_FILE, root / names.PROJECT_SPARE
     with FileLock(kept_at.with_name(f".{kept_at.name}.lock")):
         identity = _read(kept_at)
-        if identity is not None and _read(spare, quiet=True) != identity:
+        if identity is not None and _holds_runs(root) and _read(spare, quiet=True) != identity:
             write_json(identity, spare)
+
+
+def _holds_runs(root: Path) -> bool:
+    """Whether the project holds a complete run (its record)."""
+    return next((root / names.RUNS_ROOT).glob(f"*/*/*/{names.RECORD}"), None) is not None
 
 
 def _read_either(kept_at: Path, spare: Path) -> tuple[dict | None, str | None]:
