@@ -7,6 +7,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nndl.files import atomic_path
@@ -24,6 +26,20 @@ def _kernel_spec_folder(folder: Path) -> Path:
         "display_name": "nndl (project environment)", "language": "python",
     }))
     return folder
+
+
+@contextmanager
+def _kernels_in(folder: Path) -> Iterator[None]:
+    """JUPYTER_PATH set to `folder` (with the project's kernelspec) for the block, then as it was."""
+    previous = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(folder))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = previous
 
 
 def _kernel_config(folder: Path):
@@ -56,22 +72,16 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
     with (tempfile.TemporaryDirectory(prefix=f".{notebook_path.stem}.", dir=notebook_path.parent) as scratch,
           tempfile.TemporaryDirectory(prefix="nndl-kernel-") as sockets):
         executed = Path(scratch) / notebook_path.name
-        previous = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = str(_kernel_spec_folder(Path(scratch) / "jupyter"))
         try:
-            papermill.execute_notebook(str(template), str(executed), parameters=parameters,
-                                       kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False,
-                                       config=_kernel_config(Path(sockets)))
+            with _kernels_in(Path(scratch) / "jupyter"):
+                papermill.execute_notebook(str(template), str(executed), parameters=parameters,
+                                           kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=False,
+                                           config=_kernel_config(Path(sockets)))
         except PapermillExecutionError:  # a cell raised (not papermill itself: its output may be cut short)
             if executed.exists():
                 with atomic_path(notebook_path.with_suffix(".failed.ipynb")) as temporary:
                     shutil.copyfile(executed, temporary)
             raise
-        finally:
-            if previous is None:
-                os.environ.pop("JUPYTER_PATH", None)
-            else:
-                os.environ["JUPYTER_PATH"] = previous
         notebook = nbformat.read(executed, as_version=4)  # papermill raised if a cell did
     html, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                            exclude_output_prompt=True).from_notebook_node(notebook)
