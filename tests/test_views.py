@@ -1,20 +1,25 @@
 """The saved views that a study's link and the default runs' link open in `mlflow ui`
 (nndl.tracking.views): read back from the store of a small finished project with two small
-studies, decoded as the UI decodes them, their search run through MLflow's own."""
+studies, decoded as the UI decodes them, their search run through MLflow's own; and every study of
+config/exercises.yaml's, written into a store and read back."""
 
+import dataclasses
 import json
 import os
 import re
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
-from conftest import Workflow, output_of, small_config
+from conftest import ROOT, SCHEMA, Workflow, empty_store, output_of, small_config
+from nndl.config.validate import validate
+from nndl.runs import grid
 from nndl.runs import names
 from nndl.tasks.registry import TASKS
 from nndl.tasks.types import IMPLS
 from nndl.tracking import views
-from nndl.tracking.tags import DESCRIPTION_TAG, PARENT_TAG, RUN_KEY_TAG
+from nndl.tracking.tags import DESCRIPTION_TAG, PARENT_TAG, RUN_KEY_TAG, STUDY_TAG
 
 # A linear regression study whose first setting is its data's (a param only the study gives its
 # runs: data.n_train), over both implementations and two seeds; a softmax one of a yes/no setting.
@@ -187,3 +192,37 @@ def test_a_view_the_ui_would_refuse_is_never_written():
     with pytest.raises(ValueError, match="over MLflow's 20000"):
         views.tag_value("huge", {**huge, "noise": os.urandom(12000).hex()})
     assert views.read_tag_value(views.tag_value("small", huge)) == ("small", huge)
+
+
+EXERCISES = [grid.study_definition(study) for study in
+             validate(yaml.safe_load((ROOT / "config" / "exercises.yaml").read_text()), SCHEMA)["studies"]]
+
+
+@pytest.mark.parametrize("study", EXERCISES, ids=[study["name"] for study in EXERCISES])
+def test_every_exercise_studys_view_reads_back_with_its_settings_metric_and_sort(study, tmp_path):
+    """Each study of config/exercises.yaml: its view, written into a real store and read back, has
+    the settings it varies as columns (a task's setting as itself, the data's as data.<key>; the
+    implementation where it compares several; the seed where there are several), then its metric,
+    sorted best first by the task's own direction, and a parallel plot of those settings against it."""
+    from nndl.tracking.store import ensure_experiment
+
+    (tmp_path / "mlflow.db").write_bytes(empty_store())
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    experiment_id = ensure_experiment(uri, "views")
+    views.save_view(MlflowClient(tracking_uri=uri), experiment_id, "p-0.study", f"study: {study['name']}",
+                    views.study_view(study, "p-0", []))
+    name, state = views.read_tag_value(MlflowClient(tracking_uri=uri).get_experiment(experiment_id).tags[
+        views.VIEW_TAG_PREFIX + "p-0.study"])
+    task = TASKS[study["task"]]
+    own = {item.name for item in dataclasses.fields(task.settings)}
+    varied = [key if key in own else f"data.{key}" for key in study["vary"]]
+    varied += ["impl"] if len(study["impls"]) > 1 else []
+    assert name == f"study: {study['name']}"
+    assert state["selectedColumns"] == [*(f"params.`{param}`" for param in varied),
+                                        *(["params.`seed`"] if len(study["seeds"]) > 1 else []),
+                                        f"metrics.`{study['metric']}`"]
+    assert (state["orderByKey"], state["orderByAsc"]) == (f"metrics.`{study['metric']}`",
+                                                          task.metrics[study["metric"]] == "min")
+    [parallel] = [chart for chart in state["compareRunCharts"] if chart["type"] == "PARALLEL"]
+    assert (parallel["selectedParams"], parallel["selectedMetrics"]) == (varied, [study["metric"]])
+    assert f"tags.`{STUDY_TAG}` = '{study['name']}'" in state["searchFilter"]
