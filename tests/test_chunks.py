@@ -176,7 +176,7 @@ def softmax_train_loss(seed):
         cpu = torch.device("cpu")
         train, test = fashion_mnist_split(folder, "train", cpu), fashion_mnist_split(folder, "test", cpu)
     generator = torch.Generator().manual_seed(seed)
-    learner = build_learner(spec, 784, generator, cpu)
+    learner = build_learner(spec, generator, cpu)
     history = fit(learner, train, test, spec.settings.batch_size, spec.settings.epochs, generator, classify=True)
     return history["epochs"][-1]["train/loss"]
 

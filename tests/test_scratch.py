@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from conftest import spec_for
 from nndl.learn import linear, scratch
 
 
@@ -41,7 +42,7 @@ def test_scratch_softmax_regression_matches_nn_in_loss_and_gradients():
         net[1].weight.copy_(W.T)
         net[1].bias.copy_(b)
 
-    ours = scratch.cross_entropy(linear.forward([(W, b)], X), y).mean()
+    ours = scratch.cross_entropy(linear.forward([(W, b)], X, spec_for("softmax").settings, training=True), y).mean()
     theirs = nn.CrossEntropyLoss()(net(X), y)
     ours.backward()
     theirs.backward()

@@ -71,7 +71,7 @@ def test_summed_loss_at_the_learning_rate_over_the_batch_size_is_the_mean_loss(i
     for reduction, learning_rate in (("mean", 0.03), ("sum", 0.003)):
         generator = torch.Generator().manual_seed(0)
         spec = spec_for("linreg", impl, learning_rate=learning_rate, reduction=reduction)
-        learner = build_learner(spec, 2, generator, CPU)
+        learner = build_learner(spec, generator, CPU)
         train_epoch(learner, train, 10, generator, classify=False)
         weights[reduction] = torch.cat([tensor.reshape(-1) for tensor in learner.weight_and_bias()])
     assert torch.allclose(weights["mean"], weights["sum"], atol=1e-6)
@@ -82,7 +82,7 @@ def test_without_shuffling_every_epoch_sees_the_same_minibatches():
     results = []
     for seed in (0, 1):
         generator = torch.Generator().manual_seed(seed)
-        learner = build_learner(spec_for("linreg", init="zeros"), 2, generator, CPU)
+        learner = build_learner(spec_for("linreg", init="zeros"), generator, CPU)
         assert not learner.weight_and_bias()[0].any()  # zeros: nothing drawn
         train_epoch(learner, train, 10, generator, classify=False, shuffle=False)
         results.append(learner.weight_and_bias()[0].clone())
@@ -111,7 +111,7 @@ def test_naive_softmax_on_raw_pixels_diverges_with_the_step_that_overflowed(tmp_
     generate_stand_in(tmp_path, 600, 100, seed=0)
     train, test = (fashion_mnist_split(tmp_path, split, CPU, 1) for split in ("train", "test"))
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner(spec_for("softmax", formula="naive"), 784, generator, CPU)
+    learner = build_learner(spec_for("softmax", formula="naive"), generator, CPU)
     history = fit(learner, train, test, 64, 3, generator, classify=True)
     assert history["diverged"]["epoch"] == 1 and history["diverged"]["step"] >= 1
 

@@ -29,7 +29,7 @@ def train_softmax(stand_in, impl, seed=0, learning_rate=0.1, epochs=2, task="sof
     train, test = stand_in
     generator = torch.Generator().manual_seed(seed)
     spec = spec_for(task, impl, learning_rate=learning_rate, **settings)
-    learner = build_learner(spec, 784, generator, torch.device("cpu"))
+    learner = build_learner(spec, generator, torch.device("cpu"))
     return fit(learner, train, test, batch_size=64, epochs=epochs, generator=generator, classify=True)
 
 
@@ -69,7 +69,7 @@ def test_history_has_untrained_baseline_and_every_epoch(stand_in):
 def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
     data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner(spec_for("linreg", impl, learning_rate=1000.0), 2, generator, torch.device("cpu"))
+    learner = build_learner(spec_for("linreg", impl, learning_rate=1000.0), generator, torch.device("cpu"))
     progress = io.StringIO()
     history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
                   10, 3, generator, classify=False, progress=progress)
@@ -85,7 +85,7 @@ def test_absurd_learning_rate_stops_at_the_first_bad_epoch(impl):
 def test_linreg_recovers_the_parameters(impl):
     data = make_dataset([2.0, -3.4], 4.2, 1000, 200, 0.01, seed=0)
     generator = torch.Generator().manual_seed(0)
-    learner = build_learner(spec_for("linreg", impl), 2, generator, torch.device("cpu"))
+    learner = build_learner(spec_for("linreg", impl), generator, torch.device("cpu"))
     history = fit(learner, Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"]),
                   10, 3, generator, classify=False, record_trajectory=True)
     W, b = learner.weight_and_bias()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from nndl.data.fashion_mnist import IMAGE_SHAPE
+
 SYNTHETIC, FASHION_MNIST = "synthetic", "fashion_mnist"  # the kinds: a task's entry names the one it trains on
 DATA_KINDS = (SYNTHETIC, FASHION_MNIST)
 FASHION_MNIST_TRAIN = 60_000  # training images of the real data set
@@ -46,6 +48,9 @@ class SyntheticData:
     def train_examples(self) -> int:
         return self.settings.n_train
 
+    def input_shape(self) -> tuple[int, ...]:
+        return (len(self.settings.true_w),)
+
     def to_json(self) -> dict:
         return {"digest": self.digest, "path": self.path, "description": self.description, **self.settings.to_json()}
 
@@ -76,6 +81,9 @@ class FashionData:
 
     def train_examples(self) -> int:
         return self.generate["train"] if self.generate else FASHION_MNIST_TRAIN
+
+    def input_shape(self) -> tuple[int, ...]:
+        return IMAGE_SHAPE
 
     def to_json(self) -> dict:
         return {"path": self.path, "manifest": self.manifest, "generate": self.generate}

@@ -4,6 +4,8 @@ its tasks' entries in nndl.tasks.registry (the interface: nndl.learn.learners)."
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -11,16 +13,18 @@ from nndl.learn.scratch import Layer, initial_weight
 from nndl.tasks.types import Hyperparameters
 
 
-def init_layers(n_inputs: int, n_outputs: int, settings: Hyperparameters, generator: torch.Generator) -> list[Layer]:
+def init_layers(input_shape: tuple[int, ...], n_outputs: int, settings: Hyperparameters,
+                generator: torch.Generator) -> list[Layer]:
     """[(W (in, out), b (out,))]: the weights as the settings say, drawn on the CPU; the bias 0."""
-    return [(initial_weight((n_inputs, n_outputs), settings, generator), torch.zeros(n_outputs))]
+    return [(initial_weight((math.prod(input_shape), n_outputs), settings, generator), torch.zeros(n_outputs))]
 
 
-def forward(layers: list[Layer], X: torch.Tensor) -> torch.Tensor:
+def forward(layers: list[Layer], X: torch.Tensor, settings: Hyperparameters, training: bool) -> torch.Tensor:
+    """The same in training and evaluation: the model has nothing random."""
     [(W, b)] = layers
     return X.reshape(-1, W.shape[0]) @ W + b  # (n, d) @ (d, q) + (q,) -> (n, q); images flattened to d = 784
 
 
-def network(n_inputs: int, n_outputs: int, settings: Hyperparameters) -> nn.Sequential:
+def network(input_shape: tuple[int, ...], n_outputs: int, settings: Hyperparameters) -> nn.Sequential:
     """The concise model: nn.Linear after flattening (a no-op on linear regression's (n, d) inputs)."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, n_outputs))
+    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), n_outputs))

@@ -24,8 +24,8 @@ LOGIT_STEPS = 100
 def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch.Generator,
                 classify: bool, trajectory: list | None = None, shuffle: bool = True,
                 max_logits: list | None = None) -> dict[str, float]:
-    """One pass over `data`: in a random order drawn from `generator`, or in stored order every
-    epoch when not `shuffle`. The last minibatch holds the remainder when the batch size does not
+    """One pass over `data` in training mode: in a random order drawn from `generator`, or in
+    stored order every epoch when not `shuffle`. The last minibatch holds the remainder when the batch size does not
     divide the data.
 
     Returns the mean per-example loss over the pass (and accuracy when `classify`), and
@@ -35,6 +35,7 @@ def train_epoch(learner: Learner, data: Split, batch_size: int, generator: torch
     `max_logits` is a list, the largest output of each of the first LOGIT_STEPS steps, likewise.
     """
     n, device = len(data), data.X.device
+    learner.train_mode(True)
     order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -82,7 +83,8 @@ def _epoch_metrics(n: int, loss_sum: torch.Tensor, correct: torch.Tensor | None,
 
 @torch.no_grad()
 def predict(learner: Learner, data: Split, classify: bool) -> tuple[torch.Tensor, dict[str, float]]:
-    """One forward pass over `data` in batches: (outputs (n, q), mean loss and accuracy)."""
+    """One forward pass over `data` in batches, in evaluation mode: (outputs (n, q), mean loss and accuracy)."""
+    learner.train_mode(False)
     outputs, loss_sum, correct = [], 0.0, 0
     for start in range(0, len(data), EVAL_BATCH):
         X, y = data.X[start:start + EVAL_BATCH], data.y[start:start + EVAL_BATCH]

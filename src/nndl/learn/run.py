@@ -7,6 +7,8 @@ job (nndl.runs.chunk_job) does those, around `train_and_evaluate`.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 from dataclasses import dataclass
 
@@ -34,6 +36,22 @@ class RunResult:
     network: torch.nn.Module | None = None  # a concise learner's network, on the CPU (an MLflow Model)
 
 
+# A model's own draws (dropout masks) come from a stream of their own: the run's seed moved past
+# every seed a config can give, so never the stream its weights and minibatches draw from.
+MODEL_STREAM = 2 ** 32
+
+
+@contextmanager
+def model_randomness(seed: int, device: torch.device) -> Iterator[None]:
+    """torch's default generators (CPU, and `device`'s if a GPU), forked for the run and seeded by
+    its seed, put back after: what nn.Dropout and a scratch model's masks draw from, so the same
+    spec draws the same masks whichever runs came before it in the job."""
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type="cuda"):
+        torch.manual_seed(MODEL_STREAM + seed)
+        yield
+
+
 def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
                        progress: TextIO | None = None) -> RunResult:
     """Train the run described by `spec` on `data` and evaluate it. Training stops after an epoch
@@ -42,13 +60,14 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
     task, settings = spec.definition, spec.settings
     started, started_ms = time.perf_counter(), round(time.time() * 1000)
     generator = torch.Generator().manual_seed(spec.seed)
-    learner = build_learner(spec, data.train.X[0].numel(), generator, device)
-    history = fit(learner, data.train, data.test, settings.batch_size, settings.epochs, generator,
-                  classify=task.classify, record_trajectory=not task.classify, progress=progress,
-                  shuffle=settings.shuffle)
-    trained = time.perf_counter()
-    metrics, predictions = evaluation.evaluate_learner(task, learner, data.train, data.test, data.extras,
-                                                       spec.n_predictions)
+    with model_randomness(spec.seed, device):
+        learner = build_learner(spec, generator, device)
+        history = fit(learner, data.train, data.test, settings.batch_size, settings.epochs, generator,
+                      classify=task.classify, record_trajectory=not task.classify, progress=progress,
+                      shuffle=settings.shuffle)
+        trained = time.perf_counter()
+        metrics, predictions = evaluation.evaluate_learner(task, learner, data.train, data.test, data.extras,
+                                                           spec.n_predictions)
     evaluated = time.perf_counter()
     # What the numbers mean, beside them; the run's name and spec are in its record (nndl.runs.record).
     history.update({"loss": describe_loss(task, settings, spec.impl), "train_loss_kind": task.train_loss_kind,

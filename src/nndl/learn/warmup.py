@@ -23,6 +23,6 @@ def warm_up(spec: RunSpec, data: TaskData, device: torch.device) -> None:
     global generator (which nn.Linear's own initialisation draws from) is put back as it was."""
     batch = slice(0, spec.settings.batch_size)
     with torch.random.fork_rng(devices=[]):
-        learner = build_learner(spec, data.train.X[0].numel(), torch.Generator().manual_seed(0), device)
+        learner = build_learner(spec, torch.Generator().manual_seed(0), device)
         learner.step(learner.loss(learner.forward(data.train.X[batch]), data.train.y[batch]))
         evaluate(learner, Split(data.test.X[batch], data.test.y[batch]), spec.definition.classify)
