@@ -1,9 +1,8 @@
 """A task entry missing a piece is a clear error where the config is validated or the workflow is
-parsed, before any job: one test per omission (settings block, gates block, figure kind, table
-kind, data kind, model module, book numbers), on the real schema and registry with one piece taken
-out; and a real workflow stopping on a misspelt figure kind."""
+parsed, before any job: one test per omission (a setting's rule or default, a gate's bound, figure
+kind, table kind, data kind, model module, book numbers), on the real schema and registry with one
+piece taken out; and a real workflow stopping on a misspelt figure kind."""
 
-import copy
 import dataclasses
 
 import pytest
@@ -17,7 +16,7 @@ from nndl.report.catalog import TEMPLATES
 from nndl.report.kinds import kind_problems
 from nndl.report.tables import TABLES
 from nndl.tasks.registry import MLP, TASKS
-from nndl.tasks.types import BookResult
+from nndl.tasks.types import BookResult, setting
 
 REAL_SCHEMA = yaml.safe_load(SCHEMA.read_text())
 
@@ -26,44 +25,54 @@ def problems(task=MLP, schema=None) -> list[str]:
     return task_problems(task, schema or REAL_SCHEMA, SCHEMA_PATH, {**TASKS, task.name: task})
 
 
-def without(*path: str) -> dict:
-    """The real schema with the node at `path` (under properties) taken out."""
-    schema = copy.deepcopy(REAL_SCHEMA)
-    node = schema
-    for key in path[:-1]:
-        node = node["properties"][key]
-    del node["properties"][path[-1]]
-    return schema
-
-
 def test_the_registry_is_whole():
     assert registry_problems(REAL_SCHEMA, SCHEMA_PATH, TASKS) == []
 
 
-def test_a_task_without_its_settings_block_is_named_with_its_keys():
-    [said] = problems(schema=without("mlp"))
-    assert said.startswith("task 'mlp': no settings block 'mlp' in workflow/schemas/config.schema.yaml")
-    assert "num_hiddens, num_hiddens2" in said
-
-
-def test_settings_declared_in_one_place_only_are_named():
+def test_a_setting_declared_without_its_rule_or_default_is_named():
+    """A settings field is its config key: declared without `setting(...)` (no rule to check a config
+    by), or without a default from the field or the entry, it is named with the fix."""
     @dataclasses.dataclass(frozen=True)
     class Wider(MLP.settings):
         dropout1: float
+        dropout2: float = setting("Dropout after the second hidden layer.", minimum=0, maximum=1)
 
-    [said] = problems(dataclasses.replace(MLP, settings=Wider))
-    assert said == ("task 'mlp': its settings block in workflow/schemas/config.schema.yaml and Wider differ: "
-                    "not in the schema: dropout1")
-    schema = copy.deepcopy(REAL_SCHEMA)
-    schema["$defs"]["mlp_hyperparameters"]["properties"]["dropout2"] = {"type": "number"}
-    [said] = problems(schema=schema)
-    assert said.endswith("and MLPSettings differ: not in MLPSettings: dropout2")
+    said = problems(dataclasses.replace(MLP, settings=Wider))
+    assert said == [
+        "task 'mlp': settings dropout1 of Wider are not declared with nndl.tasks.types.setting(description, ...): "
+        "the config's schema is made from it",
+        "task 'mlp': no default for dropout1, dropout2: give it in the entry's `defaults` (the book's value)"]
+    assert problems(dataclasses.replace(MLP, defaults={})) == [
+        "task 'mlp': no default for batch_size, learning_rate, epochs, init_std: give it in the entry's `defaults` "
+        "(the book's value)"]
+    assert problems(dataclasses.replace(MLP, defaults={**MLP.defaults, "dropout1": 0.2})) == [
+        "task 'mlp': defaults for dropout1, not settings of MLPSettings (batch_size, learning_rate, epochs, init_std, "
+        "init, reduction, shuffle, formula, pixel_scale, num_hiddens, num_hiddens2)"]
 
 
-def test_a_task_without_its_gates_block_is_named_with_its_bounds():
-    [said] = problems(schema=without("gates", "mlp"))
-    assert said == ("task 'mlp': no gates block 'gates: mlp' in workflow/schemas/config.schema.yaml: add one with "
-                    "max_train_loss, min_test_accuracy, min_train_accuracy")
+def test_a_gate_bound_without_its_default_and_a_task_named_as_a_config_key_are_named():
+    gates = (*MLP.gates, dataclasses.replace(MLP.gates[0], rule={"type": "number"}))
+    assert problems(dataclasses.replace(MLP, gates=gates)) == [
+        "task 'mlp': gate bound 'max_train_loss': declare it once, with its default (nndl.tasks.types.gate_bound)"]
+    assert problems(dataclasses.replace(MLP, name="synthetic")) == [
+        "task 'synthetic': its name is a config key of workflow/schemas/config.schema.yaml already: name the task "
+        "otherwise"]
+
+
+def test_each_tasks_blocks_are_made_from_its_entry():
+    """The validated config has each task's settings block with its keys and defaults, and its
+    gates block with its bounds; a block may give some keys only, and a key a task does not have is
+    refused, naming it."""
+    config = validate({"mlp": {"epochs": 2}}, SCHEMA)
+    for name, task in TASKS.items():
+        assert set(config[name]) == set(task.settings.keys()), name
+        assert set(config["gates"][name]) == {gate.bound for gate in task.gates}, name
+    assert config["mlp"] == {**config["softmax"], "epochs": 2, "num_hiddens": 256, "num_hiddens2": 0}
+    assert config["linreg"]["learning_rate"] == 0.03 and config["gates"]["linreg"] == {"max_param_error": 0.01}
+    with pytest.raises(ConfigError, match="'dropout1' under mlp is not a known key"):
+        validate({"mlp": {"dropout1": 0.2}}, SCHEMA)
+    with pytest.raises(ConfigError, match="config key 'gates.mlp.min_test_accuracy'"):
+        validate({"gates": {"mlp": {"min_test_accuracy": 2}}}, SCHEMA)
 
 
 def test_a_misspelt_figure_or_table_kind_is_named_with_the_known_ones():
@@ -101,12 +110,11 @@ def test_no_cost_no_theory_and_an_unknown_baseline_are_each_named():
         "no theory and no `no_theory`: say why chapter 3's predictions do not apply to it"]
 
 
-def test_validating_a_config_stops_on_an_incomplete_registry_before_anything_else(tmp_path):
-    schema = tmp_path / "schema.yaml"
-    schema.write_text(yaml.safe_dump(without("gates", "softmax")))
+def test_validating_a_config_stops_on_an_incomplete_registry_before_anything_else(monkeypatch):
+    monkeypatch.setitem(TASKS, "mlp", dataclasses.replace(MLP, defaults={}))
     raw = yaml.safe_load((ROOT / "config" / "small.yaml").read_text())
-    with pytest.raises(ConfigError, match=r"the task registry has errors:\n  task 'softmax': no gates block"):
-        validate(raw, schema)
+    with pytest.raises(ConfigError, match=r"the task registry has errors:\n  task 'mlp': no default for batch_size"):
+        validate(raw, SCHEMA)
 
 
 @pytest.mark.e2e

@@ -11,11 +11,8 @@ from nndl.values import point_label
 
 
 def _setting_schemas(schema: dict, block: str) -> dict[str, dict]:
-    """{key: schema} of the keys of one config block (following a $ref to $defs)."""
-    node = schema["properties"][block]
-    if "$ref" in node:
-        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-    return node["properties"]
+    """{key: schema} of the keys of one config block."""
+    return schema["properties"][block]["properties"]
 
 
 def study_problems(config: dict, schema: dict) -> list[str]:

@@ -1,7 +1,7 @@
 """Whether every task of the registry is whole, checked where the config is validated (before any
-job): its data kind is known, its model module exists, its settings and gates blocks are in the
-schema with the keys of its settings dataclass and its gates' bounds, its metrics say which way is better, its book numbers name its
-implementations and metrics, its baseline is a task, and its theory is one or says why not (its
+job): its data kind is known, its model module exists, its settings and gate bounds are declared
+as config keys (each with its rule and default: nndl.config.task_blocks makes its schema blocks
+from them), its metrics say which way is better, its book numbers name its implementations and metrics, its baseline is a task, and its theory is one or says why not (its
 figure and table kinds: nndl.report.kinds, where the workflow is parsed). An entry missing a piece
 fails with the task, the piece and the fix, never in training or in the report.
 
@@ -18,44 +18,31 @@ from nndl.tasks import registry
 from nndl.tasks.types import IMPLS, THEORIES, Task
 
 
-def block(schema: dict, *path: str) -> dict | None:
-    """The schema's node at `path` under its top-level properties ($refs followed), None if absent."""
-    node = schema
-    for key in path:
-        node = (node.get("properties") or {}).get(key)
-        while isinstance(node, dict) and "$ref" in node:
-            node = schema.get("$defs", {}).get(node["$ref"].rsplit("/", 1)[-1])
-        if not isinstance(node, dict):
-            return None
-    return node
-
-
 def epoch_metrics(task: Task) -> set[str]:
     """The metrics every epoch's record of the task holds (nndl.learn.loop)."""
     return {"train/loss", "test/loss"} | ({"train/accuracy", "test/accuracy"} if task.classify else set())
 
 
-def schema_problems(task: Task, schema: dict, where: str) -> list[str]:
-    """Its settings block in `schema` (read from `where`) against its settings dataclass's keys,
-    and its gates block against its gates' bounds."""
-    found, settings = [], block(schema, task.name)
-    declared = [item.name for item in fields(task.settings)]
-    if settings is None:
-        found.append(f"no settings block '{task.name}' in {where}: add one with the keys of "
-                     f"{task.settings.__name__} ({', '.join(declared)})")
-    else:
-        keys = list(settings.get("properties", {}))
-        missing, extra = [key for key in declared if key not in keys], [key for key in keys if key not in declared]
-        if missing or extra:
-            found.append(f"its settings block in {where} and {task.settings.__name__} differ: " + "; ".join(
-                filter(None, [missing and f"not in the schema: {', '.join(missing)}",
-                              extra and f"not in {task.settings.__name__}: {', '.join(extra)}"])))
-    gates = block(schema, "gates", task.name)
-    if gates is None:
-        found.append(f"no gates block 'gates: {task.name}' in {where}: add one with "
-                     f"{', '.join(sorted({gate.bound for gate in task.gates})) or 'its bounds'}")
-    elif unknown := [gate.bound for gate in task.gates if gate.bound not in gates.get("properties", {})]:
-        found.append(f"gate bounds {', '.join(unknown)} are not in its gates block in {where}")
+def declaration_problems(task: Task, schema: dict, where: str) -> list[str]:
+    """Its settings and gates as config keys (nndl.config.task_blocks): every settings field
+    declared with its rule (`setting`) and a default, from the field or the entry's `defaults`;
+    defaults only for its keys; gates that share a bound declare it alike; its name no config key
+    of the schema file `schema` (read from `where`)."""
+    found, keys = [], [item.name for item in fields(task.settings)]
+    if task.name in schema.get("properties", {}):
+        found.append(f"its name is a config key of {where} already: name the task otherwise")
+    if undeclared := [item.name for item in fields(task.settings) if "rule" not in item.metadata]:
+        found.append(f"settings {', '.join(undeclared)} of {task.settings.__name__} are not declared with "
+                     "nndl.tasks.types.setting(description, ...): the config's schema is made from it")
+    if missing := [item.name for item in fields(task.settings)
+                   if "default" not in item.metadata.get("rule", {}) and item.name not in task.defaults]:
+        found.append(f"no default for {', '.join(missing)}: give it in the entry's `defaults` (the book's value)")
+    if unknown := sorted(set(task.defaults) - set(keys)):
+        found.append(f"defaults for {', '.join(unknown)}, not settings of {task.settings.__name__} ({', '.join(keys)})")
+    bounds: dict[str, dict] = {}
+    for gate in task.gates:
+        if bounds.setdefault(gate.bound, gate.rule) != gate.rule or "default" not in gate.rule:
+            found.append(f"gate bound {gate.bound!r}: declare it once, with its default (nndl.tasks.types.gate_bound)")
     return found
 
 
@@ -89,9 +76,10 @@ def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
 
 
 def task_problems(task: Task, schema: dict, where: str, tasks: dict[str, Task]) -> list[str]:
-    """What `task`'s entry lacks or gets wrong against `schema` (read from `where`), each said with
-    the fix; [] when it is whole."""
-    return [f"task {task.name!r}: {text}" for text in schema_problems(task, schema, where) + entry_problems(task, tasks)]
+    """What `task`'s entry lacks or gets wrong (against the schema file's `schema`, read from
+    `where`), each said with the fix; [] when it is whole."""
+    return [f"task {task.name!r}: {text}" for text in declaration_problems(task, schema, where)
+            + entry_problems(task, tasks)]
 
 
 def registry_problems(schema: dict, where: str, tasks: dict[str, Task]) -> list[str]:

@@ -1,5 +1,6 @@
-"""Validate a pipeline config against the workflow's schema (workflow/schemas/config.schema.yaml),
-with messages that name the key and say what is wrong.
+"""Validate a pipeline config against the workflow's schema (workflow/schemas/config.schema.yaml,
+with each task's blocks made from the registry: nndl.config.task_blocks), with messages that name
+the key and say what is wrong.
 
 The workflow calls `validate` where it is parsed (workflow/rules/common.smk) and hands the schema's
 path in; tests and benchmarks do the same with `load`. Nothing here knows where the package is
@@ -19,6 +20,7 @@ import yaml
 from nndl import fingerprint
 from nndl.config.coerce import as_written
 from nndl.config.studies import study_problems
+from nndl.config.task_blocks import with_tasks
 from nndl.config.tasks import registry_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
@@ -105,8 +107,9 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     schema_bytes = Path(schema_path).read_bytes()
     schema = yaml.safe_load(schema_bytes)
     # The registry first, cached config or not (a model module it names may have gone since): a task
-    # without its schema blocks cannot be read, let alone checked.
+    # whose keys are not declared has no schema blocks to check its config against.
     refuse_entries(registry_problems(schema, str(schema_path), TASKS))
+    schema = with_tasks(schema, TASKS)
     cached = None
     if cache_dir is not None:
         # Everything the result depends on: the config, the schema, this code and the study checks'

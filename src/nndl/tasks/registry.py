@@ -1,8 +1,9 @@
 """The registry of tasks: one entry per task, everything that differs between tasks said once.
 
-A task is added here (with its model's module under nndl.learn, its settings and gates blocks in the
-config's schema, and its block in the configs); nothing else names a task. No torch: the workflow
-imports this where it is parsed.
+A task is added here (with its model's module under nndl.learn, and its block in the configs): its
+settings, declared with their rules and defaults, and its gates' bounds are its config keys (the
+schema's blocks are made from them: nndl.config.task_blocks); nothing else names a task. No torch:
+the workflow imports this where it is parsed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from dataclasses import dataclass
 from nndl.data.fashion_mnist import NUM_CLASSES
 from nndl.data.sources import FASHION_MNIST, SYNTHETIC
 from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, REGRESSION, BookResult,
-                              ClassifierSettings,
-                              Gate, RegressionSettings, Task)
+                              ClassifierSettings, Gate, RegressionSettings, Task, gate_bound, setting)
 
 # A classifier's gates, figures and tables: softmax regression's, and any classifier's after it.
-CLASSIFIER_GATES = (Gate("train/loss", "train/loss", "<", "max_train_loss"),
-                    Gate("train/accuracy", "train/accuracy", ">", "min_train_accuracy"),
-                    Gate("test/accuracy", "test/accuracy", ">", "min_test_accuracy"))
+CLASSIFIER_GATES = (
+    Gate("train/loss", "train/loss", "<", "max_train_loss",
+         gate_bound("Largest allowed final training loss (cross-entropy).", 0.5, exclusiveMinimum=0)),
+    Gate("train/accuracy", "train/accuracy", ">", "min_train_accuracy",
+         gate_bound("Smallest allowed final training accuracy, in [0, 1].", 0.7, minimum=0, maximum=1)),
+    Gate("test/accuracy", "test/accuracy", ">", "min_test_accuracy",
+         gate_bound("Smallest allowed final test accuracy, in [0, 1].", 0.7, minimum=0, maximum=1)))
+# The book's settings for Fashion-MNIST's classifiers (d2l 3.6, 3.7, 4.2, 4.3).
+CLASSIFIER_DEFAULTS = {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01}
 CLASSIFIER_METRICS = {"final/test_accuracy": "max", "final/test_loss": "min", "final/train_loss": "min",
                       "final/train_accuracy": "max", "train_seconds": "min"}
 CLASSIFIER_FIGURES = ("curves", "comparison", "predictions", "confusion")
@@ -31,11 +37,14 @@ MINIBATCH_MEAN = "mean over the epoch's minibatches, as the notes' chart shows i
 D2L_175 = "d2l-ai/d2l-pytorch-colab@32f0fdc, {notebook}.ipynb"
 D2L_103 = "d2l-ai/d2l-pytorch-colab@f854371, {notebook}.ipynb"
 
+PARAM_ERROR = gate_bound("Largest allowed absolute error of any entry of w and of b.", 0.01, exclusiveMinimum=0)
+
 LINREG = Task(
     name="linreg", heading="Linear regression",
     settings=RegressionSettings, data=SYNTHETIC, model="nndl.learn.linear", loss=REGRESSION, n_outputs=1,
-    gates=(Gate("max |w error|", "max_abs_w_error", "<", "max_param_error"),
-           Gate("|b error|", "abs_b_error", "<", "max_param_error")),
+    defaults={"batch_size": 10, "learning_rate": 0.03, "epochs": 3, "init_std": 0.01},
+    gates=(Gate("max |w error|", "max_abs_w_error", "<", "max_param_error", PARAM_ERROR),
+           Gate("|b error|", "abs_b_error", "<", "max_param_error", PARAM_ERROR)),
     metrics={"final/test_mse": "min", "final/max_abs_w_error": "min", "final/abs_b_error": "min",
              "final/train_loss": "min", "final/test_loss": "min", "train_seconds": "min"},
     epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True,
@@ -50,7 +59,7 @@ SOFTMAX = Task(
     name="softmax", heading="Softmax regression",
     settings=ClassifierSettings, data=FASHION_MNIST, model="nndl.learn.linear", loss=CLASSIFICATION,
     n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy",
-    seconds_per_example=1e-5, figures=CLASSIFIER_FIGURES, tables=CLASSIFIER_TABLES,
+    defaults=CLASSIFIER_DEFAULTS, seconds_per_example=1e-5, figures=CLASSIFIER_FIGURES, tables=CLASSIFIER_TABLES,
     about="One linear layer, 784 pixels to 10 classes, and the softmax: the notes' model. The training loss is the "
           "mean over each epoch's minibatches, as in the notes.",
     train_loss_kind=MINIBATCH_MEAN, theory=CONVEX_CROSS_ENTROPY,
@@ -68,8 +77,9 @@ SOFTMAX = Task(
 
 @dataclass(frozen=True)
 class MLPSettings(ClassifierSettings):
-    num_hiddens: int  # units of the hidden layer (the book: 256)
-    num_hiddens2: int  # units of a second hidden layer; 0: none (exercise 4.2)
+    num_hiddens: int = setting("Units of the hidden layer (ReLU), d2l 4.2's 256.", minimum=1, default=256)
+    num_hiddens2: int = setting("Units of a second hidden layer (ReLU) after the first; 0 for none (d2l 4.2's "
+                                "exercise).", minimum=0, default=0)
 
 
 MLP = Task(
@@ -77,6 +87,7 @@ MLP = Task(
     settings=MLPSettings, data=FASHION_MNIST, model="nndl.learn.mlp", loss=CLASSIFICATION, n_outputs=NUM_CLASSES,
     # An example costs 1.35e-5 s (a 10-epoch run took 9.6 s against softmax regression's 7.6 s on 2 cores).
     gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy", seconds_per_example=1.35e-5,
+    defaults=CLASSIFIER_DEFAULTS,
     figures=CLASSIFIER_FIGURES, tables=("classifier", "baseline", "book", "per_class"), baseline="softmax",
     about="The next chapter's model (d2l 4.2, 4.3): a hidden layer of ReLU units (`num_hiddens`, the book's 256) "
           "between the pixels and softmax regression's output layer, trained with the same cross-entropy, SGD, "

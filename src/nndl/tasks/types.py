@@ -7,6 +7,7 @@ the config's schema fills them in (workflow/schemas/config.schema.yaml), once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from nndl.data.sources import SYNTHETIC  # where a task's data comes from: a kind of data set
 from nndl.errors import ConfigError
@@ -20,17 +21,28 @@ THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
 IMPLS = ("scratch", "concise")  # from scratch (own model, loss, SGD on tensors); torch.nn and torch.optim
 
 
+def setting(description: str, **rule: Any) -> Any:
+    """A settings field declared with its config key's rule: its description, its JSON schema
+    beyond the type its annotation gives (bounds, enum, oneOf) and its `default` if every task has
+    the same (else the task entry's `defaults` gives it). The config's schema block of a task is
+    made from these (nndl.config.task_blocks), so a key is declared here once."""
+    return field(metadata={"rule": {"description": description, **rule}})
+
+
 @dataclass(frozen=True)
 class Hyperparameters:
     """What every task's settings block holds."""
 
-    batch_size: int
-    learning_rate: float
-    epochs: int
-    init_std: float  # the weights start ~ N(0, init_std); biases at 0
-    init: str  # normal | zeros
-    reduction: str  # mean | sum: how a minibatch's per-example losses make one update
-    shuffle: bool  # a new order every epoch, or the stored one
+    batch_size: int = setting("Minibatch size; the last minibatch of an epoch holds the remainder.", minimum=1)
+    learning_rate: float = setting("SGD learning rate (> 0).", exclusiveMinimum=0)
+    epochs: int = setting("Passes over the training data.", minimum=1)
+    init_std: float = setting("Standard deviation of the initial weights (init normal).", minimum=0)  # W ~ N(0, init_std)
+    init: str = setting("Initial weights: normal (std init_std) or zeros. Biases start at 0.",
+                        enum=["normal", "zeros"], default="normal")
+    reduction: str = setting("How a minibatch's losses make one update: mean (the notes), or sum (gradients "
+                             "batch_size times larger).", enum=["mean", "sum"], default="mean")
+    shuffle: bool = setting("true: a new random order every epoch; false: the stored order, the same minibatches "
+                            "every epoch.", default=True)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -39,14 +51,19 @@ class Hyperparameters:
 
 @dataclass(frozen=True)
 class RegressionSettings(Hyperparameters):
-    loss: str  # squared | absolute | huber
-    huber_delta: float  # where Huber's loss turns from squared to absolute
+    loss: str = setting("Loss: squared (the notes), absolute, or huber (squared within huber_delta, absolute beyond).",
+                        enum=["squared", "absolute", "huber"], default="squared")
+    huber_delta: float = setting("Where Huber's loss turns from squared to absolute.", exclusiveMinimum=0, default=1.0)
 
 
 @dataclass(frozen=True)
 class ClassifierSettings(Hyperparameters):
-    formula: str  # stable (max shift, from logits) | naive (the notes' exp(o) / sum exp(o))
-    pixel_scale: float | str  # 1/255 (inputs in [0, 1], the notes) or a number
+    formula: str = setting("The softmax's formula: stable (max shift, cross-entropy from logits) or naive (the notes' "
+                           "exp(o) / sum exp(o), which overflows).", enum=["stable", "naive"], default="stable")
+    pixel_scale: float | str = setting(
+        "Pixels are multiplied by this: 1/255 (inputs in [0, 1], the notes) or 1 (raw 0-255 pixels); a number or 1/N.",
+        oneOf=[{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": "^1/[1-9][0-9]*$"}],
+        default="1/255")
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,12 @@ class Gate:
     value: str
     relation: str
     bound: str
+    rule: dict  # the bound's config key: its description, default and JSON schema (gate_bound)
+
+
+def gate_bound(description: str, default: float, **rule: Any) -> dict:
+    """A gate's bound as its config key (`gates: <task>: <bound>`): a number, its description, default and bounds."""
+    return {"type": "number", "description": description, "default": default, **rule}
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,7 @@ class Task:
     book: tuple[BookResult, ...] = field(default=())
     log_scale: bool = False  # a study's curves on a log scale
     baseline: str | None = None  # the task its report section sets it beside (its 'baseline' table)
+    defaults: dict[str, Any] = field(default_factory=dict)  # its settings' defaults where not every task's (`setting`)
 
     @property
     def classify(self) -> bool:
