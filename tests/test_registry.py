@@ -4,15 +4,19 @@ kind, table kind, data kind, model module, book numbers), on the real schema and
 piece taken out; and a real workflow stopping on a misspelt figure kind."""
 
 import dataclasses
+import re
 
 import pytest
 import yaml
 
-from conftest import ROOT, SCHEMA
+from conftest import ROOT, SCHEMA, small_config
 from nndl.config.tasks import registry_problems, task_problems
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.errors import ConfigError
+from nndl.runs.plan import planned_size, resolve_runs
+from nndl.report import catalog as catalog_module
 from nndl.report.catalog import TEMPLATES
+from nndl.runs import names
 from nndl.report.kinds import kind_problems
 from nndl.report.tables import TABLES
 from nndl.tasks.registry import MLP, TASKS
@@ -117,6 +121,24 @@ def test_validating_a_config_stops_on_an_incomplete_registry_before_anything_els
         validate(raw, SCHEMA)
 
 
+def test_a_config_chooses_its_tasks_and_each_choice_is_whole():
+    """`tasks:` (every task when left out) decides the default runs, in the registry's order however
+    listed; a task set beside a baseline needs the baseline, a study its task, a name a task."""
+    assert validate({}, SCHEMA)["tasks"] == list(TASKS)
+    config = validate({"tasks": ["softmax", "linreg"]}, SCHEMA)
+    assert [spec.name for spec in resolve_runs(config)] == [
+        "linreg-scratch-seed0", "linreg-concise-seed0", "softmax-scratch-seed0", "softmax-concise-seed0"]
+    assert planned_size(config)[0][:2] == ("default runs", 4)
+    study = {"name": "width", "question": "How wide?", "task": "mlp", "vary": {"num_hiddens": [64, 256]}}
+    for written, said in [({"tasks": ["mlp"]}, "tasks: 'mlp' is set beside 'softmax' in its report section: add "
+                                                 "softmax to tasks"),
+                          ({"tasks": ["softmax"], "studies": [study]}, "study 'width': its task 'mlp' is not in tasks "
+                                                                         "(softmax): add it there"),
+                          ({"tasks": ["softmx"]}, "config key 'tasks.0': 'softmx' is not one of ['linreg', 'softmax'")]:
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            validate(written, SCHEMA)
+
+
 @pytest.mark.e2e
 def test_the_workflow_stops_on_a_misspelt_figure_kind_before_any_job(workflow):
     """The copy's registry lists 'confusoin': Snakemake stops where it parses, naming the task and
@@ -127,3 +149,25 @@ def test_the_workflow_stops_on_a_misspelt_figure_kind_before_any_job(workflow):
     assert result.returncode != 0 and not workflow.path("results").exists()
     assert ("task 'softmax': figure kinds 'confusoin' do not exist: the kinds are linreg_loss, linreg_trajectory, "
             "curves, comparison, predictions, confusion (nndl.report.catalog.TEMPLATES)") in result.stderr
+
+
+@pytest.mark.e2e
+def test_a_config_trains_the_tasks_it_lists_and_one_added_trains_its_runs_only(workflow):
+    """`tasks: [linreg]`: its runs, figures and report section only, no Fashion-MNIST acquired and
+    no sample grid; listing softmax as well then trains softmax's runs and leaves linreg's as they were."""
+    workflow.write_config(small_config(tasks=["linreg"]))
+    workflow.run()
+    linreg = workflow.records()
+    assert set(linreg) == {"linreg-scratch-seed0", "linreg-concise-seed0"}
+    assert not workflow.path("resources/fashion-mnist").exists()
+    assert not workflow.path(f"{catalog_module.samples_stem()}.png").exists()
+    html = workflow.path(names.SUMMARY_REPORT).read_text(encoding="utf-8")
+    assert re.findall(r'<h2 id="([^"]+)"', html) == ["environment", "linreg", "mlflow-runs"]
+
+    workflow.write_config(small_config(tasks=["softmax", "linreg"]))
+    workflow.run()
+    both = workflow.records()
+    assert set(both) == set(linreg) | {"softmax-scratch-seed0", "softmax-concise-seed0"}
+    assert {name: both[name] for name in linreg} == linreg  # not trained again
+    html = workflow.path(names.SUMMARY_REPORT).read_text(encoding="utf-8")
+    assert re.findall(r'<h2 id="([^"]+)"', html) == ["environment", "linreg", "samples", "softmax", "mlflow-runs"]

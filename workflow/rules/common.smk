@@ -65,6 +65,8 @@ SEEDS = config["seeds"]
 # Every run of the config as a resolved spec (nndl.tasks.runspec.RunSpec): the default runs, then
 # each study's. The rules hand them to the jobs as JSON; every folder and name below comes from them.
 RUNS = plan.resolve_runs(config)
+# The tasks the config trains (its `tasks:`, in the registry's order): their figures and sections.
+TASK_NAMES = plan.chosen_tasks(config)
 DEFAULT_RUNS = specs.default_runs(RUNS)
 DEFAULT_RUNS_JSON = [spec.to_json() for spec in DEFAULT_RUNS]
 DEFAULT_RUNS_DIGEST = specs.specs_digest(DEFAULT_RUNS)
@@ -89,7 +91,7 @@ DEFAULT_CHUNK_MANIFESTS = [
 ]
 EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # The images the classifiers train on: the sample grid and its caption name them as what they are
-# (Fashion-MNIST, or the generated stand-in).
+# (Fashion-MNIST, or the generated stand-in). None when no task of the config trains on images.
 IMAGES = catalog.images_of(RUNS)
 # Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog),
 # and the report's intro, which names every task of the registry.
@@ -245,11 +247,16 @@ def figure_files(stem, extra=False):
     return [f"{stem}.{fmt}" for fmt in (EXTRA_FORMATS if extra else ["png"])]
 
 
+# The sample grid's files, or none when no task of the config trains on images.
+SAMPLES_PNG = figure_files(catalog.samples_stem()) if IMAGES else []
+SAMPLES_EXTRA = figure_files(catalog.samples_stem(), extra=True) if IMAGES else []
+
+
 def seed_figures(extra=False):
     """Figure paths of one seed, with {seed} left as a wildcard."""
     return [
         path
-        for figure in catalog.SEED_FIGURES
+        for figure in catalog.seed_figures(TASK_NAMES)
         for path in figure_files(catalog.seed_stem(figure, "{seed}"), extra)
     ]
 
@@ -263,7 +270,7 @@ def seed_figure_outputs():
             category=figure.section,
             subcategory=figure.subsection,
         )
-        for figure in catalog.SEED_FIGURES
+        for figure in catalog.seed_figures(TASK_NAMES)
     }
 
 

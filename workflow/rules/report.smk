@@ -4,7 +4,7 @@ rule summary_report:
         env=names.ENV_JSON,
         chunks=DEFAULT_CHUNK_MANIFESTS,
         figures=expand(seed_figures(), seed=SEEDS),
-        samples=f"{catalog.samples_stem()}.png",
+        samples=SAMPLES_PNG,
         tracked=names.TRACKED_RUNS,
     output:
         notebook="results/report/summary.ipynb",

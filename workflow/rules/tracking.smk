@@ -25,8 +25,8 @@ rule log_figures:
         figures=expand(seed_figures(), seed=SEEDS),
         extra=expand(seed_figures(extra=True), seed=SEEDS),
         manifests=expand(catalog.figure_manifest("{seed}"), seed=SEEDS),
-        samples=figure_files(catalog.samples_stem()),
-        samples_extra=figure_files(catalog.samples_stem(), extra=True),
+        samples=SAMPLES_PNG,
+        samples_extra=SAMPLES_EXTRA,
     output:
         names.LOGGED_FIGURES,
     log:

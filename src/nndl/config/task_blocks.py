@@ -43,8 +43,11 @@ def gates_block(task: Task) -> dict:
 
 
 def with_tasks(schema: dict, tasks: dict[str, Task]) -> dict:
-    """A copy of the schema file's `schema` with each task's settings and gates blocks added."""
+    """A copy of the schema file's `schema` with each task's settings and gates blocks added, and
+    the tasks' names as what `tasks:` may list (every one by default)."""
     schema = copy.deepcopy(schema)
+    chosen = schema["properties"]["tasks"]
+    chosen["items"]["enum"], chosen["default"] = list(tasks), list(tasks)
     for task in tasks.values():
         schema["properties"][task.name] = settings_block(task)
         schema["properties"]["gates"]["properties"][task.name] = gates_block(task)

@@ -86,3 +86,16 @@ def registry_problems(schema: dict, where: str, tasks: dict[str, Task]) -> list[
     """What the registry's entries lack against `schema` (read from `where`), each task's in turn:
     [] when every one is whole."""
     return [text for task in tasks.values() for text in task_problems(task, schema, where, tasks)]
+
+
+def choice_problems(config: dict, tasks: dict[str, Task]) -> list[str]:
+    """What the schema cannot say about a config's `tasks:`: each chosen task's baseline chosen too
+    (its report section sets the two side by side), and each study's task chosen (its default runs
+    are the study's reference)."""
+    chosen = config["tasks"]
+    found = [f"tasks: {name!r} is set beside {tasks[name].baseline!r} in its report section: add "
+             f"{tasks[name].baseline} to tasks" for name in chosen
+             if tasks[name].baseline is not None and tasks[name].baseline not in chosen]
+    found += [f"study {study['name']!r}: its task {study['task']!r} is not in tasks ({', '.join(chosen)}): add it there"
+              for study in config["studies"] if study["task"] in tasks and study["task"] not in chosen]
+    return found

@@ -21,7 +21,7 @@ from nndl import fingerprint
 from nndl.config.coerce import as_written
 from nndl.config.studies import study_problems
 from nndl.config.task_blocks import with_tasks
-from nndl.config.tasks import registry_problems
+from nndl.config.tasks import choice_problems, registry_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
 from nndl.tasks.registry import TASKS
@@ -129,6 +129,9 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     problems = study_problems(config, schema)
     if problems:
         raise ConfigError("invalid study:\n  " + "\n  ".join(problems))
+    problems = choice_problems(config, TASKS)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     if cached is not None:
         for stale in cached.parent.glob("validated-config-*.json"):
             if stale != cached:

@@ -9,7 +9,7 @@ made from these declarations. No matplotlib: the workflow imports this where it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -55,9 +55,16 @@ SAMPLES = Figure("fashion-mnist-samples", "samples", "Samples of {data}",
                  "The first 18 training images of {data} with their class names, as in the notes.{about}", DATA)
 
 
-def images_of(runs: list[RunSpec]) -> FashionData:
-    """The images the runs' classifiers train on: one copy, the same for every run of a config."""
-    return next(spec.data for spec in runs if spec.data.kind == FASHION_MNIST)
+def images_of(runs: list[RunSpec]) -> FashionData | None:
+    """The images the runs' classifiers train on: one copy, the same for every run of a config;
+    None when no run trains on images (no sample grid then)."""
+    return next((spec.data for spec in runs if spec.data.kind == FASHION_MNIST), None)
+
+
+def tasks_of(runs: Iterable[RunSpec]) -> list[Task]:
+    """The tasks that `runs` train (a config's `tasks:`), in the registry's order."""
+    present = {spec.task for spec in runs}
+    return [task for task in TASKS.values() if task.name in present]
 
 
 def samples(data: FashionData) -> Figure:
@@ -122,8 +129,14 @@ def task_figures(task: Task) -> tuple[Figure, ...]:
 
 # A misspelt kind stops the workflow here, where it is parsed, with the task and the kinds.
 refuse_entries(kind_problems(TASKS.values(), "figure", lambda task: task.figures, TEMPLATES, "nndl.report.catalog.TEMPLATES"))
-# The figures of one seed, in the order the summary notebook shows them: each task's, in the registry's order.
+# The figures of one seed of every task, in the order the summary notebook shows them: the registry's.
 SEED_FIGURES = tuple(figure for task in TASKS.values() for figure in task_figures(task))
+
+
+def seed_figures(tasks: Iterable[str]) -> tuple[Figure, ...]:
+    """The figures of one seed of a config that trains `tasks` (names), in SEED_FIGURES's order."""
+    chosen = set(tasks)
+    return tuple(figure for task in TASKS.values() if task.name in chosen for figure in task_figures(task))
 
 
 # The figures of each study, beside its summary.
@@ -158,13 +171,14 @@ def in_section(section: str) -> list[Figure]:
     return [figure for figure in SEED_FIGURES if figure.section == section]
 
 
-def write_captions(folder: str | Path, images: FashionData) -> dict[str, str]:
+def write_captions(folder: str | Path, images: FashionData | None) -> dict[str, str]:
     """Each figure's caption as the .rst file Snakemake's report wants ({stem: path}), the sample
-    grid's naming `images` (the runs' images, images_of); a file is rewritten only when its text changed."""
+    grid's naming `images` (the runs' images, images_of; None: no grid); a file is rewritten only
+    when its text changed."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for figure in (samples(images), *SEED_FIGURES, *STUDY_FIGURES):
+    for figure in ((samples(images),) if images else ()) + SEED_FIGURES + STUDY_FIGURES:
         path = folder / f"{figure.stem}.rst"
         if not path.is_file() or path.read_text(encoding="utf-8") != figure.caption + "\n":
             write_text(figure.caption + "\n", path)  # whole or not at all: Snakemake's report reads it
@@ -173,13 +187,13 @@ def write_captions(folder: str | Path, images: FashionData) -> dict[str, str]:
 
 
 def write_intro(template: str | Path, folder: str | Path, runs: list[RunSpec]) -> str:
-    """Snakemake's report's intro: `template` (workflow/report/workflow.rst) with the registry's
+    """Snakemake's report's intro: `template` (workflow/report/workflow.rst) with the config's
     tasks in place of its marker $tasks, each named for the data its runs train on (`runs`: every run
     of the config), as folder/workflow.rst; the file is rewritten only when its text changed."""
     from string import Template
 
     data = {spec.task: spec.data for spec in runs}
-    tasks = "\n".join(f"- {naming.titled(task.heading, data[task.name])}" for task in TASKS.values())
+    tasks = "\n".join(f"- {naming.titled(task.heading, data[task.name])}" for task in tasks_of(runs))
     text = Template(Path(template).read_text(encoding="utf-8")).substitute(tasks=tasks)
     path = Path(folder) / "workflow.rst"
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -198,5 +212,6 @@ def files_by_run(seed_manifests: dict[int, dict], specs_by_seed: dict[int, dict[
             for learner in figure["runs"]:
                 files.setdefault(folders[learner], []).extend(figure["files"])
         for learner in SAMPLES.runs:
-            files.setdefault(folders[learner], []).extend(samples)
+            if learner in folders:  # a task the config trains
+                files.setdefault(folders[learner], []).extend(samples)
     return files

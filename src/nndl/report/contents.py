@@ -39,9 +39,11 @@ def samples_section(data: FashionData) -> Section:
     return Section("samples", catalog.samples(data).title)
 
 
-def samples_before(task: Task) -> bool:
-    """Whether the sample grid's section comes just before `task`'s: the first task on the images."""
-    return task is next((entry for entry in TASKS.values() if entry.data == FASHION_MNIST), None)
+def samples_before(task: Task, trained_on: dict[str, SyntheticData | FashionData]) -> bool:
+    """Whether the sample grid's section comes just before `task`'s: the first task on the images
+    of those trained ({task: data}, the registry's order)."""
+    return task is next((entry for entry in TASKS.values() if entry.name in trained_on
+                         and entry.data == FASHION_MNIST), None)
 
 
 def all_seeds(count: int) -> Section:
@@ -50,12 +52,12 @@ def all_seeds(count: int) -> Section:
 
 def summary_sections(trained_on: dict[str, SyntheticData | FashionData], seeds: int,
                      studies: bool) -> list[Section]:
-    """The summary report's sections in order: the environment; each task's (the sample grid before
-    the first task on images), named for the data its runs trained on ({task: data}); the MLflow
+    """The summary report's sections in order: the environment; each task's that trained (the
+    sample grid before the first task on images), named for the data its runs trained on ({task: data}); the MLflow
     runs; with several seeds, the statistics over them; with studies, the link to their report."""
     sections = [ENVIRONMENT]
-    for task in TASKS.values():
-        if samples_before(task):
+    for task in (entry for entry in TASKS.values() if entry.name in trained_on):
+        if samples_before(task, trained_on):
             sections.append(samples_section(trained_on[task.name]))
         sections.append(task_section(task, trained_on[task.name]))
     return [*sections, MLFLOW_RUNS, *([all_seeds(seeds)] if seeds > 1 else []), *([STUDIES] if studies else [])]

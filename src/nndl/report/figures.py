@@ -73,14 +73,14 @@ def draw_samples(data: FashionData, stem: str | Path, language: str, formats: li
 
 
 def draw_seed(specs: list[RunSpec], seed: int, language: str, formats: list[str]) -> dict:
-    """Every figure of one seed (catalog.SEED_FIGURES) from its runs' files; `specs` are the seed's
+    """Every figure of one seed (catalog.seed_figures of its tasks) from its runs' files; `specs` are the seed's
     default runs, one per learner. Returns the seed's figure manifest: each figure's files and the
     runs it shows, and the seconds spent drawing."""
     started = time.perf_counter()
     plots.use_fonts(label_language(language))
     runs = SeedRuns({names.learner(spec.task, spec.impl): spec for spec in specs}, class_names(language))
     figures = {}
-    for figure in catalog.SEED_FIGURES:
+    for figure in catalog.seed_figures(task.name for task in catalog.tasks_of(specs)):
         drawn = DRAW[figure.kind](runs, figure)
         files = plots.save(drawn, catalog.seed_stem(figure, seed), formats)
         figures[figure.stem] = {"files": [str(path) for path in files], "runs": list(figure.runs)}

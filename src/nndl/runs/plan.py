@@ -20,10 +20,16 @@ from nndl.tasks.types import IMPLS
 SAMPLED = 2000  # grid points costed one by one; a larger grid's cost is their mean times its size
 
 
+def chosen_tasks(config: dict) -> list[str]:
+    """The tasks a validated config trains (its `tasks:`), in the registry's order however listed."""
+    return [task for task in TASKS if task in config["tasks"]]
+
+
 def resolve_runs(config: dict) -> list[RunSpec]:
     """Every run of a validated config, in training order: the default runs (task, then seed, then
     implementation), then each study's runs (grid point, then seed, then implementation)."""
-    runs = [resolve_run(config, task, impl, seed) for task in TASKS for seed in config["seeds"] for impl in IMPLS]
+    runs = [resolve_run(config, task, impl, seed)
+            for task in chosen_tasks(config) for seed in config["seeds"] for impl in IMPLS]
     for study in config["studies"]:
         runs.extend(resolve_study(config, study))
     return runs
@@ -39,7 +45,8 @@ def planned_size(config: dict) -> list[tuple[str, int, float]]:
         return estimated_seconds(task_named(task), hyperparameters["batch_size"], hyperparameters["epochs"], examples)
 
     per_seed = len(IMPLS) * len(config["seeds"])
-    rows = [("default runs", len(TASKS) * per_seed, sum(cost(task) for task in TASKS) * per_seed)]
+    tasks = chosen_tasks(config)
+    rows = [("default runs", len(tasks) * per_seed, sum(cost(task) for task in tasks) * per_seed)]
     for study in config["studies"]:
         per_point, points = len(study["impls"]) * len(study["seeds"]), grid_size(study)
         indices = range(points) if points <= SAMPLED else random.Random(0).sample(range(points), SAMPLED)
