@@ -99,6 +99,16 @@ def test_a_model_module_that_does_not_exist_is_named():
     assert said.startswith("task 'mlp': model module 'nndl.learn.dropout' is not found")
 
 
+def test_a_metric_nothing_measures_is_named_with_the_known_ones():
+    """A classifier has no test MSE, and a misspelt norm is no metric: each said before training
+    (the evaluation computes what a task declares, nndl.tasks.finals.MEASURED)."""
+    metrics = {**MLP.metrics, "final/test_mse": "min", "final/weight_nrom": "min"}
+    assert problems(dataclasses.replace(MLP, metrics=metrics)) == [
+        "task 'mlp': metrics final/test_mse, final/weight_nrom are measured by nothing for a classification: the "
+        "known are final/test_loss, final/test_accuracy, final/weight_norm, final/train_loss, final/train_accuracy, "
+        "train_seconds (nndl.tasks.finals)"]
+
+
 def test_book_numbers_name_an_implementation_and_an_epochs_metrics():
     wrong = BookResult("numpy", "d2l 1.0.3", "somewhere", {"test/acc": 0.8})
     [said] = problems(dataclasses.replace(MLP, book=(*MLP.book, wrong)))

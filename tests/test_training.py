@@ -1,5 +1,6 @@
 """Training loops: scratch and concise agree, runs are reproducible, divergence and gates are caught."""
 
+import dataclasses
 import io
 import math
 import re
@@ -11,6 +12,7 @@ from conftest import spec_for
 from nndl.data.stand_in import generate_stand_in
 from nndl.data.synthetic import make_dataset as make_arrays
 from nndl.data.tensors import Split, fashion_mnist_split
+from nndl.learn.evaluation import evaluate_learner
 from nndl.learn.learners import build_learner
 from nndl.learn.loop import fit
 from nndl.runs.outcome import describe_divergence, gate_failures
@@ -92,6 +94,22 @@ def test_linreg_recovers_the_parameters(impl):
     assert torch.allclose(W.reshape(-1), data["true_w"], atol=0.01) and abs(b.item() - 4.2) < 0.01
     assert history["epochs"][-1]["train/loss"] < 1e-3
     assert len(history["trajectory"]) == 300 and len(history["trajectory"][0]) == 3
+
+
+def test_the_evaluation_computes_the_metrics_a_task_declares(monkeypatch):
+    """Its summary holds the task's declared final metrics in the task's order, then the details;
+    declaring the weights' norm is enough to have it measured, ||w|| without the bias."""
+    data = make_dataset([2.0, -3.4], 4.2, 100, 50, 0.01, seed=0)
+    learner = build_learner(spec_for("linreg"), torch.Generator().manual_seed(0), torch.device("cpu"))
+    train, test = Split(data["X_train"], data["y_train"]), Split(data["X_test"], data["y_test"])
+    extras = {"true_w": data["true_w"], "true_b": data["true_b"]}
+    declared = dataclasses.replace(TASKS["linreg"], metrics={"final/weight_norm": "min", "final/test_mse": "min"})
+    summary = evaluate_learner(declared, learner, train, test, extras, 5)[0]["summary"]
+    W, _ = learner.weight_and_bias()
+    assert list(summary) == ["final/weight_norm", "final/test_mse", "final/max_abs_w_error_vs_closed_form",
+                             "final/abs_b_error_vs_closed_form"]
+    assert summary["final/weight_norm"] == pytest.approx(torch.linalg.norm(W).item())
+    assert "final/weight_norm" not in evaluate_learner(TASKS["linreg"], learner, train, test, extras, 5)[0]["summary"]
 
 
 def test_gate_failures_say_which_gate_and_by_how_much():

@@ -15,6 +15,7 @@ from dataclasses import fields
 
 from nndl.data.sources import DATA_KINDS
 from nndl.tasks import registry
+from nndl.tasks.finals import known_metrics, unknown_metrics
 from nndl.tasks.types import IMPLS, THEORIES, Task
 
 
@@ -54,6 +55,9 @@ def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
     if importlib.util.find_spec(task.model) is None:
         found.append(f"model module {task.model!r} is not found: write it (the interface: nndl.learn.learners) or "
                      f"fix the entry's `model` in {registry.__name__}")
+    if unknown := unknown_metrics(task):
+        found.append(f"metrics {', '.join(unknown)} are measured by nothing for a {task.loss}: the known are "
+                     f"{', '.join(known_metrics(task))} (nndl.tasks.finals)")
     if not task.metrics or any(better not in ("min", "max") for better in task.metrics.values()):
         found.append("metrics: each final metric says 'min' or 'max' (which is better), and there is one at least")
     if task.epoch_test_metric not in epoch_metrics(task):

@@ -10,7 +10,8 @@ from nndl.data.fashion_mnist import CLASS_NAMES
 from nndl.data.tensors import Split
 from nndl.learn.learners import Learner, predict_proba
 from nndl.learn.loop import evaluate, predict
-from nndl.tasks.types import Task
+from nndl.tasks.finals import declared_summary
+from nndl.tasks.types import REGRESSION, Task
 
 
 def closed_form(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,24 +89,29 @@ def _metric_name(index: int, name: str) -> str:
     return f"test/class_accuracy/{index}-" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
 
 
+def weight_norm(learner: Learner) -> float:
+    """||w||: the L2 norm of every layer's weights together, biases left out (what weight decay shrinks)."""
+    return torch.sqrt(sum((W.double() ** 2).sum() for W, _ in learner.layers())).item()
+
+
 def evaluate_learner(task: Task, learner: Learner, train: Split, test: Split, extras: dict,
                      n_predictions: int) -> tuple[dict, dict]:
-    """(metrics, predictions) of a trained learner; metrics carry a flat `summary` for MLflow."""
-    if not task.classify:
+    """(metrics, predictions) of a trained learner. The loss family says what can be measured (a
+    regression's fit against the truth, a classifier's accuracy per class); metrics carry a flat
+    `summary` for MLflow: the final metrics the task declares (nndl.tasks.finals.MEASURED), then the
+    details (the errors against the closed form, or each class's accuracy)."""
+    if task.loss == REGRESSION:
         metrics, predictions = regression_report(learner, train, test, extras["true_w"], extras["true_b"],
                                                  n_predictions)
-        flat = {"final/train_loss": metrics["train/loss"], "final/test_loss": metrics["test/loss"],
-                "final/test_mse": metrics["test/mse"],
-                "final/max_abs_w_error": metrics["vs_truth"]["max_abs_w_error"],
-                "final/abs_b_error": metrics["vs_truth"]["abs_b_error"],
-                "final/max_abs_w_error_vs_closed_form": metrics["vs_closed_form"]["max_abs_w_error"],
-                "final/abs_b_error_vs_closed_form": metrics["vs_closed_form"]["abs_b_error"]}
+        measured = {key: metrics[key] for key in ("train/loss", "test/loss", "test/mse")}
+        measured |= {key: metrics["vs_truth"][key] for key in ("max_abs_w_error", "abs_b_error")}
+        details = {f"final/{key}_vs_closed_form": metrics["vs_closed_form"][key]
+                   for key in ("max_abs_w_error", "abs_b_error")}
     else:
         images = (test.X[:n_predictions] * extras["pixels_per_unit"]).round().clamp(0, 255).to(torch.uint8)
-        metrics, predictions = classification_report(learner, test, CLASS_NAMES["en"],
-                                                      n_predictions, images)
-        flat = {"final/test_loss": metrics["test/loss"], "final/test_accuracy": metrics["test/accuracy"],
-                **{_metric_name(i, name): value
-                   for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}}
-    metrics["summary"] = flat
+        metrics, predictions = classification_report(learner, test, CLASS_NAMES["en"], n_predictions, images)
+        measured = {key: metrics[key] for key in ("test/loss", "test/accuracy")}
+        details = {_metric_name(i, name): value for i, (name, value) in enumerate(metrics["per_class_accuracy"].items())}
+    measured["weight_norm"] = weight_norm(learner)
+    metrics["summary"] = {**declared_summary(task, measured), **details}
     return metrics, predictions

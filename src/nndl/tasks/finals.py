@@ -6,17 +6,42 @@ seeds (nndl.report.tables). No torch: plain dicts in, numbers out.
 
 from __future__ import annotations
 
-from nndl.tasks.types import Task
+from nndl.tasks.types import CLASSIFICATION, REGRESSION, Task
 
 # Final metrics that only the last epoch's record holds: a classifier's training loss and accuracy
 # are means over its last epoch's minibatches, as the notes print them (no evaluation after training
 # computes them; a regression's summary has its own `final/train_loss`, over the whole training set).
 FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
+# Final metrics the evaluation after training measures (nndl.learn.evaluation.measurements): each the
+# name of its measurement, by the task's loss family; a task's summary holds those it declares.
+MEASURED = {
+    REGRESSION: {"final/train_loss": "train/loss", "final/test_loss": "test/loss", "final/test_mse": "test/mse",
+                 "final/max_abs_w_error": "max_abs_w_error", "final/abs_b_error": "abs_b_error",
+                 "final/weight_norm": "weight_norm"},
+    CLASSIFICATION: {"final/test_loss": "test/loss", "final/test_accuracy": "test/accuracy",
+                     "final/weight_norm": "weight_norm"},
+}
+TRAIN_SECONDS = "train_seconds"  # the run's history's training time
+
+
+def known_metrics(task: Task) -> list[str]:
+    """The final metrics a task of `task`'s loss family may declare."""
+    return list(dict.fromkeys([*MEASURED[task.loss], *(FROM_LAST_EPOCH if task.classify else ()), TRAIN_SECONDS]))
+
+
+def unknown_metrics(task: Task) -> list[str]:
+    """The final metrics `task` declares that nothing measures for its loss family."""
+    return [metric for metric in task.metrics if metric not in known_metrics(task)]
+
+
+def declared_summary(task: Task, measured: dict[str, float]) -> dict[str, float]:
+    """{final metric: value} of the measured final metrics `task` declares, in its order."""
+    return {metric: measured[MEASURED[task.loss][metric]] for metric in task.metrics if metric in MEASURED[task.loss]}
 
 
 def final_value(metric: str, history: dict, metrics: dict) -> float:
     """A run's final value of `metric`, one its task declares (nan where the run diverged)."""
-    if metric == "train_seconds":
+    if metric == TRAIN_SECONDS:
         return history["seconds"]["train"]
     if metric in metrics["summary"]:
         return metrics["summary"][metric]
