@@ -100,8 +100,8 @@ def _curves(task: Task) -> tuple[Figure, ...]:
 
 def _comparison(task: Task) -> tuple[Figure, ...]:
     return (Figure(f"{task.name}-comparison", "comparison", f"{task.heading}: from scratch vs concise",
-                   learners(task), f"From-scratch and concise {in_sentence(task.heading)} side by side; they start "
-                   "from the same weights and see the same minibatches, so their lines coincide.", task.heading,
+                   learners(task), f"From-scratch and concise {in_sentence(task.heading)} side by side; {task.twins}.",
+                   task.heading,
                    "Training"),)
 
 

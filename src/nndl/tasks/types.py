@@ -118,6 +118,9 @@ class Task:
     log_scale: bool = False  # a study's curves on a log scale
     baseline: str | None = None  # the task its report section sets it beside (its 'baseline' table)
     defaults: dict[str, Any] = field(default_factory=dict)  # its settings' defaults where not every task's (`setting`)
+    # What its comparison figure says of its two implementations' curves (a model that draws its
+    # own randomness, as dropout's masks, says how they differ).
+    twins: str = "they start from the same weights and see the same minibatches, so their lines coincide"
 
     @property
     def classify(self) -> bool:
