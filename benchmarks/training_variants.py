@@ -28,7 +28,7 @@ def project(impl: str, gz_folder: Path, epochs: int, device: str, batch_size: in
     test = fashion_mnist_split(gz_folder, "test", device)
     generator = torch.Generator().manual_seed(seed)
     spec = resolve_run(validate({}, SCHEMA), "softmax", impl, seed, {"learning_rate": learning_rate})
-    learner = build_learner(spec, 784, generator, device)
+    learner = build_learner(spec, generator, device)
     history = fit(learner, train, test, batch_size, epochs, generator, classify=True)
     return {"epoch_seconds": [r["epoch_seconds"] for r in history["epochs"]],
             "test_accuracy": history["epochs"][-1]["test/accuracy"]}
