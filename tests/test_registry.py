@@ -95,8 +95,8 @@ def test_an_unknown_data_kind_is_refused():
 
 
 def test_a_model_module_that_does_not_exist_is_named():
-    [said] = problems(dataclasses.replace(MLP, model="nndl.learn.dropout"))
-    assert said.startswith("task 'mlp': model module 'nndl.learn.dropout' is not found")
+    [said] = problems(dataclasses.replace(MLP, model="nndl.learn.perceptron"))
+    assert said.startswith("task 'mlp': model module 'nndl.learn.perceptron' is not found")
 
 
 def test_a_metric_nothing_measures_is_named_with_the_known_ones():
@@ -120,7 +120,7 @@ def test_no_cost_no_theory_and_an_unknown_baseline_are_each_named():
     found = problems(dataclasses.replace(MLP, seconds_per_example=0, baseline="perceptron", no_theory=""))
     assert [said.split(": ", 1)[1] for said in found] == [
         "seconds_per_example must be the measured cost of one example (> 0): chunks are cut by it",
-        "baseline 'perceptron' is not a task (linreg, softmax, mlp)",
+        f"baseline 'perceptron' is not a task ({', '.join(TASKS)})",
         "no theory and no `no_theory`: say why chapter 3's predictions do not apply to it"]
 
 
