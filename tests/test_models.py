@@ -88,3 +88,35 @@ def test_evaluation_is_the_eval_mode_forward_and_training_drops(conv_spec, image
     accuracy = (eval_forward.argmax(dim=1) == test.y).double().mean().item()
     assert metrics["accuracy"] == pytest.approx(accuracy)
     assert result.metrics["summary"]["final/test_accuracy"] == metrics["accuracy"]
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_a_trained_dropout_model_evaluates_deterministically_and_retrains_to_the_same_bits(images, impl):
+    """d2l 4.6's model (the dropout task): evaluating it twice gives the same outputs, those of its
+    forward with dropout off, which differ from a training-mode forward; the same spec trained
+    twice gives bit-identical histories and final metrics."""
+    spec = spec_for("dropout", impl, epochs=2, batch_size=64)
+    first = train_and_evaluate(spec, images, CPU)
+    outputs, _ = predict(first.learner, images.test, classify=True)
+    assert torch.equal(outputs, predict(first.learner, images.test, classify=True)[0])
+    with torch.no_grad():
+        first.learner.train_mode(False)
+        assert torch.equal(outputs, first.learner.forward(images.test.X))
+        first.learner.train_mode(True)
+        assert not torch.equal(outputs, first.learner.forward(images.test.X))
+    again = train_and_evaluate(spec, images, CPU)
+    assert without_times(first.history) == without_times(again.history)
+    assert first.metrics["summary"] == again.metrics["summary"]
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_without_dropout_both_implementations_follow_one_trajectory_with_or_without_weight_decay(images, weight_decay):
+    """With both probabilities 0 the scratch and concise models follow one trajectory; with weight
+    decay on as well (the scratch penalty and SGD's weight_decay on the weights only agree)."""
+    histories = [without_times(train_and_evaluate(spec_for("dropout", impl, epochs=2, batch_size=32, dropout1=0.0,
+                                                           dropout2=0.0, weight_decay=weight_decay),
+                                                  images, CPU).history)
+                 for impl in ("scratch", "concise")]
+    for ours, theirs in zip(*histories):
+        for key in ours:
+            assert ours[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-5), key

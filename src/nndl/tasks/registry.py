@@ -108,7 +108,46 @@ MLP = Task(
                      {"test/accuracy": 0.8446})),
 )
 
-TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP)}
+
+
+@dataclass(frozen=True)
+class DropoutSettings(ClassifierSettings):
+    num_hiddens1: int = setting("Units of the first hidden layer (ReLU), d2l 4.6's 256.", minimum=1, default=256)
+    num_hiddens2: int = setting("Units of the second hidden layer (ReLU), d2l 4.6's 256.", minimum=1, default=256)
+    dropout1: float = setting("Probability that a unit of the first hidden layer is zeroed in training (off in "
+                              "evaluation), d2l 4.6's 0.2.", minimum=0, exclusiveMaximum=1, default=0.2)
+    dropout2: float = setting("Probability that a unit of the second hidden layer is zeroed in training, d2l 4.6's "
+                              "0.5.", minimum=0, exclusiveMaximum=1, default=0.5)
+    weight_decay: float = setting("L2 penalty on the weights, weight_decay / 2 * ||W||^2 (biases left out); 0: none, "
+                                  "as in d2l 4.6.", minimum=0, default=0.0)
+
+
+DROPOUT = Task(
+    name="dropout", heading="Dropout",
+    settings=DropoutSettings, data=FASHION_MNIST, model="nndl.learn.dropout", loss=CLASSIFICATION,
+    n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy",
+    # An example costs about 1.6 times the perceptron's: a second 256-unit layer and two masks.
+    seconds_per_example=2.2e-5, defaults={**CLASSIFIER_DEFAULTS, "learning_rate": 0.5},
+    figures=CLASSIFIER_FIGURES, tables=("classifier", "baseline", "book", "per_class"), baseline="mlp",
+    about="d2l 4.6: a perceptron with two hidden layers of 256 ReLU units whose units are zeroed at random while it "
+          "trains, each of the first layer's with probability `dropout1` (0.2), each of the second's with `dropout2` "
+          "(0.5), the survivors scaled up to keep their expected value; evaluation sees every unit. No unit can lean "
+          "on another always being there, which is the book's reading of why it generalizes. Trained with the "
+          "book's learning rate 0.5; beside the one-hidden-layer perceptron below.",
+    train_loss_kind=MINIBATCH_MEAN + ", with dropout on (evaluation's loss, without it, is lower)", theory=None,
+    no_theory="chapter 3's theory makes no prediction for dropout: its network's loss is not convex in its weights "
+              "and its gradient is a random draw of the masks as well as of the minibatch, so neither the convex "
+              "rates nor the limits derived for linear and softmax regression apply; the answer is the measurement "
+              "alone",
+    twins="they start from the same weights and see the same minibatches, but each draws its own dropout masks "
+          "(the scratch model's uniform draws, nn.Dropout's), so their curves differ by the masks' luck",
+    book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/dropout"),
+                     {"train/loss": 0.3350, "train/accuracy": 0.8762, "test/accuracy": 0.8360}),
+          BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/dropout"),
+                     {"train/loss": 0.3607, "train/accuracy": 0.8681, "test/accuracy": 0.8453})),
+)
+
+TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP, DROPOUT)}
 
 
 def task_named(name: str) -> Task:
