@@ -7,6 +7,8 @@ import sys
 import pytest
 
 from conftest import ROOT
+from nndl.tasks.registry import TASKS
+from nndl.tasks.types import IMPLS
 
 
 @pytest.mark.e2e
@@ -20,7 +22,7 @@ def test_the_gpu_check_runs_end_to_end_on_the_cpu(tmp_path):
     assert report["failures"] == []
     assert set(report["training"]) == {"scratch", "concise", "floor"}
     assert report["study"]["runs"] == 4 and report["study"]["chunk_wall_s"] > 0
-    assert len(report["pipeline"]) == 6 and all(row["recorded_device"] for row in report["pipeline"])
+    assert len(report["pipeline"]) == len(IMPLS) * len(TASKS) and all(row["recorded_device"] for row in report["pipeline"])
     assert [row["target"].split(":")[0] for row in report["verdicts"]] == [
         "softmax epoch, data resident", "4-run study in one process", "the same, tracked in MLflow as a chunk job",
         "every MLflow run recorded the device's name"]

@@ -188,7 +188,7 @@ def test_numbers_and_lists_as_people_write_them_plan_the_runs_they_mean(finished
     assert yaml.safe_load(text)["linreg"]["learning_rate"] == "3e-2"  # what PyYAML makes of it
     workflow.path("config/config.yaml").write_text(text)
     result = workflow.run("--dry-run", "--config", "seeds=[0,1]")
-    assert "nndl: the config plans 12 runs" in result.stderr
+    assert f"nndl: the config plans {2 * len(IMPLS) * len(TASKS)} runs" in result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
     one_epoch = workflow.run("--dry-run", "--config", "seeds=[0,1]", "linreg={epochs: 1}")
     assert sorted(wildcards for rule, wildcards in parse_jobs(one_epoch.stdout) if rule == "train_chunk") == \
