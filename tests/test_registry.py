@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, SCHEMA, small_config
-from nndl.config.tasks import registry_problems, task_problems
+from nndl.config.tasks import data_kind_problems, registry_problems, task_problems
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.errors import ConfigError
 from nndl.runs.plan import planned_size, resolve_runs
@@ -19,7 +19,8 @@ from nndl.report.catalog import TEMPLATES
 from nndl.runs import names
 from nndl.report.kinds import kind_problems
 from nndl.report.tables import TABLES
-from nndl.tasks.registry import MLP, TASKS
+from nndl.data.sources import FashionData, SyntheticData
+from nndl.tasks.registry import DATA_KINDS, LINREG, MLP, TASKS
 from nndl.tasks.types import BookResult, setting
 
 REAL_SCHEMA = yaml.safe_load(SCHEMA.read_text())
@@ -88,10 +89,25 @@ def test_a_misspelt_figure_or_table_kind_is_named_with_the_known_ones():
     assert table.startswith("task 'mlp': table kinds 'clasifier' do not exist") and "classifier" in table
 
 
-def test_an_unknown_data_kind_is_refused():
-    [said] = problems(dataclasses.replace(MLP, data="weight_decay"))
-    assert said == ("task 'mlp': data 'weight_decay' is not a kind of data set (synthetic, fashion_mnist; "
-                    "nndl.data.sources)")
+def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
+    """A task's data is a kind registered in DATA_KINDS; a kind's settings block is in the schema
+    file and its loading and identity functions are in modules that exist."""
+    @dataclasses.dataclass(frozen=True)
+    class HighDimensional(SyntheticData):
+        kind = "high_dimensional"
+        block = "high_dimensional"
+        load = "nndl.data.high_dimensional.load"
+
+    [said] = problems(dataclasses.replace(LINREG, data=HighDimensional))
+    assert said == (f"task 'linreg': data 'high_dimensional' is not a kind of data set in nndl.tasks.registry."
+                    f"DATA_KINDS ({', '.join(DATA_KINDS)})")
+    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {**DATA_KINDS, "high_dimensional": HighDimensional}) == [
+        "data kind 'high_dimensional': its settings block 'high_dimensional' is not in "
+        "workflow/schemas/config.schema.yaml",
+        "data kind 'high_dimensional': its load function 'nndl.data.high_dimensional.load' is in no module found "
+        "(a dotted path: module.function)"]
+    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"synthetic": FashionData}) == [
+        "data kind 'synthetic': its class says it is 'fashion_mnist'"]
 
 
 def test_a_model_module_that_does_not_exist_is_named():

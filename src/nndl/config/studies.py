@@ -6,7 +6,6 @@ import json
 
 from nndl.runs.grid import grid
 from nndl.tasks.registry import TASKS
-from nndl.data.sources import SYNTHETIC
 from nndl.values import point_label
 
 
@@ -81,16 +80,15 @@ def _same_number(value):
 
 
 def _data_problems(config: dict, study: dict) -> list[str]:
-    """Combinations the linreg data cannot have: more outliers than training examples."""
-    if TASKS[study["task"]].data != SYNTHETIC:
+    """Combinations the task's data cannot have (its kind's `problems`: for the synthetic data, more
+    outliers than training examples), at each grid point where they meet."""
+    kind = TASKS[study["task"]].data
+    if kind.block is None:
         return []
     problems = []
-    # Only the two settings that can clash, so a huge grid is not made here (nndl.runs.plan counts it).
-    keys = [key for key in ("outliers", "n_train") if key in study["vary"]]
+    # Only the settings that can clash, so a huge grid is not made here (nndl.runs.plan counts it).
+    keys = [key for key in kind.clashing if key in study["vary"]]
     for point in grid({"vary": {key: study["vary"][key] for key in keys}}):
-        data = {**config[SYNTHETIC], **study["set"], **point}
-        if isinstance(data.get("outliers"), int) and isinstance(data.get("n_train"), int) \
-                and data["outliers"] > data["n_train"]:
-            problems.append(f"outliers = {data['outliers']} is more than n_train = {data['n_train']} "
-                            f"at {point_label(point)}")
+        settings = {**config[kind.block], **study["set"], **point}
+        problems += [f"{problem} at {point_label(point)}" for problem in kind.problems(settings)]
     return problems

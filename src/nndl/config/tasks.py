@@ -13,9 +13,9 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import fields
 
-from nndl.data.sources import DATA_KINDS
 from nndl.tasks import registry
 from nndl.tasks.finals import known_metrics, unknown_metrics
+from nndl.data.sources import DataSpec
 from nndl.tasks.types import IMPLS, THEORIES, Task
 
 
@@ -50,8 +50,9 @@ def declaration_problems(task: Task, schema: dict, where: str) -> list[str]:
 def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
     """Its data kind, model module, metrics, cost, book numbers, baseline and theory."""
     found, logged = [], ", ".join(sorted(epoch_metrics(task)))
-    if task.data not in DATA_KINDS:
-        found.append(f"data {task.data!r} is not a kind of data set ({', '.join(DATA_KINDS)}; nndl.data.sources)")
+    if task.data not in registry.DATA_KINDS.values():
+        found.append(f"data {getattr(task.data, 'kind', task.data)!r} is not a kind of data set in "
+                     f"{registry.__name__}.DATA_KINDS ({', '.join(registry.DATA_KINDS)})")
     if importlib.util.find_spec(task.model) is None:
         found.append(f"model module {task.model!r} is not found: write it (the interface: nndl.learn.learners) or "
                      f"fix the entry's `model` in {registry.__name__}")
@@ -86,10 +87,29 @@ def task_problems(task: Task, schema: dict, where: str, tasks: dict[str, Task]) 
             + entry_problems(task, tasks)]
 
 
+def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]]) -> list[str]:
+    """What a data kind's entry lacks: its name its key, its settings block in the schema file
+    `schema` (read from `where`), the modules of its loading and identity functions."""
+    found = []
+    for name, kind in kinds.items():
+        if getattr(kind, "kind", None) != name:
+            found.append(f"data kind {name!r}: its class says it is {getattr(kind, 'kind', None)!r}")
+            continue
+        if kind.block is not None and kind.block not in schema.get("properties", {}):
+            found.append(f"data kind {name!r}: its settings block {kind.block!r} is not in {where}")
+        for role in ("load", "identity"):
+            dotted = getattr(kind, role, "")
+            if "." not in dotted or importlib.util.find_spec(dotted.rsplit(".", 1)[0]) is None:
+                found.append(f"data kind {name!r}: its {role} function {dotted!r} is in no module found "
+                             "(a dotted path: module.function)")
+    return found
+
+
 def registry_problems(schema: dict, where: str, tasks: dict[str, Task]) -> list[str]:
-    """What the registry's entries lack against `schema` (read from `where`), each task's in turn:
-    [] when every one is whole."""
-    return [text for task in tasks.values() for text in task_problems(task, schema, where, tasks)]
+    """What the registry's entries lack against `schema` (read from `where`), each data kind's and
+    each task's in turn: [] when every one is whole."""
+    return (data_kind_problems(schema, where, registry.DATA_KINDS)
+            + [text for task in tasks.values() for text in task_problems(task, schema, where, tasks)])
 
 
 def choice_problems(config: dict, tasks: dict[str, Task]) -> list[str]:

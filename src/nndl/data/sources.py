@@ -1,15 +1,68 @@
-"""The data sets a run can train on, as data: their settings and files, no arrays (a run's spec,
-nndl.tasks.runspec, holds one). No torch, no numpy: the workflow imports this where it is parsed."""
+"""The kinds of data set a run can train on, as data: each kind is its spec's class, which says
+everything that differs between kinds: its name, the config block of its settings that a study
+may vary, how a run's spec resolves it from the config, the files its rule makes, whether it is
+images, and the functions that load it as tensors and give its identity (by dotted path: no torch
+here). The registry of kinds is nndl.tasks.registry.DATA_KINDS, beside the tasks that train on them.
+No torch, no numpy: the workflow imports this where it is parsed.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 from nndl.data.fashion_mnist import IMAGE_SHAPE
 
-SYNTHETIC, FASHION_MNIST = "synthetic", "fashion_mnist"  # the kinds: a task's entry names the one it trains on
-DATA_KINDS = (SYNTHETIC, FASHION_MNIST)
 FASHION_MNIST_TRAIN = 60_000  # training images of the real data set
+DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
+SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct synthetic: block
+SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
+
+
+def settings_key(settings: dict) -> str:
+    """A short hash of a data block's settings: the name of its data files (the record's data digest
+    is of their content)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+
+
+class DataSpec:
+    """What a kind of data set says of itself, as class attributes and methods (its subclasses are
+    the kinds); an instance is one data set, as a run's spec holds it."""
+
+    kind: ClassVar[str]  # its name: a task's entry names the kind it trains on
+    block: ClassVar[str | None] = None  # the config block of its settings, which a study may vary
+    images: ClassVar[bool] = False  # class-labelled images: a sample grid, a classifier's pixel_scale
+    load: ClassVar[str]  # the function (dotted path) that loads it on a device: (spec, device, pixel_scale) -> TaskData
+    identity: ClassVar[str]  # the function (dotted path) that names it for MLflow: (spec) -> {name, digest, source}
+    stand_in: bool = False  # generated in another data set's stead: its numbers are not the book's
+    clashing: ClassVar[tuple[str, ...]] = ()  # settings that together can make a block it cannot have (`problems`)
+
+    @classmethod
+    def resolve(cls, config: dict, settings: dict) -> DataSpec:
+        """The data set a run trains on: from the validated `config` and its block's `settings`
+        (with a study's applied)."""
+        raise NotImplementedError
+
+    @classmethod
+    def problems(cls, settings: dict) -> list[str]:
+        """What its block's `settings` ask that it cannot have, beyond each key's own schema."""
+        return []
+
+    def inputs(self) -> list[str]:
+        """The files a training job needs (what its rule makes)."""
+        raise NotImplementedError
+
+    def train_examples(self) -> int:
+        raise NotImplementedError
+
+    def input_shape(self) -> tuple[int, ...]:
+        """One example's shape, as a model gets it."""
+        raise NotImplementedError
+
+    def to_json(self) -> dict:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -31,16 +84,34 @@ class SyntheticSettings:
 
 
 @dataclass(frozen=True)
-class SyntheticData:
-    """A synthetic data set: its settings, the hash of them that names its files, and the files."""
+class SyntheticData(DataSpec):
+    """y = Xw + b + noise (nndl.data.synthetic): its settings, the hash of them that names its files,
+    and the files, made by the synthetic_data rule. Made as the notes make theirs: its numbers
+    compare with the book's."""
 
     digest: str
     path: str  # the arrays (.npz)
     description: str  # what made them, with their SHA-256 (.json)
     settings: SyntheticSettings
 
-    kind = SYNTHETIC
-    stand_in = False  # made as the notes make theirs: its numbers compare with the book's
+    kind = "synthetic"
+    block = "synthetic"
+    clashing = ("outliers", "n_train")
+    load = "nndl.data.tensors.load_synthetic"
+    identity = "nndl.data.tensors.synthetic_identity"
+
+    @classmethod
+    def resolve(cls, config: dict, settings: dict) -> SyntheticData:
+        digest = settings_key(settings)
+        return cls(digest, SYNTHETIC_DATA.format(digest=digest), SYNTHETIC_DESCRIPTION.format(digest=digest),
+                   SyntheticSettings(**settings))
+
+    @classmethod
+    def problems(cls, settings: dict) -> list[str]:
+        outliers, n_train = settings.get("outliers"), settings.get("n_train")
+        if isinstance(outliers, int) and isinstance(n_train, int) and outliers > n_train:
+            return [f"outliers = {outliers} is more than n_train = {n_train}"]
+        return []
 
     def inputs(self) -> list[str]:
         return [self.path, self.description]
@@ -62,14 +133,23 @@ class SyntheticData:
 
 
 @dataclass(frozen=True)
-class FashionData:
-    """The verified Fashion-MNIST copy: its folder, its manifest, and the stand-in's settings if generated."""
+class FashionData(DataSpec):
+    """The verified Fashion-MNIST copy: its folder, its manifest, and the stand-in's settings if
+    generated; acquired by the fashion_mnist rule from the config's `data: fashion_mnist:` block."""
 
     path: str
     manifest: str
     generate: dict | None  # {train, test, seed} of a generated stand-in; None: the real data
 
-    kind = FASHION_MNIST
+    kind = "fashion_mnist"
+    images = True
+    load = "nndl.data.tensors.load_fashion_mnist"
+    identity = "nndl.data.tensors.fashion_mnist_identity"
+
+    @classmethod
+    def resolve(cls, config: dict, settings: dict) -> FashionData:
+        fashion = config["data"]["fashion_mnist"]
+        return cls(fashion["dir"], f"{fashion['dir']}/{DATA_MANIFEST}", fashion["generate"])
 
     @property
     def stand_in(self) -> bool:
@@ -91,3 +171,6 @@ class FashionData:
     @classmethod
     def from_json(cls, data: dict) -> FashionData:
         return cls(data["path"], data["manifest"], data["generate"])
+
+
+SYNTHETIC, FASHION_MNIST = SyntheticData.kind, FashionData.kind  # the kinds' names, as tasks' entries give them

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import sys
+from collections.abc import Callable
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ import torch
 
 from nndl.data import fashion_mnist, synthetic
 from nndl.files import read_json
-from nndl.data.sources import FashionData, SyntheticData
+from nndl.data.sources import DataSpec, FashionData, SyntheticData
 
 
 @dataclass
@@ -59,28 +61,42 @@ def fashion_mnist_split(folder: str | Path, split: str, device: torch.device,
     return Split(X, y)
 
 
-def load_task_data(data: SyntheticData | FashionData, device: torch.device,
-                   pixel_scale: float | str | None = None) -> TaskData:
-    """A data set's train and test splits on `device` (`pixel_scale` applies to Fashion-MNIST; None: 1/255)."""
-    if isinstance(data, SyntheticData):
-        arrays = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data.path).items()}
-        train = Split(arrays["X_train"].to(device), arrays["y_train"].to(device))
-        test = Split(arrays["X_test"].to(device), arrays["y_test"].to(device))
-        return TaskData(train, test, {"true_w": arrays["true_w"], "true_b": arrays["true_b"]})
+def load_synthetic(data: SyntheticData, device: torch.device, pixel_scale: float | str | None = None) -> TaskData:
+    """The synthetic arrays' train and test splits on `device`, with the true w and b."""
+    arrays = {name: torch.from_numpy(array) for name, array in synthetic.load_dataset(data.path).items()}
+    train = Split(arrays["X_train"].to(device), arrays["y_train"].to(device))
+    test = Split(arrays["X_test"].to(device), arrays["y_test"].to(device))
+    return TaskData(train, test, {"true_w": arrays["true_w"], "true_b": arrays["true_b"]})
+
+
+def load_fashion_mnist(data: FashionData, device: torch.device, pixel_scale: float | str | None = None) -> TaskData:
+    """Fashion-MNIST's train and test splits on `device`, pixels times `pixel_scale` (None: 1/255)."""
     pixel_scale = pixel_scale or UNIT_PIXELS
     operation, factor = pixel_factor(pixel_scale)
     return TaskData(*(fashion_mnist_split(data.path, split, device, pixel_scale) for split in ("train", "test")),
                     {"pixels_per_unit": factor if operation == "div" else 1 / factor})
 
 
-def dataset_identity(data: SyntheticData | FashionData) -> dict[str, str]:
-    """{'name', 'digest', 'source'} of a data set, from its verified manifest (the checksums of the
-    four Fashion-MNIST files) or the synthetic set's description (its arrays' SHA-256), for MLflow's
-    Dataset column."""
-    if isinstance(data, SyntheticData):
-        description = read_json(data.description)
-        return {"name": f"synthetic-linreg-{data.digest}", "digest": description["arrays_sha256"][:16],
-                "source": str(Path(data.path).resolve())}
+def by_path(dotted: str) -> Callable:
+    """The function a data kind names by its dotted path ('nndl.data.tensors.load_synthetic')."""
+    module, name = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def load_task_data(data: DataSpec, device: torch.device, pixel_scale: float | str | None = None) -> TaskData:
+    """A data set's train and test splits on `device`, as its kind loads them (`pixel_scale`: images')."""
+    return by_path(data.load)(data, device, pixel_scale)
+
+
+def synthetic_identity(data: SyntheticData) -> dict[str, str]:
+    """The synthetic set's MLflow identity: its description's SHA-256 of the arrays."""
+    description = read_json(data.description)
+    return {"name": f"synthetic-linreg-{data.digest}", "digest": description["arrays_sha256"][:16],
+            "source": str(Path(data.path).resolve())}
+
+
+def fashion_mnist_identity(data: FashionData) -> dict[str, str]:
+    """Fashion-MNIST's MLflow identity: the checksums of its four files from the verified manifest."""
     manifest = read_json(data.manifest)
     checksums = "".join(entry["sha256_decompressed"] for _, entry in sorted(manifest.items()))
     first = next(iter(manifest.values()))["source"]
@@ -88,6 +104,12 @@ def dataset_identity(data: SyntheticData | FashionData) -> dict[str, str]:
     source = first.rsplit("/", 1)[0] if "/" in first else str(Path(data.path).resolve())
     return {"name": "fashion-mnist-stand-in" if data.stand_in else "fashion-mnist",
             "digest": hashlib.sha256(checksums.encode()).hexdigest()[:16], "source": source}
+
+
+def dataset_identity(data: DataSpec) -> dict[str, str]:
+    """{'name', 'digest', 'source'} of a data set, for MLflow's Dataset column, as its kind says it
+    (from what made or verified its files: their checksums)."""
+    return by_path(data.identity)(data)
 
 
 class DataSets:
@@ -99,12 +121,12 @@ class DataSets:
         self.loaded: dict[tuple, TaskData] = {}
         self.identities: dict[str, dict[str, str]] = {}
 
-    def identity(self, data: SyntheticData | FashionData) -> dict[str, str]:
+    def identity(self, data: DataSpec) -> dict[str, str]:
         if data.path not in self.identities:
             self.identities[data.path] = dataset_identity(data)
         return self.identities[data.path]
 
-    def load(self, data: SyntheticData | FashionData, pixel_scale: float | str | None) -> TaskData:
+    def load(self, data: DataSpec, pixel_scale: float | str | None) -> TaskData:
         key = (data.path, pixel_scale)
         if key not in self.loaded:
             loading = time.perf_counter()

@@ -19,7 +19,7 @@ from nndl.report.kinds import kind_problems
 from nndl.runs import names
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
-from nndl.data.sources import FASHION_MNIST, FashionData
+from nndl.data.sources import FashionData
 from nndl.tasks.types import IMPLS, Task, refuse_entries
 
 
@@ -51,14 +51,14 @@ def in_sentence(heading: str) -> str:
 # The sample grid of the images the classifiers train on. Its title and caption name the data as
 # what it is, Fashion-MNIST or the generated stand-in: they are made by `samples`, from the runs' data.
 SAMPLES = Figure("fashion-mnist-samples", "samples", "Samples of {data}",
-                 tuple(learner for task in TASKS.values() if task.data == FASHION_MNIST for learner in learners(task)),
+                 tuple(learner for task in TASKS.values() if task.data.images for learner in learners(task)),
                  "The first 18 training images of {data} with their class names, as in the notes.{about}", DATA)
 
 
 def images_of(runs: list[RunSpec]) -> FashionData | None:
     """The images the runs' classifiers train on: one copy, the same for every run of a config;
     None when no run trains on images (no sample grid then)."""
-    return next((spec.data for spec in runs if spec.data.kind == FASHION_MNIST), None)
+    return next((spec.data for spec in runs if spec.data.images), None)
 
 
 def tasks_of(runs: Iterable[RunSpec]) -> list[Task]:

@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 
 from nndl.data import naming
-from nndl.data.sources import FASHION_MNIST, FashionData, SyntheticData
+from nndl.data.sources import FashionData, SyntheticData
 from nndl.report import catalog
 from nndl.tasks.registry import TASKS
 from nndl.tasks.types import Task
@@ -43,7 +43,7 @@ def samples_before(task: Task, trained_on: dict[str, SyntheticData | FashionData
     """Whether the sample grid's section comes just before `task`'s: the first task on the images
     of those trained ({task: data}, the registry's order)."""
     return task is next((entry for entry in TASKS.values() if entry.name in trained_on
-                         and entry.data == FASHION_MNIST), None)
+                         and entry.data.images), None)
 
 
 def all_seeds(count: int) -> Section:

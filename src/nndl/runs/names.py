@@ -7,9 +7,9 @@ torch, no MLflow: Snakemake imports this while it parses the workflow.
 
 from __future__ import annotations
 
+from nndl.data.sources import DATA_MANIFEST, SYNTHETIC_DATA, SYNTHETIC_DESCRIPTION  # noqa: F401 (named here too)
 from nndl.values import format_value
 
-DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
 ENV_JSON = "results/env.json"
 # This project's identity, made once and kept (not in git: each clone is a project of its own, and
 # so is a copy: nndl.runs.project). Its runs in a shared MLflow store carry it (nndl.tracking.tags.
@@ -30,8 +30,6 @@ RUNS_ROOT = "results/runs"
 CHUNK_MANIFEST = "results/chunks/{group}-{part}-of-{parts}.json"
 CHUNK_GROUP_STUDY = "study-{study}"  # a study's chunks; the default runs' chunks are named by task
 FIGURES_ROOT = "results/figures"
-SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct synthetic: block
-SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
 STUDIES_ROOT = "results/studies"
 STUDY_SUMMARY = "results/studies/{study}/summary.json"  # its table, answer and figure files
 STUDY_TABLE = "results/studies/{study}/table.csv"  # every row of its table (the report shows a large grid's few)

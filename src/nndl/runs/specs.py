@@ -11,18 +11,16 @@ every run of a config.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import replace
 
 from nndl.runs import names
-from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData, SyntheticSettings
+from nndl.data.sources import DataSpec, SyntheticData
 from nndl.tasks.registry import task_named
 from nndl.tasks.runspec import RunSpec, hash_of
 
 
 def merged_settings(config: dict, task: str, settings: dict | None = None) -> tuple[dict, dict]:
-    """(the task's settings, its synthetic data's settings or {}): the task's blocks with
+    """(the task's settings, its data kind's settings or {}): the task's blocks with
     `settings` ({key: value}) applied to whichever holds the key."""
     blocks = task_named(task).setting_blocks
     hyperparameters = dict(config[blocks[0]])
@@ -32,14 +30,9 @@ def merged_settings(config: dict, task: str, settings: dict | None = None) -> tu
     return hyperparameters, data_settings
 
 
-def resolve_data(config: dict, task: str, data_settings: dict) -> SyntheticData | FashionData:
-    """The data a run of `task` trains on."""
-    if task_named(task).data == SYNTHETIC:
-        digest = synthetic_key(data_settings)
-        return SyntheticData(digest, names.SYNTHETIC_DATA.format(digest=digest),
-                             names.SYNTHETIC_DESCRIPTION.format(digest=digest), SyntheticSettings(**data_settings))
-    fashion = config["data"]["fashion_mnist"]
-    return FashionData(fashion["dir"], f"{fashion['dir']}/{names.DATA_MANIFEST}", fashion["generate"])
+def resolve_data(config: dict, task: str, data_settings: dict) -> DataSpec:
+    """The data a run of `task` trains on, as its kind resolves it."""
+    return task_named(task).data.resolve(config, data_settings)
 
 
 def resolve_run(config: dict, task: str, impl: str, seed: int, settings: dict | None = None) -> RunSpec:
@@ -65,12 +58,6 @@ def specs_digest(runs: list[RunSpec]) -> str:
     """A short hash of the specs a job reads: what Snakemake keeps of them in its metadata, and
     compares to rerun the job (the specs go to the job beside it, neither kept nor compared)."""
     return hash_of({"specs": [spec.to_json() for spec in runs]})
-
-
-def synthetic_key(data_settings: dict) -> str:
-    """A short hash of a synthetic data block's settings: the name of its data files (the record's
-    data digest is of their content)."""
-    return hashlib.sha256(json.dumps(data_settings, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def synthetic_datasets(runs: list[RunSpec]) -> dict[str, dict]:

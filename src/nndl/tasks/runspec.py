@@ -15,11 +15,10 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from nndl.numerics import FAST
-from nndl.data.sources import FASHION_MNIST, SYNTHETIC, FashionData, SyntheticData
+from nndl.data.sources import DataSpec
 from nndl.tasks.registry import task_named
 from nndl.tasks.types import Hyperparameters, Task
 
-DATA_TYPES = {SYNTHETIC: SyntheticData, FASHION_MNIST: FashionData}
 
 @dataclass(frozen=True)
 class StudyPoint:
@@ -41,7 +40,7 @@ class RunSpec:
     impl: str  # scratch | concise
     seed: int
     settings: Hyperparameters  # the task's settings block, with a study's settings applied
-    data: SyntheticData | FashionData
+    data: DataSpec  # of the task's kind
     gates: dict[str, float]  # the task's gates block: checks on the result, not part of training
     n_predictions: int
     device: str
@@ -70,7 +69,7 @@ class RunSpec:
         settings = task.settings(**{key: data[key] for key in task.settings.keys()})
         study = StudyPoint(**data["study"]) if "study" in data else None
         return cls(data["name"], data["task"], data["impl"], data["seed"], settings,
-                   DATA_TYPES[task.data].from_json(data["data"]), data["gates"], data["n_predictions"],
+                   task.data.from_json(data["data"]), data["gates"], data["n_predictions"],
                    data["device"], data["threads"], data["dir"], study, data.get("numerics", FAST))
 
     def with_settings(self, **values) -> RunSpec:
@@ -78,8 +77,8 @@ class RunSpec:
 
     @property
     def input_scale(self) -> float | str | None:
-        """What a Fashion-MNIST run's 0-255 pixels are multiplied by; None: inputs used as drawn."""
-        return self.settings.pixel_scale if self.data.kind == FASHION_MNIST else None
+        """What an image run's 0-255 pixels are multiplied by; None: inputs used as drawn."""
+        return self.settings.pixel_scale if self.data.images else None
 
 
 def hash_of(data: dict) -> str:

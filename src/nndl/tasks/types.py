@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from nndl.data.sources import SYNTHETIC  # where a task's data comes from: a kind of data set
+from nndl.data.sources import DataSpec  # where a task's data comes from: a kind of data set
 from nndl.errors import ConfigError
 
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
@@ -100,7 +100,7 @@ class Task:
     name: str  # names its config blocks (settings, gates), runs, folders and chunks
     heading: str  # 'Softmax regression': its report section and figure titles
     settings: type[Hyperparameters]  # its config block, typed
-    data: str  # SYNTHETIC | FASHION_MNIST
+    data: type[DataSpec]  # the kind of data set it trains on (nndl.data.sources; registered in DATA_KINDS)
     model: str  # the module that builds its model, from scratch and concise (the interface: nndl.learn.learners)
     loss: str  # REGRESSION | CLASSIFICATION
     n_outputs: int
@@ -128,9 +128,9 @@ class Task:
 
     @property
     def setting_blocks(self) -> tuple[str, ...]:
-        """The config blocks whose keys are its settings (what a study may vary): its own, and the
-        synthetic data's for a task trained on it (those go to the spec's data)."""
-        return (self.name, SYNTHETIC) if self.data == SYNTHETIC else (self.name,)
+        """The config blocks whose keys are its settings (what a study may vary): its own, and its
+        data kind's where it has one (those go to the spec's data)."""
+        return (self.name, self.data.block) if self.data.block else (self.name,)
 
     def better(self, metric: str) -> str:
         """'min' or 'max': which way `metric` is better for this task."""
@@ -138,7 +138,7 @@ class Task:
 
     def fingerprint_facts(self) -> str:
         """What of the entry makes a run's numbers (the rest is words, checks and figures)."""
-        return repr((self.name, self.data, self.model, self.loss, self.n_outputs, self.settings.__name__,
+        return repr((self.name, self.data.kind, self.model, self.loss, self.n_outputs, self.settings.__name__,
                      [(item.name, str(item.type)) for item in fields(self.settings)]))
 
 
