@@ -145,8 +145,8 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
-CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.joblog", "nndl.fingerprint", "nndl.provenance",
-        "nndl.interrupt", "nndl.numerics", "nndl.full_disk", "nndl.commands"}
+CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.settings", "nndl.joblog", "nndl.fingerprint",
+        "nndl.provenance", "nndl.interrupt", "nndl.numerics", "nndl.full_disk", "nndl.commands"}
 STAGES = ["core", "nndl.data", "nndl.tasks", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.theory",
           "nndl.report"]
 

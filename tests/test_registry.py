@@ -21,7 +21,8 @@ from nndl.report.kinds import kind_problems
 from nndl.report.tables import TABLES
 from nndl.data.sources import FashionData, SyntheticData
 from nndl.tasks.registry import DATA_KINDS, LINREG, MLP, TASKS
-from nndl.tasks.types import BookResult, setting
+from nndl.settings import setting
+from nndl.tasks.types import BookResult
 
 REAL_SCHEMA = yaml.safe_load(SCHEMA.read_text())
 
@@ -44,7 +45,7 @@ def test_a_setting_declared_without_its_rule_or_default_is_named():
 
     said = problems(dataclasses.replace(MLP, settings=Wider))
     assert said == [
-        "task 'mlp': settings dropout1 of Wider are not declared with nndl.tasks.types.setting(description, ...): "
+        "task 'mlp': settings dropout1 of Wider are not declared with nndl.settings.setting(description, ...): "
         "the config's schema is made from it",
         "task 'mlp': no default for dropout1, dropout2: give it in the entry's `defaults` (the book's value)"]
     assert problems(dataclasses.replace(MLP, defaults={})) == [
@@ -58,10 +59,11 @@ def test_a_setting_declared_without_its_rule_or_default_is_named():
 def test_a_gate_bound_without_its_default_and_a_task_named_as_a_config_key_are_named():
     gates = (*MLP.gates, dataclasses.replace(MLP.gates[0], rule={"type": "number"}))
     assert problems(dataclasses.replace(MLP, gates=gates)) == [
-        "task 'mlp': gate bound 'max_train_loss': declare it once, with its default (nndl.tasks.types.gate_bound)"]
-    assert problems(dataclasses.replace(MLP, name="synthetic")) == [
-        "task 'synthetic': its name is a config key of workflow/schemas/config.schema.yaml already: name the task "
-        "otherwise"]
+        "task 'mlp': gate bound 'max_train_loss': declare it once, with its default (nndl.settings.gate_bound)"]
+    for name in ("seeds", "synthetic"):
+        assert problems(dataclasses.replace(MLP, name=name)) == [
+            f"task '{name}': its name is a config key already (workflow/schemas/config.schema.yaml, or a data kind's "
+            "block): name the task otherwise"]
 
 
 def test_each_tasks_blocks_are_made_from_its_entry():
@@ -102,10 +104,18 @@ def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
     assert said == (f"task 'linreg': data 'high_dimensional' is not a kind of data set in nndl.tasks.registry."
                     f"DATA_KINDS ({', '.join(DATA_KINDS)})")
     assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {**DATA_KINDS, "high_dimensional": HighDimensional}) == [
-        "data kind 'high_dimensional': its settings block 'high_dimensional' is not in "
-        "workflow/schemas/config.schema.yaml",
         "data kind 'high_dimensional': its load function 'nndl.data.high_dimensional.load' is in no module found "
         "(a dotted path: module.function)"]
+
+    @dataclasses.dataclass(frozen=True)
+    class Undeclared(SyntheticData):
+        kind, block, settings_type = "undeclared", "seeds", None
+
+    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"undeclared": Undeclared}) == [
+        "data kind 'undeclared': its block's name 'seeds' is a config key of workflow/schemas/config.schema.yaml or a "
+        "task already: name it otherwise",
+        "data kind 'undeclared': its settings block 'seeds' needs its settings_type, each field declared with "
+        "nndl.settings.setting(description, ..., default=...)"]
     assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"synthetic": FashionData}) == [
         "data kind 'synthetic': its class says it is 'fashion_mnist'"]
 

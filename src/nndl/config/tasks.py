@@ -30,11 +30,11 @@ def declaration_problems(task: Task, schema: dict, where: str) -> list[str]:
     defaults only for its keys; gates that share a bound declare it alike; its name no config key
     of the schema file `schema` (read from `where`)."""
     found, keys = [], [item.name for item in fields(task.settings)]
-    if task.name in schema.get("properties", {}):
-        found.append(f"its name is a config key of {where} already: name the task otherwise")
+    if task.name in schema.get("properties", {}) or task.name in {kind.block for kind in registry.DATA_KINDS.values()}:
+        found.append(f"its name is a config key already ({where}, or a data kind's block): name the task otherwise")
     if undeclared := [item.name for item in fields(task.settings) if "rule" not in item.metadata]:
         found.append(f"settings {', '.join(undeclared)} of {task.settings.__name__} are not declared with "
-                     "nndl.tasks.types.setting(description, ...): the config's schema is made from it")
+                     "nndl.settings.setting(description, ...): the config's schema is made from it")
     if missing := [item.name for item in fields(task.settings)
                    if "default" not in item.metadata.get("rule", {}) and item.name not in task.defaults]:
         found.append(f"no default for {', '.join(missing)}: give it in the entry's `defaults` (the book's value)")
@@ -43,7 +43,7 @@ def declaration_problems(task: Task, schema: dict, where: str) -> list[str]:
     bounds: dict[str, dict] = {}
     for gate in task.gates:
         if bounds.setdefault(gate.bound, gate.rule) != gate.rule or "default" not in gate.rule:
-            found.append(f"gate bound {gate.bound!r}: declare it once, with its default (nndl.tasks.types.gate_bound)")
+            found.append(f"gate bound {gate.bound!r}: declare it once, with its default (nndl.settings.gate_bound)")
     return found
 
 
@@ -88,15 +88,21 @@ def task_problems(task: Task, schema: dict, where: str, tasks: dict[str, Task]) 
 
 
 def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]]) -> list[str]:
-    """What a data kind's entry lacks: its name its key, its settings block in the schema file
-    `schema` (read from `where`), the modules of its loading and identity functions."""
+    """What a data kind's entry lacks: its name its key, its settings block's keys declared (each
+    with its default) under a name no other config key of the schema file `schema` (read from
+    `where`) has, the modules of its loading and identity functions."""
     found = []
     for name, kind in kinds.items():
         if getattr(kind, "kind", None) != name:
             found.append(f"data kind {name!r}: its class says it is {getattr(kind, 'kind', None)!r}")
             continue
-        if kind.block is not None and kind.block not in schema.get("properties", {}):
-            found.append(f"data kind {name!r}: its settings block {kind.block!r} is not in {where}")
+        if kind.block is not None and (kind.block in schema.get("properties", {}) or kind.block in registry.TASKS):
+            found.append(f"data kind {name!r}: its block's name {kind.block!r} is a config key of {where} or a task "
+                         "already: name it otherwise")
+        if kind.block is not None and (kind.settings_type is None or any(
+                "default" not in item.metadata.get("rule", {}) for item in fields(kind.settings_type))):
+            found.append(f"data kind {name!r}: its settings block {kind.block!r} needs its settings_type, each "
+                         "field declared with nndl.settings.setting(description, ..., default=...)")
         for role in ("load", "identity"):
             dotted = getattr(kind, role, "")
             if "." not in dotted or importlib.util.find_spec(dotted.rsplit(".", 1)[0]) is None:

@@ -24,7 +24,7 @@ from nndl.config.task_blocks import with_tasks
 from nndl.config.tasks import choice_problems, registry_problems
 from nndl.errors import ConfigError
 from nndl.files import read_json, write_json
-from nndl.tasks.registry import TASKS
+from nndl.tasks.registry import DATA_KINDS, TASKS
 from nndl.tasks.types import refuse_entries
 
 
@@ -109,7 +109,7 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     # The registry first, cached config or not (a model module it names may have gone since): a task
     # whose keys are not declared has no schema blocks to check its config against.
     refuse_entries(registry_problems(schema, str(schema_path), TASKS))
-    schema = with_tasks(schema, TASKS)
+    schema = with_tasks(schema, TASKS, DATA_KINDS)
     cached = None
     if cache_dir is not None:
         # Everything the result depends on: the config, the schema, this code and the study checks'

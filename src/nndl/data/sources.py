@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from nndl.data.fashion_mnist import IMAGE_SHAPE
+from nndl.settings import setting
 
 FASHION_MNIST_TRAIN = 60_000  # training images of the real data set
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
@@ -33,6 +34,7 @@ class DataSpec:
 
     kind: ClassVar[str]  # its name: a task's entry names the kind it trains on
     block: ClassVar[str | None] = None  # the config block of its settings, which a study may vary
+    settings_type: ClassVar[type | None] = None  # that block's keys, declared with their rules (nndl.settings)
     images: ClassVar[bool] = False  # class-labelled images: a sample grid, a classifier's pixel_scale
     load: ClassVar[str]  # the function (dotted path) that loads it on a device: (spec, device, pixel_scale) -> TaskData
     identity: ClassVar[str]  # the function (dotted path) that names it for MLflow: (spec) -> {name, digest, source}
@@ -69,15 +71,18 @@ class DataSpec:
 class SyntheticSettings:
     """The config's `synthetic:` block: what decides the arrays (nndl.data.synthetic.make_dataset)."""
 
-    true_w: list[float]
-    true_b: float
-    n_train: int
-    n_test: int
-    noise_std: float
-    seed: int
-    noise: str  # gaussian | laplace
-    outliers: int  # training targets moved by outlier_size
-    outlier_size: float
+    true_w: list[float] = setting("The true weights w of y = Xw + b + noise.", type="array",
+                                  items={"type": "number"}, minItems=1, default=[2.0, -3.4])
+    true_b: float = setting("The true bias b.", default=4.2)
+    n_train: int = setting("Training examples.", minimum=1, default=1000)
+    n_test: int = setting("Held-out examples for the test loss.", minimum=1, default=200)
+    noise_std: float = setting("Standard deviation of the Gaussian noise.", minimum=0, default=0.01)
+    seed: int = setting("Seed of the generated data.", minimum=0, default=0)
+    noise: str = setting("Distribution of the noise: gaussian, or laplace (same standard deviation, heavier tails).",
+                         enum=["gaussian", "laplace"], default="gaussian")
+    outliers: int = setting("Training targets corrupted by outlier_size (up or down); the test split stays clean.",
+                            minimum=0, default=0)
+    outlier_size: float = setting("How far each outlier's target is moved.", minimum=0, default=10.0)
 
     def to_json(self) -> dict:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -96,6 +101,7 @@ class SyntheticData(DataSpec):
 
     kind = "synthetic"
     block = "synthetic"
+    settings_type = SyntheticSettings
     clashing = ("outliers", "n_train")
     load = "nndl.data.tensors.load_synthetic"
     identity = "nndl.data.tensors.synthetic_identity"

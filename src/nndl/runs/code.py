@@ -22,7 +22,7 @@ TRAINING_CODE = (
     "nndl", "nndl.data", "nndl.data.fashion_mnist", "nndl.data.idx", "nndl.data.sources", "nndl.data.synthetic",
     "nndl.data.tensors", "nndl.errors", "nndl.files", "nndl.learn", "nndl.learn.device", "nndl.learn.evaluation",
     "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.losses", "nndl.learn.run", "nndl.learn.scratch",
-    "nndl.numerics", "nndl.tasks", "nndl.tasks.finals", "nndl.tasks.runspec", "nndl.tasks.types",
+    "nndl.numerics", "nndl.settings", "nndl.tasks", "nndl.tasks.finals", "nndl.tasks.runspec", "nndl.tasks.types",
 )
 REGISTRY = "nndl.tasks.registry"
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from nndl.data.fashion_mnist import NUM_CLASSES
 from nndl.data.sources import FashionData, SyntheticData
 from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, REGRESSION, BookResult,
-                              ClassifierSettings, Gate, RegressionSettings, Task, gate_bound, setting)
+                              ClassifierSettings, Gate, RegressionSettings, Task)
+from nndl.settings import gate_bound, setting
 
 # A classifier's gates, figures and tables: softmax regression's, and any classifier's after it.
 CLASSIFIER_GATES = (

@@ -11,6 +11,7 @@ from typing import Any
 
 from nndl.data.sources import DataSpec  # where a task's data comes from: a kind of data set
 from nndl.errors import ConfigError
+from nndl.settings import setting
 
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
 REGRESSION, CLASSIFICATION = "regression", "classification"
@@ -19,14 +20,6 @@ REGRESSION, CLASSIFICATION = "regression", "classification"
 LEAST_SQUARES, CONVEX_CROSS_ENTROPY = "least squares", "convex cross-entropy"
 THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
 IMPLS = ("scratch", "concise")  # from scratch (own model, loss, SGD on tensors); torch.nn and torch.optim
-
-
-def setting(description: str, **rule: Any) -> Any:
-    """A settings field declared with its config key's rule: its description, its JSON schema
-    beyond the type its annotation gives (bounds, enum, oneOf) and its `default` if every task has
-    the same (else the task entry's `defaults` gives it). The config's schema block of a task is
-    made from these (nndl.config.task_blocks), so a key is declared here once."""
-    return field(metadata={"rule": {"description": description, **rule}})
 
 
 @dataclass(frozen=True)
@@ -76,11 +69,6 @@ class Gate:
     relation: str
     bound: str
     rule: dict  # the bound's config key: its description, default and JSON schema (gate_bound)
-
-
-def gate_bound(description: str, default: float, **rule: Any) -> dict:
-    """A gate's bound as its config key (`gates: <task>: <bound>`): a number, its description, default and bounds."""
-    return {"type": "number", "description": description, "default": default, **rule}
 
 
 @dataclass(frozen=True)
