@@ -53,8 +53,8 @@ def prepare(cfg: dict, folder: Path, steps: Steps) -> tuple[str, list]:
     runs = specs.default_runs(plan.resolve_runs(cfg))
     for digest, data in specs.synthetic_datasets(runs).items():
         dataset = steps(f"synthetic_data_{digest}", synthetic.dataset_from, data)
-        synthetic.save_dataset(dataset, names.SYNTHETIC_DATA.format(digest=digest),
-                               names.SYNTHETIC_DESCRIPTION.format(digest=digest), data)
+        synthetic.save_dataset(dataset, sources.SYNTHETIC_DATA.format(digest=digest),
+                               sources.SYNTHETIC_DESCRIPTION.format(digest=digest), data)
     steps("tracking_store", ensure_experiment, uri, cfg["mlflow"]["experiment"])
     return uri, runs
 
@@ -92,7 +92,7 @@ def report(cfg: dict, runs: list, steps: Steps) -> None:
     parameters = notebook.parameters(
         names.ENV_JSON, seeds,
         {str(seed): {key: spec.dir for key, spec in specs.seed_runs(runs, seed).items()} for seed in seeds},
-        {str(seed): names.figure_dir(seed) for seed in seeds}, f"{catalog.samples_stem()}.png", names.TRACKED_RUNS)
+        {str(seed): names.figure_dir(seed) for seed in seeds}, [f"{catalog.samples_stem()}.png"], names.TRACKED_RUNS)
     steps("summary_report", notebook.render, "reports/summary.ipynb", "results/report/summary.ipynb",
           names.SUMMARY_REPORT, parameters)
 

@@ -29,9 +29,9 @@ TARGETS = {"declared_within": 2.0}
 def default_runs(epochs: int | None) -> list:
     """The default config's runs of seed 0, each task's, on the full data (made where needed)."""
     from nndl.config.validate import validate
-    from nndl.data import synthetic
+    from nndl.data import sources, synthetic
     from nndl.data.sources import FashionData
-    from nndl.runs import names, specs
+    from nndl.runs import specs
     from nndl.runs.plan import resolve_runs
     from benchmarks.project import dataset_folder
 
@@ -40,8 +40,8 @@ def default_runs(epochs: int | None) -> list:
     raw = yaml.safe_load((common.ROOT / "config" / "config.yaml").read_text()) | {"seeds": [0], "studies": []}
     runs = resolve_runs(validate(raw, common.SCHEMA))
     for digest, block in specs.synthetic_datasets(runs).items():  # into the working folder (a temporary one)
-        synthetic.save_dataset(synthetic.dataset_from(block), names.SYNTHETIC_DATA.format(digest=digest),
-                               names.SYNTHETIC_DESCRIPTION.format(digest=digest), block)
+        synthetic.save_dataset(synthetic.dataset_from(block), sources.SYNTHETIC_DATA.format(digest=digest),
+                               sources.SYNTHETIC_DESCRIPTION.format(digest=digest), block)
     found = [replace(spec, data=fashion) if isinstance(spec.data, FashionData) else spec for spec in runs]
     return [spec.with_settings(epochs=epochs) if epochs else spec for spec in found]
 

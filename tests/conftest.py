@@ -223,22 +223,22 @@ def make_data(raw_config: dict) -> None:
     """What the data rules make: every synthetic set the runs train on, and Fashion-MNIST (the
     generated stand-in, or the Debian copy) with its manifest."""
     from nndl.config.validate import validate
-    from nndl.data import acquire, stand_in, synthetic
+    from nndl.data import acquire, sources, stand_in, synthetic
     from nndl.files import write_json
     from nndl.runs import names, specs
     from nndl.runs.plan import resolve_runs
 
     cfg = validate(raw_config, SCHEMA)
     for digest, block in specs.synthetic_datasets(resolve_runs(cfg)).items():
-        synthetic.save_dataset(synthetic.dataset_from(block), names.SYNTHETIC_DATA.format(digest=digest),
-                               names.SYNTHETIC_DESCRIPTION.format(digest=digest), block)
+        synthetic.save_dataset(synthetic.dataset_from(block), sources.SYNTHETIC_DATA.format(digest=digest),
+                               sources.SYNTHETIC_DESCRIPTION.format(digest=digest), block)
     fashion = cfg["data"]["fashion_mnist"]
     if fashion["generate"]:
         generate = fashion["generate"]
         manifest = stand_in.generate_stand_in(fashion["dir"], generate["train"], generate["test"], generate["seed"])
     else:
         manifest = acquire.acquire(fashion["dir"], None, fashion["system_dir"], [])
-    write_json(manifest, f"{fashion['dir']}/{names.DATA_MANIFEST}")
+    write_json(manifest, sources.manifest_path(fashion['dir']))
 
 
 PROJECT = "p-tests"  # the project identity of the chunks trained in this process

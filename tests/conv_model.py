@@ -52,7 +52,7 @@ def layers_of(net):
 
 
 def penalty(layers, settings):
-    return WEIGHT_DECAY / 2 * sum((W ** 2).sum() for W, _ in layers)
+    return WEIGHT_DECAY / 2 * sum((W ** 2).sum() for W, _ in layers)  # the minibatch's, once per update
 
 
 def param_groups(net, settings):

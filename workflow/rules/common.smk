@@ -6,6 +6,7 @@ from snakemake.utils import min_version
 from nndl import fingerprint
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
+from nndl.data import sources
 from nndl.report import catalog
 from nndl.report import tables  # imported, it checks every task's table kinds
 from nndl.report.rule_params import described, run_specs
@@ -59,7 +60,7 @@ hang_up_as_interrupt()
 FASHION = config["data"]["fashion_mnist"]
 # The verified copy's manifest stands for its four files (nndl.data.checks): a file that went
 # missing or was damaged plans the data rule again, which replaces that file only.
-FASHION_MANIFEST = f"{FASHION['dir']}/{names.DATA_MANIFEST}"
+FASHION_MANIFEST = sources.manifest_path(FASHION["dir"])
 FASHION_CHECK = data_checks.check_copy(FASHION_MANIFEST)
 SEEDS = config["seeds"]
 # Every run of the config as a resolved spec (nndl.tasks.runspec.RunSpec): the default runs, then
@@ -94,7 +95,7 @@ EXTRA_FORMATS = [fmt for fmt in config["figures"]["formats"] if fmt != "png"]
 # (Fashion-MNIST, or the generated stand-in). None when no task of the config trains on images.
 IMAGES = catalog.images_of(RUNS)
 # Each figure's caption for Snakemake's report, written from its declaration (nndl.report.catalog),
-# and the report's intro, which names every task of the registry.
+# and the report's intro, which names every task of the config.
 CAPTIONS = catalog.write_captions(".snakemake/nndl/captions", IMAGES)
 INTRO = catalog.write_intro(
     Path(workflow.basedir) / "workflow" / "report" / "workflow.rst",

@@ -24,8 +24,8 @@ rule fashion_mnist:
 
 rule synthetic_data:
     output:
-        arrays=names.SYNTHETIC_DATA,
-        description=names.SYNTHETIC_DESCRIPTION,
+        arrays=sources.SYNTHETIC_DATA,
+        description=sources.SYNTHETIC_DESCRIPTION,
     log:
         "logs/data/synthetic_data-{digest}.log",
     benchmark:

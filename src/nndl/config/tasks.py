@@ -10,7 +10,9 @@ No torch: the workflow imports this where it is parsed (the model module is foun
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+from pathlib import Path
 from dataclasses import fields
 
 from nndl.tasks import registry
@@ -87,6 +89,20 @@ def task_problems(task: Task, schema: dict, where: str, tasks: dict[str, Task]) 
             + entry_problems(task, tasks)]
 
 
+def defined(dotted: str) -> bool:
+    """Whether the module of `dotted` (module.function) exists and defines the function at its top
+    level: read, not imported (a data kind's loader imports torch)."""
+    module, _, name = dotted.rpartition(".")
+    try:
+        found = importlib.util.find_spec(module) if module else None
+    except ModuleNotFoundError:  # a package on its path is missing
+        found = None
+    if found is None or not found.origin:
+        return False
+    tree = ast.parse(Path(found.origin).read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
 def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]]) -> list[str]:
     """What a data kind's entry lacks: its name its key, its settings block's keys declared (each
     with its default) under a name no other config key of the schema file `schema` (read from
@@ -105,7 +121,7 @@ def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]
                          "field declared with nndl.settings.setting(description, ..., default=...)")
         for role in ("load", "identity"):
             dotted = getattr(kind, role, "")
-            if "." not in dotted or importlib.util.find_spec(dotted.rsplit(".", 1)[0]) is None:
+            if not defined(dotted):
                 found.append(f"data kind {name!r}: its {role} function {dotted!r} is in no module found "
                              "(a dotted path: module.function)")
     return found

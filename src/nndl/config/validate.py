@@ -122,7 +122,18 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
             return read_json(cached)
         except FileNotFoundError:  # not validated yet (or another process just replaced it)
             pass
-    config = as_written(copy.deepcopy(config), schema)
+    config = _checked(as_written(copy.deepcopy(config), schema), schema)
+    if cached is not None:
+        for stale in cached.parent.glob("validated-config-*.json"):
+            if stale != cached:
+                stale.unlink(missing_ok=True)
+        write_json(config, cached)
+    return config
+
+
+def _checked(config: dict, schema: dict) -> dict:
+    """`config` (defaults filled in) once the schema, the study checks and the choice of tasks pass;
+    else ConfigError naming each key."""
     errors = sorted(_validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e, config) for e in errors))
@@ -132,11 +143,6 @@ def validate(config: dict, schema_path: str | Path, cache_dir: str | Path | None
     problems = choice_problems(config, TASKS)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
-    if cached is not None:
-        for stale in cached.parent.glob("validated-config-*.json"):
-            if stale != cached:
-                stale.unlink(missing_ok=True)
-        write_json(config, cached)
     return config
 
 

@@ -9,7 +9,7 @@ import hashlib
 import zipfile
 
 from nndl.data.fashion_mnist import FILES
-from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData
+from nndl.data.sources import FashionData, SyntheticData
 from nndl.files import read_json
 
 STAND_IN = "generated stand-in data"
@@ -17,7 +17,7 @@ STAND_IN = "generated stand-in data"
 
 def display_name(data: SyntheticData | FashionData) -> str:
     """'synthetic data', 'Fashion-MNIST', or for the generated stand-in a name of its own."""
-    if data.kind == SYNTHETIC:
+    if isinstance(data, SyntheticData):  # a kind made as the synthetic data is, its own block aside
         return "synthetic data"
     return STAND_IN if data.stand_in else "Fashion-MNIST"
 
@@ -44,7 +44,7 @@ def test_split_identity(data: SyntheticData | FashionData, whole: dict[str, str]
     test split's own: the checksums of Fashion-MNIST's two test files, or of the synthetic arrays'
     X_test and y_test as stored."""
     digest = hashlib.sha256()
-    if data.kind == SYNTHETIC:
+    if isinstance(data, SyntheticData):
         with zipfile.ZipFile(data.path) as archive:
             for member in ("X_test.npy", "y_test.npy"):
                 digest.update(archive.read(member))

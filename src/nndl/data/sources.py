@@ -22,6 +22,11 @@ SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct s
 SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
 
 
+def manifest_path(folder: str) -> str:
+    """The verified Fashion-MNIST copy's manifest in `folder` (its `data: fashion_mnist: dir`)."""
+    return f"{folder}/{DATA_MANIFEST}"
+
+
 def settings_key(settings: dict) -> str:
     """A short hash of a data block's settings: the name of its data files (the record's data digest
     is of their content)."""
@@ -38,6 +43,7 @@ class DataSpec:
     images: ClassVar[bool] = False  # class-labelled images: a sample grid, a classifier's pixel_scale
     load: ClassVar[str]  # the function (dotted path) that loads it on a device: (spec, device, pixel_scale) -> TaskData
     identity: ClassVar[str]  # the function (dotted path) that names it for MLflow: (spec) -> {name, digest, source}
+    path: str  # where its files are (a data set is loaded once per path in a job)
     stand_in: bool = False  # generated in another data set's stead: its numbers are not the book's
     clashing: ClassVar[tuple[str, ...]] = ()  # settings that together can make a block it cannot have (`problems`)
 
@@ -155,7 +161,7 @@ class FashionData(DataSpec):
     @classmethod
     def resolve(cls, config: dict, settings: dict) -> FashionData:
         fashion = config["data"]["fashion_mnist"]
-        return cls(fashion["dir"], f"{fashion['dir']}/{DATA_MANIFEST}", fashion["generate"])
+        return cls(fashion["dir"], manifest_path(fashion["dir"]), fashion["generate"])
 
     @property
     def stand_in(self) -> bool:

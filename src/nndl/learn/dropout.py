@@ -61,14 +61,16 @@ def network(input_shape: tuple[int, ...], n_outputs: int, settings: Hyperparamet
                          nn.Linear(hidden2, n_outputs))
 
 
-def penalty(layers: list[Layer], settings: Hyperparameters) -> torch.Tensor:
-    """weight_decay / 2 * ||W||^2 over the layers' weights, biases left out (d2l 4.5's penalty): added
-    to each example's loss in a scratch update step; 0 by default."""
+def penalty(layers: list[Layer], settings: Hyperparameters) -> torch.Tensor | None:
+    """weight_decay / 2 * ||W||^2 over the layers' weights, biases left out (d2l 4.5's penalty), added
+    to a scratch update's loss; None when weight_decay is 0 (the default: nothing to add)."""
+    if settings.weight_decay == 0:
+        return None
     return settings.weight_decay / 2 * sum((W ** 2).sum() for W, _ in layers)
 
 
 def param_groups(net: nn.Module, settings: Hyperparameters) -> list[dict]:
     """The concise optimizer's groups: weight decay on the linear layers' weights only, as the penalty."""
-    linears = [module for module in net if isinstance(module, nn.Linear)]
+    linears = [module for module in net.modules() if isinstance(module, nn.Linear)]
     return [{"params": [linear.weight for linear in linears], "weight_decay": settings.weight_decay},
             {"params": [linear.bias for linear in linears]}]

@@ -13,7 +13,7 @@ and may give
     load_layers(net, layers)   # start the network from the scratch layers (default: its nn.Linear
                                # modules in order, each W (in, out) transposed into weight (out, in))
     layers_of(net) -> [(W, b), ...]   # the network's parameters in the scratch layout (default: the same)
-    penalty(layers, settings) -> ()   # added to each example's loss in a scratch update step
+    penalty(layers, settings) -> () or None   # added to a scratch update's mean (or summed) loss, once
     param_groups(net, settings) -> [{'params': ..., <optimizer options>}, ...]   # the concise
                                # optimizer's groups (default: every parameter, no options)
 `input_shape` is one example's (the data kind's: (28, 28) for an image, (d,) for a vector). Both
@@ -86,11 +86,13 @@ class ScratchLearner(Learner):
         self.training = training
 
     def step(self, losses):
-        if self.penalty is not None:  # on each example's loss, as the book adds it: l + lambda/2 ||w||^2
-            losses = losses + self.penalty(self.params, self.settings)
-        losses.sum().backward()
         # sgd divides the summed gradient by this: the batch's size for a mean loss, 1 for a sum.
         divisor = len(losses) if self.settings.reduction == "mean" else 1
+        total = losses.sum()
+        penalty = self.penalty(self.params, self.settings) if self.penalty is not None else None
+        if penalty is not None:  # once per update whatever the reduction, as SGD's weight_decay adds it concise
+            total = total + divisor * penalty
+        total.backward()
         scratch.sgd([tensor for layer in self.params for tensor in layer], self.settings.learning_rate,
                     batch_size=divisor)
 

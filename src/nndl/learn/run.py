@@ -45,10 +45,13 @@ MODEL_STREAM = 2 ** 32
 def model_randomness(seed: int, device: torch.device) -> Iterator[None]:
     """torch's default generators (CPU, and `device`'s if a GPU), forked for the run and seeded by
     its seed, put back after: what nn.Dropout and a scratch model's masks draw from, so the same
-    spec draws the same masks whichever runs came before it in the job."""
+    spec draws the same masks whichever runs came before it in the job. Only those two are seeded:
+    no other GPU's generator is touched."""
     devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices, device_type="cuda"):
-        torch.manual_seed(MODEL_STREAM + seed)
+        torch.random.default_generator.manual_seed(MODEL_STREAM + seed)
+        for index in devices:
+            torch.cuda.default_generators[index].manual_seed(MODEL_STREAM + seed)
         yield
 
 

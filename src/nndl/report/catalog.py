@@ -100,7 +100,7 @@ def _curves(task: Task) -> tuple[Figure, ...]:
 
 def _comparison(task: Task) -> tuple[Figure, ...]:
     return (Figure(f"{task.name}-comparison", "comparison", f"{task.heading}: from scratch vs concise",
-                   learners(task), f"From-scratch and concise {in_sentence(task.heading)} side by side; {task.twins}.",
+                   learners(task), f"From-scratch and concise {in_sentence(task.heading)} side by side; {task.comparison_note}.",
                    task.heading,
                    "Training"),)
 

@@ -92,10 +92,10 @@ def render(template: str | Path, notebook_path: str | Path, html_path: str | Pat
 
 
 def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str, str]],
-               figure_folders: dict[str, str], samples_figure: str | None, tracked_runs: str,
+               figure_folders: dict[str, str], samples_figures: list[str], tracked_runs: str,
                studies_report: dict[str, str] | None = None) -> dict:
     """The summary notebook's parameters, every path absolute (papermill runs it elsewhere) but
-    `studies_report`'s links (`samples_figure` None: no task trained on images): {'beside': from the report's folder, 'in_report': inside Snakemake's
+    `studies_report`'s links (`samples_figures`: the sample grid's png, none when no task trained on images): {'beside': from the report's folder, 'in_report': inside Snakemake's
     report} (None: the config has no studies)."""
     def absolute(path: str) -> str:
         return str(Path(path).resolve())
@@ -104,5 +104,6 @@ def parameters(env_json: str, seeds: list[int], run_folders: dict[str, dict[str,
             "run_folders": {str(seed): {run: absolute(folder) for run, folder in folders.items()}
                             for seed, folders in run_folders.items()},
             "figure_folders": {str(seed): absolute(folder) for seed, folder in figure_folders.items()},
-            "samples_figure": samples_figure and absolute(samples_figure), "tracked_runs": absolute(tracked_runs),
+            "samples_figure": next((absolute(path) for path in samples_figures), None),
+            "tracked_runs": absolute(tracked_runs),
             "studies_report": dict(studies_report) if studies_report else None}

@@ -19,7 +19,7 @@ from nndl.runs.outputs import load_run, read_metrics
 from nndl.tasks.finals import final_metrics
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
-from nndl.data.sources import SYNTHETIC, FashionData, SyntheticData
+from nndl.data.sources import FashionData, SyntheticData
 from nndl.tasks.types import IMPLS, Task, refuse_entries
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
@@ -67,7 +67,7 @@ def settings_sentence(spec: RunSpec) -> str:
     stand-in is; batch, rate, epochs, seed."""
     data, settings = spec.data, spec.settings
     truth = (f"True w = {data.settings.true_w}, b = {data.settings.true_b}, {data.settings.n_train} training "
-             f"examples with noise of standard deviation {data.settings.noise_std}. " if data.kind == SYNTHETIC
+             f"examples with noise of standard deviation {data.settings.noise_std}. " if isinstance(data, SyntheticData)
              else f"{naming.about(data)} " if data.stand_in else "")
     return (f"{truth}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
             f"epochs, seed {spec.seed}.")

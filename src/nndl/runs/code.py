@@ -29,9 +29,11 @@ REGISTRY = "nndl.tasks.registry"
 
 def training_code(task: Task) -> str:
     """The fingerprint of the code that trains `task`'s runs: TRAINING_CODE, the task's model module
-    (and what it imports), and what of its registry entry makes numbers. Editing one task's model or
+    and its data kind's loading modules (and what they import), and what of its registry entry makes numbers. Editing one task's model or
     entry, or adding a task, retrains that task's runs only; editing the shared code retrains all."""
-    modules = set(TRAINING_CODE) | set(fingerprint.closure([task.model]))
+    # The model module and the data kind's loading and identity modules, which are imported by name.
+    named = [task.model, *(path.rsplit(".", 1)[0] for path in (task.data.load, task.data.identity))]
+    modules = set(TRAINING_CODE) | set(fingerprint.closure(named))
     digest = hashlib.sha256(f"{fingerprint.fingerprint(sorted(modules))}\0{task.fingerprint_facts()}".encode())
     return digest.hexdigest()[:12]
 

@@ -7,7 +7,6 @@ torch, no MLflow: Snakemake imports this while it parses the workflow.
 
 from __future__ import annotations
 
-from nndl.data.sources import DATA_MANIFEST, SYNTHETIC_DATA, SYNTHETIC_DESCRIPTION  # noqa: F401 (named here too)
 from nndl.values import format_value
 
 ENV_JSON = "results/env.json"

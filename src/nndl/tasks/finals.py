@@ -12,7 +12,7 @@ from nndl.tasks.types import CLASSIFICATION, REGRESSION, Task
 # are means over its last epoch's minibatches, as the notes print them (no evaluation after training
 # computes them; a regression's summary has its own `final/train_loss`, over the whole training set).
 FROM_LAST_EPOCH = {"final/train_loss": "train/loss", "final/train_accuracy": "train/accuracy"}
-# Final metrics the evaluation after training measures (nndl.learn.evaluation.measurements): each the
+# Final metrics the evaluation after training measures (nndl.learn.evaluation.evaluate_learner): each the
 # name of its measurement, by the task's loss family; a task's summary holds those it declares.
 MEASURED = {
     REGRESSION: {"final/train_loss": "train/loss", "final/test_loss": "test/loss", "final/test_mse": "test/mse",

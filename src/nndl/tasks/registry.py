@@ -126,7 +126,8 @@ class DropoutSettings(ClassifierSettings):
 DROPOUT = Task(
     name="dropout", heading="Dropout",
     settings=DropoutSettings, data=FashionData, model="nndl.learn.dropout", loss=CLASSIFICATION,
-    n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics=CLASSIFIER_METRICS, epoch_test_metric="test/accuracy",
+    n_outputs=NUM_CLASSES, gates=CLASSIFIER_GATES, metrics={**CLASSIFIER_METRICS, "final/weight_norm": "min"},
+    epoch_test_metric="test/accuracy",
     # An example costs about 1.6 times the perceptron's: a second 256-unit layer and two masks.
     seconds_per_example=2.2e-5, defaults={**CLASSIFIER_DEFAULTS, "learning_rate": 0.5},
     figures=CLASSIFIER_FIGURES, tables=("classifier", "baseline", "book", "per_class"), baseline="mlp",
@@ -140,7 +141,7 @@ DROPOUT = Task(
               "and its gradient is a random draw of the masks as well as of the minibatch, so neither the convex "
               "rates nor the limits derived for linear and softmax regression apply; the answer is the measurement "
               "alone",
-    twins="they start from the same weights and see the same minibatches, but each draws its own dropout masks "
+    comparison_note="they start from the same weights and see the same minibatches, but each draws its own dropout masks "
           "(the scratch model's uniform draws, nn.Dropout's), so their curves differ by the masks' luck",
     book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/dropout"),
                      {"train/loss": 0.3350, "train/accuracy": 0.8762, "test/accuracy": 0.8360}),

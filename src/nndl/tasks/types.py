@@ -108,7 +108,7 @@ class Task:
     defaults: dict[str, Any] = field(default_factory=dict)  # its settings' defaults where not every task's (`setting`)
     # What its comparison figure says of its two implementations' curves (a model that draws its
     # own randomness, as dropout's masks, says how they differ).
-    twins: str = "they start from the same weights and see the same minibatches, so their lines coincide"
+    comparison_note: str = "they start from the same weights and see the same minibatches, so their lines coincide"
 
     @property
     def classify(self) -> bool:
@@ -125,8 +125,10 @@ class Task:
         return self.metrics[metric]
 
     def fingerprint_facts(self) -> str:
-        """What of the entry makes a run's numbers (the rest is words, checks and figures)."""
-        return repr((self.name, self.data.kind, self.model, self.loss, self.n_outputs, self.settings.__name__,
+        """What of the entry makes a run's numbers (its metrics: which final ones its summary holds; the
+        rest is words, checks and figures)."""
+        return repr((self.name, self.data.kind, self.model, self.loss, self.n_outputs, tuple(self.metrics),
+                     self.settings.__name__,
                      [(item.name, str(item.type)) for item in fields(self.settings)]))
 
 
