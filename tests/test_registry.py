@@ -115,7 +115,7 @@ def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
         "data kind 'undeclared': its block's name 'seeds' is a config key of workflow/schemas/config.schema.yaml or a "
         "task already: name it otherwise",
         "data kind 'undeclared': its settings block 'seeds' needs its settings_type, each field declared with "
-        "nndl.settings.setting(description, ..., default=...)"]
+        "nndl.settings.setting(description, ..., default=...) or given a default in the kind's `defaults`"]
     assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"synthetic": FashionData}) == [
         "data kind 'synthetic': its class says it is 'fashion_mnist'"]
 
@@ -139,7 +139,8 @@ def test_book_numbers_name_an_implementation_and_an_epochs_metrics():
     wrong = BookResult("numpy", "d2l 1.0.3", "somewhere", {"test/acc": 0.8})
     [said] = problems(dataclasses.replace(MLP, book=(*MLP.book, wrong)))
     assert said.startswith("task 'mlp': book result of d2l 1.0.3: impl 'numpy' is not one of scratch, concise; "
-                           "metrics test/acc are not an epoch's")
+                           "metrics test/acc are neither an epoch's (test/accuracy, test/loss, train/accuracy, "
+                           "train/loss) nor a final one it declares")
 
 
 def test_no_cost_no_theory_and_an_unknown_baseline_are_each_named():

@@ -43,3 +43,18 @@ def test_closed_form_recovers_the_truth():
     data = make()
     w, b = evaluation.closed_form(torch.from_numpy(data["X_train"]), torch.from_numpy(data["y_train"]))
     assert torch.allclose(w, torch.from_numpy(data["true_w"]), atol=2e-3) and abs(b.item() - 4.2) < 2e-3
+
+
+def test_polynomial_features_of_any_degree_share_one_draw_and_keep_the_first_columns():
+    """d2l 4.4's data: x^i / i!, the labels from the truth's degree whatever the fit's; a fit of
+    degree 1 sees the first column of the degree-19 one, the truth padded with zeros or cut."""
+    truth = {"true_w": [1.2, -3.4, 5.6], "true_b": 5.0, "n_train": 100, "n_test": 100, "noise_std": 0.1, "seed": 0}
+    fits = {degree: synthetic.dataset_from({**truth, "noise": "gaussian", "outliers": 0, "outlier_size": 10.0,
+                                            "degree": degree}) for degree in (1, 3, 19)}
+    x = fits[19]["X_train"][:, 0].astype(np.float64)
+    assert np.allclose(fits[19]["X_train"][:, 3], x ** 4 / 24, rtol=1e-6)
+    assert all(np.array_equal(fits[degree]["X_train"], fits[19]["X_train"][:, :degree]) for degree in (1, 3))
+    assert all(np.array_equal(fits[degree]["y_test"], fits[19]["y_test"]) for degree in (1, 3))
+    assert fits[1]["true_w"].tolist() == [np.float32(1.2)] and fits[19]["true_w"][3:].tolist() == [0.0] * 16
+    residual = fits[3]["y_train"].reshape(-1) - (fits[3]["X_train"] @ fits[3]["true_w"] + np.float32(5.0))
+    assert 0.07 < residual.std().item() < 0.13

@@ -56,7 +56,8 @@ def with_tasks(schema: dict, tasks: dict[str, Task], kinds: dict[str, type[DataS
     for kind in kinds.values():
         if kind.block is not None:
             schema["properties"][kind.block] = block_of(
-                kind.settings_type, f"The settings of the {kind.kind} data (nndl.data.sources, {kind.__name__}).")
+                kind.settings_type, f"The settings of the {kind.kind} data ({kind.__module__}, {kind.__name__}).",
+                kind.defaults)
     chosen = schema["properties"]["tasks"]
     chosen["items"]["enum"], chosen["default"] = list(tasks), list(tasks)
     for task in tasks.values():

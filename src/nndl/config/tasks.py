@@ -16,7 +16,7 @@ from pathlib import Path
 from dataclasses import fields
 
 from nndl.tasks import registry
-from nndl.tasks.finals import known_metrics, unknown_metrics
+from nndl.tasks.finals import is_learned, known_metrics, unknown_metrics
 from nndl.data.sources import DataSpec
 from nndl.tasks.types import IMPLS, THEORIES, Task
 
@@ -24,6 +24,12 @@ from nndl.tasks.types import IMPLS, THEORIES, Task
 def epoch_metrics(task: Task) -> set[str]:
     """The metrics every epoch's record of the task holds (nndl.learn.loop)."""
     return {"train/loss", "test/loss"} | ({"train/accuracy", "test/accuracy"} if task.classify else set())
+
+
+def book_metric(task: Task, metric: str) -> bool:
+    """Whether a run of `task` has `metric` to set beside the book's (nndl.tasks.finals.book_value):
+    an epoch's metric, a final one it declares, or a regression's learned parameter."""
+    return metric in epoch_metrics(task) or metric in task.metrics or (not task.classify and is_learned(metric))
 
 
 def declaration_problems(task: Task, schema: dict, where: str) -> list[str]:
@@ -68,11 +74,12 @@ def entry_problems(task: Task, tasks: dict[str, Task]) -> list[str]:
     if task.seconds_per_example <= 0:
         found.append("seconds_per_example must be the measured cost of one example (> 0): chunks are cut by it")
     for result in task.book:
-        unknown = sorted(set(result.metrics) - epoch_metrics(task))
+        unknown = [metric for metric in result.metrics if not book_metric(task, metric)]
         if result.impl not in IMPLS or unknown:
             found.append(f"book result of {result.edition}: " + "; ".join(filter(None, [
                 result.impl not in IMPLS and f"impl {result.impl!r} is not one of {', '.join(IMPLS)}",
-                unknown and f"metrics {', '.join(unknown)} are not an epoch's ({logged})"])))
+                unknown and f"metrics {', '.join(unknown)} are neither an epoch's ({logged}) nor a final one it "
+                            f"declares{' nor a learned parameter (learned/b, learned/w1, ...)' if not task.classify else ''}"])))
     if task.baseline is not None and task.baseline not in tasks:
         found.append(f"baseline {task.baseline!r} is not a task ({', '.join(tasks)})")
     if task.theory is not None and task.theory not in THEORIES:
@@ -116,9 +123,11 @@ def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]
             found.append(f"data kind {name!r}: its block's name {kind.block!r} is a config key of {where} or a task "
                          "already: name it otherwise")
         if kind.block is not None and (kind.settings_type is None or any(
-                "default" not in item.metadata.get("rule", {}) for item in fields(kind.settings_type))):
+                "default" not in item.metadata.get("rule", {}) and item.name not in kind.defaults
+                for item in fields(kind.settings_type))):
             found.append(f"data kind {name!r}: its settings block {kind.block!r} needs its settings_type, each "
-                         "field declared with nndl.settings.setting(description, ..., default=...)")
+                         "field declared with nndl.settings.setting(description, ..., default=...) or given a "
+                         "default in the kind's `defaults`")
         for role in ("load", "identity"):
             dotted = getattr(kind, role, "")
             if not defined(dotted):

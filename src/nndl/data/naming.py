@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from dataclasses import fields
 
 from nndl.data.fashion_mnist import FILES
-from nndl.data.sources import FashionData, SyntheticData
+from nndl.data.sources import FashionData, SyntheticData, SyntheticSettings
 from nndl.files import read_json
 
 STAND_IN = "generated stand-in data"
@@ -35,6 +36,26 @@ def about(data: SyntheticData | FashionData) -> str:
             f"{data.generate['test']} test images, seed {data.generate['seed']}): each class is a random pattern "
             "plus noise, named with the notes' class names but not photos of clothing, so numbers trained on "
             "them are not comparable with the book's.")
+
+
+def vector_text(values: list[float]) -> str:
+    """A vector as a report prints it: '[2.0, -3.4]', or one value repeated said once, '[0.01] × 200'."""
+    if len(values) > 4 and len(set(values)) == 1:
+        return f"[{values[0]}] × {len(values)}"
+    return str(list(values))
+
+
+def described(data: SyntheticData | FashionData) -> str:
+    """What a run's data is, as its report section says it: a generated set's truth, size and noise,
+    with the keys its kind adds to the synthetic ones (`degree: 3`); the stand-in's `about`; '' for
+    Fashion-MNIST."""
+    if not isinstance(data, SyntheticData):
+        return about(data)
+    settings = data.settings
+    added = [f"{item.name}: {getattr(settings, item.name)}" for item in fields(settings)
+             if item.name not in {base.name for base in fields(SyntheticSettings)}]
+    return (f"True w = {vector_text(settings.true_w)}, b = {settings.true_b}, {settings.n_train} training examples "
+            f"with noise of standard deviation {settings.noise_std}{'; ' + ', '.join(added) if added else ''}.")
 
 
 def test_split_identity(data: SyntheticData | FashionData, whole: dict[str, str]) -> dict[str, str]:

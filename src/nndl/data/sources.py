@@ -40,6 +40,8 @@ class DataSpec:
     kind: ClassVar[str]  # its name: a task's entry names the kind it trains on
     block: ClassVar[str | None] = None  # the config block of its settings, which a study may vary
     settings_type: ClassVar[type | None] = None  # that block's keys, declared with their rules (nndl.settings)
+    # Its block's defaults where not its settings type's own (a kind that shares another's keys).
+    defaults: ClassVar[dict] = {}
     images: ClassVar[bool] = False  # class-labelled images: a sample grid, a classifier's pixel_scale
     load: ClassVar[str]  # the function (dotted path) that loads it on a device: (spec, device, pixel_scale) -> TaskData
     identity: ClassVar[str]  # the function (dotted path) that names it for MLflow: (spec) -> {name, digest, source}
@@ -98,7 +100,9 @@ class SyntheticSettings:
 class SyntheticData(DataSpec):
     """y = Xw + b + noise (nndl.data.synthetic): its settings, the hash of them that names its files,
     and the files, made by the synthetic_data rule. Made as the notes make theirs: its numbers
-    compare with the book's."""
+    compare with the book's. A kind made the same way with a block of its own (other defaults, or
+    keys make_dataset takes beyond these: `degree`) is a subclass that says its block, settings type
+    and defaults."""
 
     digest: str
     path: str  # the arrays (.npz)
@@ -116,7 +120,7 @@ class SyntheticData(DataSpec):
     def resolve(cls, config: dict, settings: dict) -> SyntheticData:
         digest = settings_key(settings)
         return cls(digest, SYNTHETIC_DATA.format(digest=digest), SYNTHETIC_DESCRIPTION.format(digest=digest),
-                   SyntheticSettings(**settings))
+                   cls.settings_type(**settings))
 
     @classmethod
     def problems(cls, settings: dict) -> list[str]:
@@ -139,9 +143,9 @@ class SyntheticData(DataSpec):
 
     @classmethod
     def from_json(cls, data: dict) -> SyntheticData:
-        keys = {item.name for item in fields(SyntheticSettings)}
+        keys = {item.name for item in fields(cls.settings_type)}
         return cls(data["digest"], data["path"], data["description"],
-                   SyntheticSettings(**{key: value for key, value in data.items() if key in keys}))
+                   cls.settings_type(**{key: value for key, value in data.items() if key in keys}))
 
 
 @dataclass(frozen=True)

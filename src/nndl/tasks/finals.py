@@ -48,6 +48,25 @@ def final_value(metric: str, history: dict, metrics: dict) -> float:
     return history["epochs"][-1][FROM_LAST_EPOCH[metric]]
 
 
+def is_learned(metric: str) -> bool:
+    """'learned/b', 'learned/w1', ...: one learned parameter of a regression (w numbered from 1)."""
+    head, _, index = metric.partition("/w")
+    return metric == "learned/b" or (head == "learned" and index.isdigit() and int(index) >= 1)
+
+
+def book_value(metric: str, history: dict, metrics: dict) -> float:
+    """A run's value of a metric the book prints for it (nndl.tasks.types.BookResult): a learned
+    parameter of a regression, a final metric its task declares, or its last epoch's record."""
+    if is_learned(metric):
+        learned = metrics["learned"]
+        return learned["b"][0] if metric == "learned/b" else learned["w"][int(metric.removeprefix("learned/w")) - 1]
+    if metric in metrics:  # measured after training: 'test/accuracy'
+        return metrics[metric]
+    if metric.startswith("final/") or metric == TRAIN_SECONDS:
+        return final_value(metric, history, metrics)
+    return history["epochs"][-1][metric]
+
+
 def final_metrics(task: Task, history: dict, metrics: dict) -> dict[str, float]:
     """{metric: value} of every final metric `task` declares, in its order."""
     return {metric: final_value(metric, history, metrics) for metric in task.metrics}
