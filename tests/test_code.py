@@ -81,7 +81,8 @@ RERUNS = {
     "nndl.report.catalog": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
                             "studies_report"},
     "nndl.report.answers": {"study_summary"},
-    "nndl.report.tables": {"study_summary", "summary_report", "studies_report"},  # the parent's description
+    "nndl.report.table_text": {"study_summary", "summary_report", "studies_report"},  # the parent's description
+    "nndl.report.tables": {"summary_report"},
     "nndl.report.theory_text": {"study_summary", "studies_report"},
     "nndl.theory.linear": {"study_summary"},  # the theory is recomputed; no run is retrained
     "nndl.learn.loop": {"train_chunk"},

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 from nndl.data import naming
 from nndl.data.sources import FashionData
-from nndl.report import catalog, contents, plots, study_plots, tables
+from nndl.report import catalog, contents, plots, study_plots, table_text, tables
 from nndl.report.rule_params import described, run_specs
 from nndl.tasks.registry import TASKS
 from snakemake_report import warning_lines
@@ -100,10 +100,10 @@ def test_a_confusion_matrixs_counts_fill_their_cells():
 
 
 def test_a_number_without_spread_shows_the_same_digits_as_one_with_it():
-    assert tables.spread_text(0.735, 0.078) == "0.7350 ± 0.078"
-    assert tables.spread_text(1.0) == "1.000"  # not "1" beside it
-    assert tables.spread_text(1.0, 0.0) == "1.000 ± 0"  # measured over seeds, and the same in each
-    assert tables.spread_text(0.0001234) == "0.0001234"
+    assert table_text.spread_text(0.735, 0.078) == "0.7350 ± 0.078"
+    assert table_text.spread_text(1.0) == "1.000"  # not "1" beside it
+    assert table_text.spread_text(1.0, 0.0) == "1.000 ± 0"  # measured over seeds, and the same in each
+    assert table_text.spread_text(0.0001234) == "0.0001234"
 
 
 def images(generate=None) -> FashionData:

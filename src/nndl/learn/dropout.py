@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from nndl.learn.decay import decayed_groups, weight_penalty
 from nndl.learn.mlp import relu
 from nndl.learn.scratch import Layer, initial_weight
 from nndl.tasks.types import Hyperparameters
@@ -62,15 +63,10 @@ def network(input_shape: tuple[int, ...], n_outputs: int, settings: Hyperparamet
 
 
 def penalty(layers: list[Layer], settings: Hyperparameters) -> torch.Tensor | None:
-    """weight_decay / 2 * ||W||^2 over the layers' weights, biases left out (d2l 4.5's penalty), added
-    to a scratch update's loss; None when weight_decay is 0 (the default: nothing to add)."""
-    if settings.weight_decay == 0:
-        return None
-    return settings.weight_decay / 2 * sum((W ** 2).sum() for W, _ in layers)
+    """d2l 4.5's penalty on the weights (None at weight_decay 0, the default: nothing to add)."""
+    return weight_penalty(layers, settings.weight_decay)
 
 
 def param_groups(net: nn.Module, settings: Hyperparameters) -> list[dict]:
     """The concise optimizer's groups: weight decay on the linear layers' weights only, as the penalty."""
-    linears = [module for module in net.modules() if isinstance(module, nn.Linear)]
-    return [{"params": [linear.weight for linear in linears], "weight_decay": settings.weight_decay},
-            {"params": [linear.bias for linear in linears]}]
+    return decayed_groups(net, settings.weight_decay)

@@ -66,7 +66,7 @@ def train_and_evaluate(spec: RunSpec, data: TaskData, device: torch.device,
     with model_randomness(spec.seed, device):
         learner = build_learner(spec, generator, device)
         history = fit(learner, data.train, data.test, settings.batch_size, settings.epochs, generator,
-                      classify=task.classify, record_trajectory=not task.classify, progress=progress,
+                      classify=task.classify, record_trajectory=task.trajectory, progress=progress,
                       shuffle=settings.shuffle)
         trained = time.perf_counter()
         metrics, predictions = evaluation.evaluate_learner(task, learner, data.train, data.test, data.extras,

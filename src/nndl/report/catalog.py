@@ -93,6 +93,13 @@ def _linreg_trajectory(task: Task) -> tuple[Figure, ...]:
                    "(dotted).", task.heading, width=620),)
 
 
+def _regression_losses(task: Task) -> tuple[Figure, ...]:
+    return (Figure(f"{task.name}-losses", "regression_losses", f"{task.heading}: training and test loss per epoch",
+                   learners(task), "Loss over the training and the test set after each epoch, both implementations "
+                   "(the scratch loss has the 1/2 factor, nn.MSELoss does not): where the test loss stays above the "
+                   "training loss, the model fits noise it cannot see again.", task.heading, width=560),)
+
+
 def _curves(task: Task) -> tuple[Figure, ...]:
     return _per_impl(task, "curves", "training curves", "Training loss (mean over each epoch's minibatches), "
                      "training accuracy and test accuracy per epoch, one chart per implementation.", "Training", 460)
@@ -117,7 +124,8 @@ def _confusion(task: Task) -> tuple[Figure, ...]:
 
 # figure kind (what a task lists in its `figures`) -> that kind's figures of one task
 TEMPLATES: dict[str, Callable[[Task], tuple[Figure, ...]]] = {
-    "linreg_loss": _linreg_loss, "linreg_trajectory": _linreg_trajectory, "curves": _curves,
+    "linreg_loss": _linreg_loss, "linreg_trajectory": _linreg_trajectory, "regression_losses": _regression_losses,
+    "curves": _curves,
     "comparison": _comparison, "predictions": _predictions, "confusion": _confusion,
 }
 
@@ -129,6 +137,10 @@ def task_figures(task: Task) -> tuple[Figure, ...]:
 
 # A misspelt kind stops the workflow here, where it is parsed, with the task and the kinds.
 refuse_entries(kind_problems(TASKS.values(), "figure", lambda task: task.figures, TEMPLATES, "nndl.report.catalog.TEMPLATES"))
+# A trajectory is drawn from the parameters a run's history holds only when its task records them.
+refuse_entries([f"task {task.name!r}: figure kind 'linreg_trajectory' needs trajectory=True in its entry (its history "
+                "then holds the parameters after every step)" for task in TASKS.values()
+                if "linreg_trajectory" in task.figures and not task.trajectory])
 # The figures of one seed of every task, in the order the summary notebook shows them: the registry's.
 SEED_FIGURES = tuple(figure for task in TASKS.values() for figure in task_figures(task))
 

@@ -56,6 +56,7 @@ DRAW: dict[str, Callable[[SeedRuns, catalog.Figure], object]] = {
                                                              _heading(runs, figure)),
     "linreg_loss": lambda runs, figure: plots.linreg_losses(_by_impl(runs, figure)),
     "linreg_trajectory": _linreg_trajectory,
+    "regression_losses": lambda runs, figure: plots.regression_losses(_by_impl(runs, figure), figure.title),
 }
 
 

@@ -190,6 +190,26 @@ def linreg_losses(histories: dict[str, dict]) -> Figure:
     return figure
 
 
+def regression_losses(histories: dict[str, dict], title: str) -> Figure:
+    """Training and test loss per epoch of both implementations of a regression, on a log scale
+    (d2l 4.4's and 4.5's figure): a gap between the two is overfitting, two high lines underfitting."""
+    splits = {"train": "C0", "test": "C3"}
+    what = {"scratch": "scratch, (y\u0302 - y)\u00b2 / 2", "concise": "concise, MSE (no 1/2)"}
+    figure, ax = plt.subplots(figsize=(6, 3.8))
+    for impl, history in histories.items():
+        epochs = [record["epoch"] for record in history["epochs"]]
+        for split, color in splits.items():
+            ax.plot(epochs, [record[f"{split}/loss"] for record in history["epochs"]], color=color,
+                    linestyle=IMPL_STYLES[impl]["linestyle"], label=f"{split} ({what[impl]})")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="loss (log scale)", title=title)
+    epoch_axis(ax)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
 def linreg_trajectory(histories: dict[str, dict], true_w: list[float], true_b: float) -> Figure:
     """w and b after every SGD step, against the true values (dotted)."""
     names = [f"w{i + 1}" for i in range(len(true_w))] + ["b"]

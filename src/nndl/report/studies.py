@@ -17,7 +17,7 @@ from nndl.data.naming import titled
 from nndl.files import read_json
 from nndl.report import catalog, plots, study_plots, study_points
 from nndl.report.answers import answer, large_grid, value_text
-from nndl.report.tables import spread_text
+from nndl.report.table_text import spread_text
 from nndl.report.theory_text import description
 from nndl.runs import outcome, outputs, record
 from nndl.tasks.finals import final_value

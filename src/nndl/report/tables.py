@@ -16,31 +16,16 @@ from nndl.report import contents
 from nndl.report.kinds import kind_problems
 from nndl.runs import names
 from nndl.runs.outputs import load_run, read_metrics
-from nndl.tasks.finals import final_metrics
+from nndl.tasks.finals import book_value, final_metrics
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks.registry import TASKS
 from nndl.data.sources import FashionData, SyntheticData
 from nndl.tasks.types import IMPLS, Task, refuse_entries
+from nndl.report.regression_tables import linreg_epoch_table, linreg_error_table, regression_final_table, weights_table
+from nndl.report.table_text import by_impl, markdown_table, spread_text
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
 CHINESE = dict(zip(CLASS_NAMES["en"], CLASS_NAMES["zh"]))
-
-
-def spread_text(mean: float, std: float | None = None, digits: int = 4) -> str:
-    """A mean as a table cell, with its spread where it has one: '0.7350 ± 0.078', and '1.000' (not
-    '1') beside it, so a column's numbers show the same significant digits (format '#': trailing zeros kept)."""
-    return f"{mean:#.{digits}g}" + (f" ± {std:.2g}" if std is not None else "")
-
-
-def markdown_table(headers: list[str], rows: list[list]) -> str:
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return f"{value:.6g}"
-        return str(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def environment_table(env: dict) -> str:
@@ -57,19 +42,11 @@ def load_runs(run_folders: dict[str, str]) -> dict[str, dict]:
     return {learner: load_run(folder) for learner, folder in run_folders.items()}
 
 
-def _by_impl(task: Task, runs: dict[str, dict]) -> dict[str, dict]:
-    """{'scratch': run, 'concise': run}: the task's runs among one seed's ({learner: run})."""
-    return {impl: runs[names.learner(task.name, impl)] for impl in IMPLS}
-
-
 def settings_sentence(spec: RunSpec) -> str:
     """What a run trained on and how: a synthetic data set's truth and noise, or what a generated
     stand-in is; batch, rate, epochs, seed."""
-    data, settings = spec.data, spec.settings
-    truth = (f"True w = {data.settings.true_w}, b = {data.settings.true_b}, {data.settings.n_train} training "
-             f"examples with noise of standard deviation {data.settings.noise_std}. " if isinstance(data, SyntheticData)
-             else f"{naming.about(data)} " if data.stand_in else "")
-    return (f"{truth}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
+    settings, data = spec.settings, naming.described(spec.data)
+    return (f"{data + ' ' if data else ''}Batch size {settings.batch_size}, learning rate {settings.learning_rate}, {settings.epochs} "
             f"epochs, seed {spec.seed}.")
 
 
@@ -85,44 +62,17 @@ def section_intro(task: Task, runs: dict[str, dict]) -> str:
     return f"{contents.heading(contents.task_section(task, spec.data))}\n\n{task.about}\n\n{settings_sentence(spec)}"
 
 
-def linreg_epoch_table(task: Task, runs: dict[str, dict]) -> str:
-    scratch, concise = (run["history"]["epochs"] for run in _by_impl(task, runs).values())
-    rows = [[a["epoch"], f"{a['train/loss']:.6f}", f"{b['train/loss']:.6f}"] for a, b in zip(scratch, concise)]
-    return ("Loss over the training set after each epoch:\n\n"
-            + markdown_table(["epoch", "scratch loss (with 1/2)", "concise loss (MSE, no 1/2)"], rows))
-
-
-def _vector(values: list[float]) -> str:
-    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
-
-
-def linreg_error_table(task: Task, runs: dict[str, dict]) -> str:
-    rows = []
-    for impl, run in _by_impl(task, runs).items():
-        metrics = run["metrics"]
-        rows.append([impl, _vector(metrics["learned"]["w"]), _vector(metrics["learned"]["b"]),
-                     _vector(metrics["vs_truth"]["w_error"]), _vector(metrics["vs_truth"]["b_error"]),
-                     _vector(metrics["vs_closed_form"]["w_error"]), _vector(metrics["vs_closed_form"]["b_error"])])
-    closed = _by_impl(task, runs)[IMPLS[0]]["metrics"]  # the same data: either run's closed form
-    rows.append(["closed form (least squares)", _vector(closed["closed_form"]["w"]),
-                 _vector(closed["closed_form"]["b"]), _vector(closed["closed_form_vs_truth"]["w_error"]),
-                 _vector(closed["closed_form_vs_truth"]["b_error"]), "-", "-"])
-    return ("Estimation errors, as the notes print them (true minus learned), and the distance to the closed-form "
-            "least-squares solution, the best any linear model can do on these samples:\n\n"
-            + markdown_table(["", "w", "b", "w error (true - w)", "b error (true - b)",
-                              "w - closed form", "b - closed form"], rows))
-
-
-def _final(run: dict, metric: str) -> float | None:
-    """A run's final value of an epoch metric ('train/loss'): its metrics file's, else its last epoch's."""
-    return run["metrics"].get(metric, run["history"]["epochs"][-1].get(metric))
+def _final(run: dict, metric: str) -> float:
+    """A run's final value of a metric: an epoch's ('train/loss': its metrics file's, else its last
+    epoch's), a final one ('final/weight_norm') or a learned parameter ('learned/w1')."""
+    return book_value(metric, run["history"], run["metrics"])
 
 
 def classifier_table(task: Task, runs: dict[str, dict]) -> str:
     rows = [[impl, *(f"{_final(run, metric):.4f}" for metric in ("train/loss", "train/accuracy", "test/loss",
                                                                   "test/accuracy")),
              f"{run['history']['untrained']['untrained/test_accuracy']:.4f}"]
-            for impl, run in _by_impl(task, runs).items()]
+            for impl, run in by_impl(task, runs).items()]
     return (f"Final numbers (the untrained column is the same model before its first step; guessing scores about "
             f"{1 / task.n_outputs:.2g}):\n\n" + markdown_table(
                 ["", "train loss", "train accuracy", "test loss", "test accuracy", "untrained test accuracy"], rows))
@@ -135,11 +85,11 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
     if not task.book:
         return None
     metrics = list(dict.fromkeys(metric for result in task.book for metric in result.metrics))
-    by_impl, data = _by_impl(task, runs), trained_on(task, runs)
+    runs_of, data = by_impl(task, runs), trained_on(task, runs)
 
     def cell(result, metric: str) -> str:
         book = f"{result.metrics[metric]:.4f}" if metric in result.metrics else "-"
-        return book if data.stand_in else f"{book} / {_final(by_impl[result.impl], metric):.4f}"
+        return book if data.stand_in else f"{book} / {_final(runs_of[result.impl], metric):.4f}"
 
     rows = [[result.edition, result.impl, *(cell(result, metric) for metric in metrics), result.source]
             for result in task.book]
@@ -150,7 +100,7 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
             f"{what} beside this run's; a dash where that edition shows none")
     column = "(book)" if data.stand_in else "(book / here)"
     return (f"{said}:\n\n" + markdown_table(
-        ["edition", "impl", *(f"{metric.replace('/', ' ')} {column}" for metric in metrics), "source"], rows))
+        ["edition", "impl", *(f"{metric.removeprefix('final/').replace('/', ' ')} {column}" for metric in metrics), "source"], rows))
 
 
 def baseline_table(task: Task, runs: dict[str, dict]) -> str | None:
@@ -159,7 +109,7 @@ def baseline_table(task: Task, runs: dict[str, dict]) -> str | None:
     if task.baseline is None:
         return None
     base = TASKS[task.baseline]
-    ours, theirs = _by_impl(task, runs), _by_impl(base, runs)
+    ours, theirs = by_impl(task, runs), by_impl(base, runs)
 
     def change(impl: str, metric: str) -> str:
         before, after = _final(theirs[impl], metric), _final(ours[impl], metric)
@@ -175,7 +125,7 @@ def baseline_table(task: Task, runs: dict[str, dict]) -> str | None:
 
 
 def per_class_table(task: Task, runs: dict[str, dict]) -> str:
-    accuracies = {impl: run["metrics"]["per_class_accuracy"] for impl, run in _by_impl(task, runs).items()}
+    accuracies = {impl: run["metrics"]["per_class_accuracy"] for impl, run in by_impl(task, runs).items()}
     rows = [[f"{name} ({CHINESE[name]})" if name in CHINESE else name,
              *(f"{accuracies[impl][name]:.3f}" for impl in IMPLS)] for name in accuracies[IMPLS[0]]]
     return "Per-class test accuracy:\n\n" + markdown_table(["class", *IMPLS], rows)
@@ -184,6 +134,7 @@ def per_class_table(task: Task, runs: dict[str, dict]) -> str:
 # table kind (what a task lists in its `tables`) -> how it is made from one seed's runs; None: nothing to show
 TABLES: dict[str, Callable[[Task, dict[str, dict]], str | None]] = {
     "linreg_epochs": linreg_epoch_table, "linreg_errors": linreg_error_table,
+    "regression_final": regression_final_table, "weights": weights_table,
     "classifier": classifier_table, "book": book_table, "baseline": baseline_table, "per_class": per_class_table,
 }
 # A misspelt kind stops the workflow where it is parsed (common.smk imports this), not the report.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nndl.report.tables import markdown_table
+from nndl.report.table_text import markdown_table
 from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE
 
 VERDICT_MARK = {AGREES: "agrees ✓", DISAGREES: "disagrees ✗", INCONCLUSIVE: "inconclusive"}

@@ -48,7 +48,7 @@ LINREG = Task(
            Gate("|b error|", "abs_b_error", "<", "max_param_error", PARAM_ERROR)),
     metrics={"final/test_mse": "min", "final/max_abs_w_error": "min", "final/abs_b_error": "min",
              "final/train_loss": "min", "final/test_loss": "min", "train_seconds": "min"},
-    epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True,
+    epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True, trajectory=True,
     figures=("linreg_loss", "linreg_trajectory"), tables=("linreg_epochs", "linreg_errors"),
     about="Data: y = Xw + b + noise, as in the notes. The scratch model uses the notes' squared loss with the 1/2 "
           "factor; the concise one `nn.MSELoss`, which has none, so its loss is twice as large at the same fit.",

@@ -104,6 +104,9 @@ class Task:
     no_theory: str = ""  # why there is none, said in its studies' theory block
     book: tuple[BookResult, ...] = field(default=())
     log_scale: bool = False  # a study's curves on a log scale
+    # Its history holds every parameter after every SGD step (its trajectory figure, the rates' theory):
+    # for a model of a few parameters; a wide one's would fill the history.
+    trajectory: bool = False
     baseline: str | None = None  # the task its report section sets it beside (its 'baseline' table)
     defaults: dict[str, Any] = field(default_factory=dict)  # its settings' defaults where not every task's (`setting`)
     # What its comparison figure says of its two implementations' curves (a model that draws its
@@ -127,7 +130,7 @@ class Task:
     def fingerprint_facts(self) -> str:
         """What of the entry makes a run's numbers (its metrics: which final ones its summary holds; the
         rest is words, checks and figures)."""
-        return repr((self.name, self.data.kind, self.model, self.loss, self.n_outputs, tuple(self.metrics),
+        return repr((self.name, self.data.kind, self.model, self.loss, self.n_outputs, tuple(self.metrics), self.trajectory,
                      self.settings.__name__,
                      [(item.name, str(item.type)) for item in fields(self.settings)]))
 
