@@ -95,16 +95,16 @@ def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
     """A task's data is a kind registered in DATA_KINDS; a kind's settings block is in the schema
     file and its loading and identity functions are in modules that exist."""
     @dataclasses.dataclass(frozen=True)
-    class HighDimensional(SyntheticData):
-        kind = "high_dimensional"
-        block = "high_dimensional"
-        load = "nndl.data.high_dimensional.load"
+    class Spirals(SyntheticData):
+        kind = "spirals"
+        block = "spirals"
+        load = "nndl.data.spirals.load"
 
-    [said] = problems(dataclasses.replace(LINREG, data=HighDimensional))
-    assert said == (f"task 'linreg': data 'high_dimensional' is not a kind of data set in nndl.tasks.registry."
+    [said] = problems(dataclasses.replace(LINREG, data=Spirals))
+    assert said == (f"task 'linreg': data 'spirals' is not a kind of data set in nndl.tasks.registry."
                     f"DATA_KINDS ({', '.join(DATA_KINDS)})")
-    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {**DATA_KINDS, "high_dimensional": HighDimensional}) == [
-        "data kind 'high_dimensional': its load function 'nndl.data.high_dimensional.load' is in no module found "
+    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {**DATA_KINDS, "spirals": Spirals}) == [
+        "data kind 'spirals': its load function 'nndl.data.spirals.load' is in no module found "
         "(a dotted path: module.function)"]
 
     @dataclasses.dataclass(frozen=True)

@@ -130,7 +130,8 @@ def study(**fields):
     (study(vary={"batch_size": [1.5]}), "study 'lr': vary.batch_size[0] = 1.5: 1.5 is not of type 'integer'"),
     (study(vary={"pixel_scale": [1]}), "study 'lr': vary.pixel_scale does not apply to linreg: it is a "
      + ", ".join(name for name, task in TASKS.items() if "pixel_scale" in task.settings.keys()) + " setting"),
-    (study(task="softmax", vary={"loss": ["huber"]}), "vary.loss does not apply to softmax: it is a linreg setting"),
+    (study(task="softmax", vary={"loss": ["huber"]}), "vary.loss does not apply to softmax: it is a "
+     + ", ".join(name for name, task in TASKS.items() if "loss" in task.settings.keys()) + " setting"),
     (study(task="softmax", vary={"num_hiddens": [64]}), "vary.num_hiddens does not apply to softmax: it is a mlp setting"),
     (study(task="cnn"), "study 'lr': task 'cnn' is not a task; the tasks are linreg, softmax, mlp"),
     (study(set={"shuffle": "sometimes"}), "study 'lr': set.shuffle = 'sometimes'"),

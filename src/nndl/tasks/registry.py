@@ -149,9 +149,51 @@ DROPOUT = Task(
                      {"train/loss": 0.3607, "train/accuracy": 0.8681, "test/accuracy": 0.8453})),
 )
 
-TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP, DROPOUT)}
+class HighDimensionalData(SyntheticData):
+    """d2l 4.5's data: y = Xw + b + noise, made as the linear data is, with 200 inputs and only 20
+    training examples (w = 0.01 each, b = 0.05): more weights than examples, where a model overfits."""
+
+    kind = block = "high_dimensional"
+    defaults = {"true_w": [0.01] * 200, "true_b": 0.05, "n_train": 20, "n_test": 100, "noise_std": 0.01}
+
+
+@dataclass(frozen=True)
+class WeightDecaySettings(RegressionSettings):
+    weight_decay: float = setting("lambda: the penalty lambda / 2 * ||w||^2 added to the loss, the bias not decayed; "
+                                  "d2l 4.5's 3 (0: none, the book's other run).", minimum=0, default=3.0)
+
+
+WEIGHT_DECAY = Task(
+    name="weight_decay", heading="Weight decay",
+    settings=WeightDecaySettings, data=HighDimensionalData, model="nndl.learn.weight_decay", loss=REGRESSION,
+    n_outputs=1, defaults={"batch_size": 5, "learning_rate": 0.003, "epochs": 100, "init_std": 1.0},
+    gates=(Gate("test/loss", "test/loss", "<", "max_test_loss",
+                gate_bound("Largest allowed final test loss (without weight decay it is about 100).", 1.0,
+                           exclusiveMinimum=0)),),
+    metrics={"final/weight_norm": "min", "final/test_loss": "min", "final/train_loss": "min",
+             "final/test_mse": "min", "train_seconds": "min"},
+    epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True,
+    figures=("regression_losses",), tables=("regression_final", "book"),
+    about="d2l 4.5: linear regression with 200 inputs and only 20 training examples, whose weights start far from "
+          "the truth (w ~ N(0, 1) against 0.01 each), trained on the squared loss plus `weight_decay` / 2 times "
+          "||w||^2. Without the penalty the weights keep every direction the 20 examples do not see as it started "
+          "(||w|| stays near 14 and the test loss near 100, the book's other run: a study); with the book's 3 "
+          "they shrink towards 0 and the test loss follows the training loss. Both implementations start from "
+          "the same weights and a bias of 0 (the book's concise one draws its bias too).",
+    train_loss_kind="loss over the whole training set after each epoch, without the penalty, as the book plots it",
+    theory=None,
+    no_theory="chapter 3's theory is of least squares without a penalty, on more examples than weights; its "
+              "predictions (the error's variance, the rates at each learning rate) do not carry over to a penalized "
+              "fit of 200 weights on 20 examples; the answer is the measurement alone",
+    book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/weight-decay"),
+                     {"final/weight_norm": 0.3496}),
+          BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/weight-decay"),
+                     {"final/weight_norm": 0.4402})),
+)
+
+TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP, DROPOUT, WEIGHT_DECAY)}
 # The kinds of data set, by name: each its spec's class (nndl.data.sources.DataSpec), one entry per kind.
-DATA_KINDS = {kind.kind: kind for kind in (SyntheticData, FashionData)}
+DATA_KINDS = {kind.kind: kind for kind in (SyntheticData, FashionData, HighDimensionalData)}
 
 
 def task_named(name: str) -> Task:
