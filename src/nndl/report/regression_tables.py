@@ -44,7 +44,7 @@ def regression_final_table(task: Task, runs: dict[str, dict]) -> str:
             for impl, run in by_impl(task, runs).items()]
     return ("Final numbers (losses as each implementation measures them: the scratch loss has the 1/2 factor, "
             "nn.MSELoss does not; the test MSE is the same measure for both):\n\n"
-            + markdown_table(["", "train loss", "test loss", "test MSE", "||w||", "untrained test loss"], rows))
+            + markdown_table(["", "train loss", "test loss", "test MSE", "‖w‖", "untrained test loss"], rows))
 
 
 def weights_table(task: Task, runs: dict[str, dict]) -> str:

@@ -93,8 +93,8 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
 
     rows = [[result.edition, result.impl, *(cell(result, metric) for metric in metrics), result.source]
             for result in task.book]
-    what = ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook, read off the last "
-            "point of its training plot)")
+    what = ("The book's numbers (*Dive into Deep Learning*, each edition's executed notebook: what it prints, else "
+            "the last point of its training plot, read off)")
     said = (f"{what}, alone: these runs trained on {naming.display_name(data)}, not comparable with the book's; a dash "
             "where that edition shows none" if data.stand_in else
             f"{what} beside this run's; a dash where that edition shows none")
