@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 
 from nndl.data.fashion_mnist import NUM_CLASSES
-from nndl.data.sources import FashionData, SyntheticData
+from nndl.data.sources import FashionData, SyntheticData, SyntheticSettings
 from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, REGRESSION, BookResult,
                               ClassifierSettings, Gate, RegressionSettings, Task)
 from nndl.settings import gate_bound, setting
@@ -149,6 +149,52 @@ DROPOUT = Task(
                      {"train/loss": 0.3607, "train/accuracy": 0.8681, "test/accuracy": 0.8453})),
 )
 
+@dataclass(frozen=True)
+class PolynomialSettings(SyntheticSettings):
+    degree: int = setting("The fitted polynomial's degree: the inputs are x^i / i! for i = 1 .. degree of one x ~ "
+                          "N(0, 1), the bias its constant term; d2l 4.4's 4 features are degree 3, its 2 (underfitting) "
+                          "degree 1, its 20 (overfitting) degree 19.", minimum=1, default=3)
+
+
+class PolynomialData(SyntheticData):
+    """d2l 4.4's data: y = 5 + 1.2 x - 3.4 x^2 / 2! + 5.6 x^3 / 3! + noise (0.1), 100 training and 100
+    test examples, the inputs a polynomial's features of x up to the fit's `degree`."""
+
+    kind = block = "polynomial"
+    settings_type = PolynomialSettings
+    defaults = {"true_w": [1.2, -3.4, 5.6], "true_b": 5.0, "n_train": 100, "n_test": 100, "noise_std": 0.1}
+
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.settings.degree,)
+
+
+POLYNOMIAL = Task(
+    name="model_selection", heading="Model selection",
+    settings=RegressionSettings, data=PolynomialData, model="nndl.learn.linear", loss=REGRESSION, n_outputs=1,
+    defaults={"batch_size": 10, "learning_rate": 0.01, "epochs": 400, "init_std": 0.01},
+    gates=(Gate("test/loss", "test/loss", "<", "max_test_loss",
+                gate_bound("Largest allowed final test loss (the noise's variance is 0.01; a line, underfitting, ends "
+                           "above 10).", 0.5, exclusiveMinimum=0)),),
+    metrics={"final/test_loss": "min", "final/train_loss": "min", "final/test_mse": "min",
+             "final/max_abs_w_error": "min", "final/abs_b_error": "min", "final/weight_norm": "min",
+             "train_seconds": "min"},
+    epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True,
+    figures=("regression_losses",), tables=("regression_final", "weights", "book"),
+    about="d2l 4.4, model selection: a cubic, y = 5 + 1.2 x - 3.4 x^2 / 2! + 5.6 x^3 / 3! plus noise, fitted by "
+          "linear regression on the polynomial's features x^i / i! of one input x (the bias is the constant "
+          "term). The default fits the true degree, 3 (the book's 4 features), and recovers the coefficients; the "
+          "book's other two fits, degree 1 (a line: underfitting, both losses high) and degree 19 (20 features "
+          "for 100 examples: overfitting, the training loss below the test loss), are studies.",
+    train_loss_kind="loss over the whole training set after each epoch, as the book plots it",
+    theory=None,
+    no_theory="chapter 3's predictions are of linear regression on independent Gaussian inputs; a polynomial's "
+              "features are powers of one input, so their curvature and the rates it sets are not those; the "
+              "answer is the measurement alone",
+    book=(BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/underfit-overfit"),
+                     {"learned/b": 4.9471, "learned/w1": 1.3745, "learned/w2": -3.2940, "learned/w3": 5.0603}),),
+)
+
+
 class HighDimensionalData(SyntheticData):
     """d2l 4.5's data: y = Xw + b + noise, made as the linear data is, with 200 inputs and only 20
     training examples (w = 0.01 each, b = 0.05): more weights than examples, where a model overfits."""
@@ -191,9 +237,10 @@ WEIGHT_DECAY = Task(
                      {"final/weight_norm": 0.4402})),
 )
 
-TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP, DROPOUT, WEIGHT_DECAY)}
+# In the book's order: a section's report follows those it builds on.
+TASKS = {task.name: task for task in (LINREG, SOFTMAX, MLP, POLYNOMIAL, WEIGHT_DECAY, DROPOUT)}
 # The kinds of data set, by name: each its spec's class (nndl.data.sources.DataSpec), one entry per kind.
-DATA_KINDS = {kind.kind: kind for kind in (SyntheticData, FashionData, HighDimensionalData)}
+DATA_KINDS = {kind.kind: kind for kind in (SyntheticData, FashionData, PolynomialData, HighDimensionalData)}
 
 
 def task_named(name: str) -> Task:
