@@ -50,14 +50,14 @@ def regression_final_table(task: Task, runs: dict[str, dict]) -> str:
 def weights_table(task: Task, runs: dict[str, dict]) -> str:
     """A regression's learned parameters one per row, beside the truth and the least-squares
     solution on the same training data (a polynomial's coefficients: what each degree learned)."""
-    by_impl = by_impl(task, runs)
-    first = by_impl[IMPLS[0]]["metrics"]
+    runs_of = by_impl(task, runs)
+    first = runs_of[IMPLS[0]]["metrics"]
     names = ["b", *(f"w{index}" for index in range(1, len(first["truth"]["w"]) + 1))]
 
     def column(parameters: dict) -> list[float]:
         return [*parameters["b"], *parameters["w"]]
 
-    columns = [column(first["truth"]), *(column(run["metrics"]["learned"]) for run in by_impl.values()),
+    columns = [column(first["truth"]), *(column(run["metrics"]["learned"]) for run in runs_of.values()),
                column(first["closed_form"])]
     rows = [[name, *(f"{values[row]:.4f}" for values in columns)] for row, name in enumerate(names)]
     return ("The learned parameters (b the bias, w1, w2, ... the weights in input order), beside the truth and "
