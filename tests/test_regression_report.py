@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from matplotlib import pyplot as plt
 
 from conftest import spec_for
 from nndl.data import synthetic
@@ -57,7 +58,9 @@ def test_each_regression_gets_its_tables_and_figures_from_its_runs(task, tmp_pat
                                 histories={learner: run["history"] for learner, run in runs.items()})
     for figure in catalog.task_figures(task):
         if figure.kind != "linreg_trajectory":  # drawn from the recorded steps: linear regression's own test
-            assert figures.DRAW[figure.kind](seed_runs, figure).axes
+            drawn = figures.DRAW[figure.kind](seed_runs, figure)
+            assert drawn.axes
+            plt.close(drawn)
 
 
 def test_the_weights_table_lists_each_coefficient_beside_the_truth_and_least_squares(tmp_path):
