@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,31 @@ def spec_for(task: str, impl: str = "scratch", **settings):
     from nndl.runs.specs import resolve_run
 
     return resolve_run(validate({}, SCHEMA), task, impl, 0, settings)
+
+
+def trained_runs(task, folder: Path, **settings) -> dict[str, dict]:
+    """{learner: {'history', 'metrics', 'record'}} of a generated-data task's two default runs (seed 0)
+    with `settings` applied, trained for real in this process; its data made in `folder`."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from nndl.data import synthetic
+    from nndl.data.tensors import load_task_data
+    from nndl.learn.run import train_and_evaluate
+    from nndl.runs import names
+    from nndl.tasks.types import IMPLS
+
+    runs = {}
+    for impl in IMPLS:
+        spec = spec_for(task.name, impl, **settings)
+        data = type(spec.data).from_json({**spec.data.to_json(), "path": str(folder / spec.data.path),
+                                          "description": str(folder / spec.data.description)})
+        if not Path(data.path).exists():
+            block = data.settings.to_json()
+            synthetic.save_dataset(synthetic.dataset_from(block), data.path, data.description, block)
+        spec = replace(spec, data=data)
+        result = train_and_evaluate(spec, load_task_data(data, torch.device("cpu")), torch.device("cpu"))
+        runs[names.learner(task.name, impl)] = {"history": result.history, "metrics": result.metrics,
+                                                "record": SimpleNamespace(spec=spec)}
+    return runs

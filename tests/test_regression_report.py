@@ -9,42 +9,16 @@ from types import SimpleNamespace
 import pytest
 from matplotlib import pyplot as plt
 
-from conftest import spec_for
-from nndl.data import synthetic
-from nndl.data.tensors import load_task_data
+from conftest import trained_runs
 from nndl.report import catalog, figures, tables
-from nndl.runs import names
 from nndl.tasks.registry import TASKS
-from nndl.tasks.types import IMPLS
 
 REGRESSIONS = [task for task in TASKS.values() if not task.classify]
 
 
-def trained_runs(task, folder) -> dict[str, dict]:
-    """{learner: {'history', 'metrics', 'record'}} of the task's two default runs, 3 epochs."""
-    import torch
-
-    from nndl.learn.run import train_and_evaluate
-
-    runs = {}
-    for impl in IMPLS:
-        spec = spec_for(task.name, impl, epochs=3)
-        data = spec.data
-        paths = {"arrays": folder / data.path, "description": folder / data.description}
-        if not paths["arrays"].exists():
-            block = data.settings.to_json()
-            synthetic.save_dataset(synthetic.dataset_from(block), paths["arrays"], paths["description"], block)
-        loaded = load_task_data(type(data).from_json({**data.to_json(), "path": str(paths["arrays"])}),
-                                torch.device("cpu"))
-        result = train_and_evaluate(spec, loaded, torch.device("cpu"))
-        runs[names.learner(task.name, impl)] = {"history": result.history, "metrics": result.metrics,
-                                                "record": SimpleNamespace(spec=spec)}
-    return runs
-
-
 @pytest.mark.parametrize("task", REGRESSIONS, ids=[task.name for task in REGRESSIONS])
 def test_each_regression_gets_its_tables_and_figures_from_its_runs(task, tmp_path):
-    runs = trained_runs(task, tmp_path)
+    runs = trained_runs(task, tmp_path, epochs=3)
     made = tables.task_tables(task, runs)
     assert len(made) == len([kind for kind in task.tables if kind != "book" or task.book])
     assert all("|---|" in table for table in made)
@@ -65,7 +39,7 @@ def test_each_regression_gets_its_tables_and_figures_from_its_runs(task, tmp_pat
 
 def test_the_weights_table_lists_each_coefficient_beside_the_truth_and_least_squares(tmp_path):
     task = TASKS["model_selection"]
-    table = tables.TABLES["weights"](task, trained_runs(task, tmp_path))
+    table = tables.TABLES["weights"](task, trained_runs(task, tmp_path, epochs=3))
     rows = [line.split(" | ")[0].strip("| ") for line in table.splitlines() if line.startswith("| ") and "true" not in line]
     assert rows == ["b", "w1", "w2", "w3"]
     assert "| w2 | -3.4000 |" in table  # the truth

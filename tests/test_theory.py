@@ -7,11 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from conftest import trained_runs
+
 from nndl.data.synthetic import make_dataset, save_dataset
 from nndl.runs import outcome
 from nndl.tasks.runspec import RunSpec
 from nndl.tasks import registry
-from nndl.theory import linear, linreg_errors, linreg_rates, softmax_studies
+from nndl.theory import fit_iterate, linear, linreg_errors, linreg_rates, softmax_studies
 from nndl.theory.choose import prediction_for, theory
 from nndl.theory.verdict import AGREES, DISAGREES, INCONCLUSIVE, overall
 
@@ -156,8 +158,11 @@ def test_a_study_gets_the_prediction_of_what_it_varies_or_says_there_is_none():
     error = {**LR_STUDY, "metric": "final/max_abs_w_error"}
     assert prediction_for({**error, "vary": {"n_train": [5, 50, 500]}}) is linreg_errors.data_size
     assert prediction_for({**error, "vary": {"n_train": [1000, 1001]}}) is linreg_errors.partial_batch
-    assert prediction_for({**LR_STUDY, "vary": {"n_train": [1000, 1001]}}) is None  # not about the w error
-    assert prediction_for({**LR_STUDY, "impls": ["scratch", "concise"]}) is None  # two curvatures in one grid
+    # Not about the w error, or two curvatures in one grid: where gradient descent's path ends.
+    assert prediction_for({**LR_STUDY, "vary": {"n_train": [1000, 1001]}}) is fit_iterate.converged_fit
+    assert prediction_for({**LR_STUDY, "impls": ["scratch", "concise"]}) is fit_iterate.converged_fit
+    assert prediction_for({**LR_STUDY, "vary": {"loss": ["squared", "huber"]}}) is None  # no quadratic
+    assert prediction_for({**LR_STUDY, "vary": {"n_train": [10, 20]}, "metric": "train_seconds"}) is None
     odd = {"name": "odd", "task": "softmax", "impls": ["concise"], "vary": {"init_std": [0.01, 0.1]},
            "metric": "final/test_accuracy"}
     block = theory(odd, []).to_json()
@@ -258,3 +263,41 @@ def test_a_task_outside_the_chapters_theory_says_why_it_has_no_prediction():
     assert prediction_for(study) is None  # softmax regression's epochs study has one; this task has none
     block = theory(study, [])
     assert block.verdict == INCONCLUSIVE and block.prediction == f"No prediction: {why}"
+
+
+@pytest.mark.parametrize("task, settings", [("weight_decay", {"weight_decay": 0.0}), ("weight_decay", {}),
+                                            ("model_selection", {"degree": 1}), ("model_selection", {})])
+def test_where_gradient_descents_path_ends_predicts_each_runs_losses_and_norm(task, settings, tmp_path):
+    """Weight decay with lambda 0 and 3, model selection's line and cubic, trained for real: the path
+    from each run's start on its own penalized quadratic ends within 1.25x of its test loss and ||w||
+    (SGD scatters around it), and the verdict says so."""
+    runs = trained_runs(registry.TASKS[task], tmp_path, **settings)
+    for run in runs.values():
+        spec, summary = run["record"].spec, run["metrics"]["summary"]
+        end = fit_iterate.path_end(spec, run["history"]["start"])
+        for metric in ("final/test_loss", "final/weight_norm"):
+            assert end[metric] == pytest.approx(summary[metric], rel=0.25), (spec.name, metric)
+    study = {"name": "s", "task": task, "impls": ["scratch", "concise"], "vary": {"epochs": [3]},
+             "metric": "final/test_loss"}
+    rows = [{"spec": run["record"].spec, "history": run["history"], "impl": run["record"].spec.impl,
+             "point": {"epochs": 3}, "value": run["metrics"]["summary"]["final/test_loss"]} for run in runs.values()]
+    assert prediction_for(study) is fit_iterate.converged_fit
+    assert fit_iterate.converged_fit(study, rows).verdict == AGREES
+    assert fit_iterate.converged_fit(study, [{**row, "value": row["value"] * 2} for row in rows]).verdict == DISAGREES
+
+
+def test_without_a_penalty_the_weights_the_examples_do_not_see_keep_their_start(tmp_path):
+    """200 weights from 20 examples at lambda 0: the start's part outside the inputs' span is
+    untouched by every step, so ||w|| ends at least that part's norm; lambda shrinks it by
+    (1 - lr lambda) per step."""
+    task = registry.TASKS["weight_decay"]
+    for decay in (0.0, 3.0):
+        spec = next(iter(trained_runs(task, tmp_path, weight_decay=decay, epochs=1).values()))["record"].spec
+        X, _ = linear.training_data(spec)
+        start = np.random.default_rng(0).standard_normal(X.shape[1])
+        inputs = X[:, :-1]
+        unseen = start[:-1] - np.linalg.pinv(inputs) @ (inputs @ start[:-1])  # the start outside the row space
+        end = fit_iterate.path_end(spec, start.tolist())["final/weight_norm"]
+        shrink = (1 - spec.settings.learning_rate * decay) ** linear.steps(spec, len(X))
+        assert end >= np.linalg.norm(unseen) * shrink * (1 - 1e-9)
+        assert end == pytest.approx(np.linalg.norm(unseen), rel=0.05) if decay == 0 else end < np.linalg.norm(unseen)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from nndl.data.fashion_mnist import NUM_CLASSES
 from nndl.data.sources import FashionData, SyntheticData, SyntheticSettings
-from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, REGRESSION, BookResult,
-                              ClassifierSettings, Gate, RegressionSettings, Task)
+from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, PENALIZED_LEAST_SQUARES, REGRESSION,
+                              BookResult, ClassifierSettings, Gate, RegressionSettings, Task)
 from nndl.settings import gate_bound, setting
 
 # A classifier's gates, figures and tables: softmax regression's, and any classifier's after it.
@@ -186,10 +186,7 @@ POLYNOMIAL = Task(
           "book's other two fits, degree 1 (a line: underfitting, both losses high) and degree 19 (20 features "
           "for 100 examples: overfitting, the training loss below the test loss), are studies.",
     train_loss_kind="loss over the whole training set after each epoch, as the book plots it",
-    theory=None,
-    no_theory="chapter 3's predictions are of linear regression on independent Gaussian inputs; a polynomial's "
-              "features are powers of one input, so their curvature and the rates it sets are not those; the "
-              "answer is the measurement alone",
+    theory=LEAST_SQUARES,  # on the polynomial's features: the closed forms hold whatever the inputs
     book=(BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/underfit-overfit"),
                      {"learned/b": 4.9471, "learned/w1": 1.3745, "learned/w2": -3.2940, "learned/w3": 5.0603}),),
 )
@@ -227,10 +224,7 @@ WEIGHT_DECAY = Task(
           "they shrink towards 0 and the test loss follows the training loss. Both implementations start from "
           "the same weights and a bias of 0 (the book's concise one draws its bias too).",
     train_loss_kind="loss over the whole training set after each epoch, without the penalty, as the book plots it",
-    theory=None,
-    no_theory="chapter 3's theory is of least squares without a penalty, on more examples than weights; its "
-              "predictions (the error's variance, the rates at each learning rate) do not carry over to a penalized "
-              "fit of 200 weights on 20 examples; the answer is the measurement alone",
+    theory=PENALIZED_LEAST_SQUARES,
     book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/weight-decay"),
                      {"final/weight_norm": 0.3496}),
           BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_multilayer-perceptrons/weight-decay"),

@@ -16,9 +16,11 @@ from nndl.settings import setting
 # A task's loss family: squared, absolute or Huber loss on a number; or cross-entropy on classes.
 REGRESSION, CLASSIFICATION = "regression", "classification"
 # The families of chapter 3's predictions for a study (nndl.theory.choose): of least squares fitted
-# by SGD (linear regression), and of a convex cross-entropy on a linear model (softmax regression).
-LEAST_SQUARES, CONVEX_CROSS_ENTROPY = "least squares", "convex cross-entropy"
-THEORIES = (LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
+# by SGD (linear regression, and on any features: a polynomial's), of least squares with an L2
+# penalty on the weights (weight decay), and of a convex cross-entropy on a linear model (softmax regression).
+LEAST_SQUARES, PENALIZED_LEAST_SQUARES, CONVEX_CROSS_ENTROPY = (
+    "least squares", "penalized least squares", "convex cross-entropy")
+THEORIES = (LEAST_SQUARES, PENALIZED_LEAST_SQUARES, CONVEX_CROSS_ENTROPY)
 IMPLS = ("scratch", "concise")  # from scratch (own model, loss, SGD on tensors); torch.nn and torch.optim
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nndl.tasks.registry import task_named
-from nndl.tasks.types import CONVEX_CROSS_ENTROPY, LEAST_SQUARES
-from nndl.theory import linreg_errors, linreg_rates, softmax_studies
+from nndl.tasks.types import CONVEX_CROSS_ENTROPY, LEAST_SQUARES, PENALIZED_LEAST_SQUARES
+from nndl.theory import fit_iterate, linreg_errors, linreg_rates, softmax_studies
 from nndl.theory.verdict import Theory, no_prediction
 from nndl.values import all_numbers
 
@@ -25,7 +25,7 @@ def _linreg_prediction(study: dict, keys: set[str]) -> Prediction | None:
     if keys == {"reduction", "learning_rate"}:  # compares whole trajectories, whatever the metric
         return linreg_rates.summed_loss
     if study["metric"] != W_ERROR:
-        return None
+        return _path_prediction(study, keys)
     if keys <= {"init", "init_std"}:
         return linreg_errors.initialisation
     if "loss" in keys and keys <= {"loss", "outliers"}:
@@ -34,6 +34,13 @@ def _linreg_prediction(study: dict, keys: set[str]) -> Prediction | None:
         sizes = study["vary"]["n_train"]
         return linreg_errors.data_size if max(sizes) >= DECADE * min(sizes) else linreg_errors.partial_batch
     return None
+
+
+def _path_prediction(study: dict, keys: set[str]) -> Prediction | None:
+    """Any other study of a squared loss's final losses or ||w||, penalized or not: where gradient
+    descent's path on the run's own quadratic ends (fit_iterate)."""
+    squared = "loss" not in keys and study.get("set", {}).get("loss", "squared") == "squared"
+    return fit_iterate.converged_fit if squared and fit_iterate.applies(study) else None
 
 
 def _softmax_prediction(study: dict, keys: set[str]) -> Prediction | None:
@@ -49,7 +56,8 @@ def _softmax_prediction(study: dict, keys: set[str]) -> Prediction | None:
 
 # a task's `theory` (the family of chapter 3's predictions it gets) -> how a study of it finds its prediction
 FAMILIES: dict[str, Callable[[dict, set[str]], Prediction | None]] = {
-    LEAST_SQUARES: _linreg_prediction, CONVEX_CROSS_ENTROPY: _softmax_prediction}
+    LEAST_SQUARES: _linreg_prediction, PENALIZED_LEAST_SQUARES: _path_prediction,
+    CONVEX_CROSS_ENTROPY: _softmax_prediction}
 
 
 def prediction_for(study: dict) -> Prediction | None:
