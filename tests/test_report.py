@@ -167,3 +167,20 @@ def test_a_report_notebooks_kernel_prints_no_warning(tmp_path):
     assert result.returncode == 0, result.stderr
     assert warning_lines(result.stdout + result.stderr) == []
     assert "42" in (tmp_path / "out.html").read_text()
+
+
+def test_the_mlflow_table_shows_each_runs_first_two_declared_metrics():
+    """Whatever the task: a classifier's accuracy, weight decay's ||w||, linear regression's MSE."""
+    def summary(task, metrics):
+        return {"run_id": task, "run_name": f"{task}-scratch-seed0", "status": "FINISHED", "start_time_ms": 0,
+                "tags": {"task": task}, "metrics": metrics}
+
+    table = tables.mlflow_table(
+        [summary("softmax", {"final/test_accuracy": 0.8329, "final/test_loss": 0.48021, "train_seconds": 2.0}),
+         summary("weight_decay", {"final/weight_norm": 0.35418, "final/test_loss": 0.070177}),
+         summary("linreg", {"final/test_mse": 0.0001015, "final/max_abs_w_error": 0.00063})],
+        {"softmax-scratch-seed0": "softmax", "weight_decay-scratch-seed0": "weight_decay",
+         "linreg-scratch-seed0": "linreg"})
+    assert "| test accuracy 0.8329, test loss 0.4802 | 2.0 s |" in table
+    assert "| weight norm 0.3542, test loss 0.07018 | - |" in table
+    assert "| test mse 0.0001015, max abs w error 0.00063 |" in table
