@@ -11,6 +11,7 @@ from matplotlib import pyplot as plt
 
 from conftest import trained_runs
 from nndl.report import catalog, figures, tables
+from nndl.report.table_text import number_text
 from nndl.tasks.registry import TASKS
 
 REGRESSIONS = [task for task in TASKS.values() if not task.classify]
@@ -25,7 +26,7 @@ def test_each_regression_gets_its_tables_and_figures_from_its_runs(task, tmp_pat
     for result in task.book:  # the book's number, then this run's, in its row
         book = next(table for table in made if result.source in table)
         row = next(line for line in book.splitlines() if f"| {result.edition} | {result.impl} |" in line)
-        assert all(f"{value:.4f} / " in row for value in result.metrics.values())
+        assert all(f"{number_text(value)} / " in row for value in result.metrics.values())
     intro = tables.section_intro(task, runs)
     assert task.about in intro and "Batch size" in intro
     seed_runs = SimpleNamespace(specs={learner: run["record"].spec for learner, run in runs.items()},

@@ -13,6 +13,12 @@ def spread_text(mean: float, std: float | None = None, digits: int = 4) -> str:
     return f"{mean:#.{digits}g}" + (f" ± {std:.2g}" if std is not None else "")
 
 
+def number_text(value: float) -> str:
+    """A measured or published number in a table: four decimals ('0.8279', '-3.2940'), or three
+    significant digits below 0.001 ('4.9e-05'), where four decimals would say nothing."""
+    return f"{value:.4f}" if value == 0 or abs(value) >= 0.001 else f"{value:.3g}"
+
+
 def markdown_table(headers: list[str], rows: list[list]) -> str:
     def cell(value) -> str:
         if isinstance(value, float):

@@ -22,7 +22,7 @@ from nndl.tasks.registry import TASKS
 from nndl.data.sources import FashionData, SyntheticData
 from nndl.tasks.types import IMPLS, Task, refuse_entries
 from nndl.report.regression_tables import linreg_epoch_table, linreg_error_table, regression_final_table, weights_table
-from nndl.report.table_text import by_impl, markdown_table, spread_text
+from nndl.report.table_text import by_impl, markdown_table, number_text, spread_text
 
 # The Chinese name beside each English class name (a run's metrics name the classes in English).
 CHINESE = dict(zip(CLASS_NAMES["en"], CLASS_NAMES["zh"]))
@@ -88,8 +88,8 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
     runs_of, data = by_impl(task, runs), trained_on(task, runs)
 
     def cell(result, metric: str) -> str:
-        book = f"{result.metrics[metric]:.4f}" if metric in result.metrics else "-"
-        return book if data.stand_in else f"{book} / {_final(runs_of[result.impl], metric):.4f}"
+        book = number_text(result.metrics[metric]) if metric in result.metrics else "-"
+        return book if data.stand_in else f"{book} / {number_text(_final(runs_of[result.impl], metric))}"
 
     rows = [[result.edition, result.impl, *(cell(result, metric) for metric in metrics), result.source]
             for result in task.book]

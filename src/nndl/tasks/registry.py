@@ -49,11 +49,16 @@ LINREG = Task(
     metrics={"final/test_mse": "min", "final/max_abs_w_error": "min", "final/abs_b_error": "min",
              "final/train_loss": "min", "final/test_loss": "min", "train_seconds": "min"},
     epoch_test_metric="test/loss", seconds_per_example=2e-7, log_scale=True, trajectory=True,
-    figures=("linreg_loss", "linreg_trajectory"), tables=("linreg_epochs", "linreg_errors"),
+    figures=("linreg_loss", "linreg_trajectory"), tables=("linreg_epochs", "linreg_errors", "book"),
     about="Data: y = Xw + b + noise, as in the notes. The scratch model uses the notes' squared loss with the 1/2 "
           "factor; the concise one `nn.MSELoss`, which has none, so its loss is twice as large at the same fit.",
     train_loss_kind="loss over the whole training set after each epoch, as the notes print it",
     theory=LEAST_SQUARES,
+    # Printed: the last epoch's loss, and each entry's error (the largest |w error| of the two).
+    book=(BookResult("scratch", "d2l 0.17.5", D2L_175.format(notebook="chapter_linear-networks/linear-regression-scratch"),
+                     {"train/loss": 0.000049, "final/max_abs_w_error": 0.0005, "final/abs_b_error": 0.0003}),
+          BookResult("concise", "d2l 0.17.5", D2L_175.format(notebook="chapter_linear-networks/linear-regression-concise"),
+                     {"train/loss": 0.000093, "final/max_abs_w_error": 0.0004, "final/abs_b_error": 0.0003})),
 )
 
 SOFTMAX = Task(
