@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Workflow, small_config
+from conftest import ROOT, SCHEMA, Workflow, small_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
+from nndl.config.validate import validate
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES, PROJECT_FILE, TRACKED_RUNS
+from nndl.runs.plan import resolve_runs
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
 from nndl.tasks.registry import TASKS
 from nndl.tasks.types import IMPLS
@@ -25,12 +27,11 @@ RUN_NAMES = {f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS}
 def assert_complete_runs(tracking_uri: str, experiment: str) -> dict:
     runs = runs_by_name(tracking_uri, experiment)
     assert set(runs) == RUN_NAMES
+    epochs = {spec.name: spec.settings.epochs for spec in resolve_runs(validate(small_config(), SCHEMA))}
     for name, run in runs.items():
-        task = name.split("-")[0]
         assert run.info.status == "FINISHED", name
-        epochs = small_config()[task]["epochs"]
         for key in ("train/loss", "test/loss"):
-            assert metric_steps(tracking_uri, run.info.run_id, key) == list(range(1, epochs + 1)), (name, key)
+            assert metric_steps(tracking_uri, run.info.run_id, key) == list(range(1, epochs[name] + 1)), (name, key)
         assert "final/test_loss" in run.data.metrics
     return runs
 
