@@ -72,7 +72,7 @@ def test_an_import_of_a_module_that_does_not_exist_is_an_error(tmp_path, source)
 
 def test_training_code_is_exactly_what_training_imports():
     imported = fingerprint.closure(["nndl.learn.run", "nndl.data.tensors"])
-    assert list(TRAINING_CODE) == [module for module in imported if module != REGISTRY]
+    assert list(TRAINING_CODE) == [module for module in imported if module not in REGISTRY]
 
 
 # Which rules' jobs rerun when a module's code changes (rule = script stem).
@@ -92,6 +92,8 @@ RERUNS = {
     # A chunk job counts its own task's entry instead (chunk_code); the saved views name its metrics.
     "nndl.tasks.registry": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
                             "studies_report", "track_runs", "log_studies"},
+    "nndl.tasks.shared": {"figure_samples", "figures", "log_figures", "study_summary", "summary_report",
+                          "studies_report", "track_runs", "log_studies"},
     "nndl.learn.environment": {"env_check"},
     "nndl.data.download": {"fashion_mnist"},
     "nndl.data.acquire": {"fashion_mnist"},
@@ -113,7 +115,7 @@ def rule_modules() -> dict[str, set[str]]:
     found = {rule: set(fingerprint.closure(paths)) for rule, paths in entries.items()}
     # A chunk job's code (nndl.runs.code.chunk_code): its script's modules but the registry, and its
     # task's model module, which the learners import by name.
-    found["train_chunk"] = (found["train_chunk"] - {REGISTRY}) | set(
+    found["train_chunk"] = (found["train_chunk"] - set(REGISTRY)) | set(
         fingerprint.closure([task.model for task in TASKS.values()]))
     return found
 

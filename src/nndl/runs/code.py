@@ -24,7 +24,9 @@ TRAINING_CODE = (
     "nndl.learn.learners", "nndl.learn.loop", "nndl.learn.losses", "nndl.learn.run", "nndl.learn.scratch",
     "nndl.numerics", "nndl.settings", "nndl.tasks", "nndl.tasks.finals", "nndl.tasks.runspec", "nndl.tasks.types",
 )
-REGISTRY = "nndl.tasks.registry"
+# The registry and what its entries share: counted entry by entry (Task.fingerprint_facts, the
+# entry's repr), so adding or editing a task retrains that task's runs only.
+REGISTRY = ("nndl.tasks.registry", "nndl.tasks.shared")
 
 
 def training_code(task: Task) -> str:
@@ -44,7 +46,7 @@ def chunk_code(script: str | Path, task: Task) -> str:
     describes runs by it), and the code that trains `task` (training_code: its model module, which
     the learners import by name). A chunk job reruns when its own task's code changes, not another's."""
     script = Path(script)
-    modules = [module for module in fingerprint.closure([script]) if module != REGISTRY]
+    modules = [module for module in fingerprint.closure([script]) if module not in REGISTRY]
     mixed = f"{fingerprint.fingerprint(modules, files=[script])}\0{training_code(task)}\0{task!r}"
     return hashlib.sha256(mixed.encode()).hexdigest()[:12]
 

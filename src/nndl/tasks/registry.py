@@ -2,8 +2,10 @@
 
 A task is added here (with its model's module under nndl.learn, and its block in the configs): its
 settings, declared with their rules and defaults, and its gates' bounds are its config keys (the
-schema's blocks are made from them: nndl.config.task_blocks); nothing else names a task. No torch:
-the workflow imports this where it is parsed.
+schema's blocks are made from them: nndl.config.task_blocks); nothing else names a task. A kind of
+data set a task trains on is registered here too (DATA_KINDS); what several entries share (a
+classifier's gates, figures, tables) is in nndl.tasks.shared. No torch: the workflow imports this
+where it is parsed.
 """
 
 from __future__ import annotations
@@ -16,27 +18,8 @@ from nndl.data.sources import FashionData, SyntheticData, SyntheticSettings
 from nndl.tasks.types import (CLASSIFICATION, CONVEX_CROSS_ENTROPY, LEAST_SQUARES, PENALIZED_LEAST_SQUARES, REGRESSION,
                               BookResult, ClassifierSettings, Gate, RegressionSettings, Task)
 from nndl.settings import gate_bound, setting
-
-# A classifier's gates, figures and tables: softmax regression's, and any classifier's after it.
-CLASSIFIER_GATES = (
-    Gate("train/loss", "train/loss", "<", "max_train_loss",
-         gate_bound("Largest allowed final training loss (cross-entropy).", 0.5, exclusiveMinimum=0)),
-    Gate("train/accuracy", "train/accuracy", ">", "min_train_accuracy",
-         gate_bound("Smallest allowed final training accuracy, in [0, 1].", 0.7, minimum=0, maximum=1)),
-    Gate("test/accuracy", "test/accuracy", ">", "min_test_accuracy",
-         gate_bound("Smallest allowed final test accuracy, in [0, 1].", 0.7, minimum=0, maximum=1)))
-# The book's settings for Fashion-MNIST's classifiers (d2l 3.6, 3.7, 4.2, 4.3).
-CLASSIFIER_DEFAULTS = {"batch_size": 256, "learning_rate": 0.1, "epochs": 10, "init_std": 0.01}
-CLASSIFIER_METRICS = {"final/test_accuracy": "max", "final/test_loss": "min", "final/train_loss": "min",
-                      "final/train_accuracy": "max", "train_seconds": "min"}
-CLASSIFIER_FIGURES = ("curves", "comparison", "predictions", "confusion")
-CLASSIFIER_TABLES = ("classifier", "book", "per_class")
-MINIBATCH_MEAN = "mean over the epoch's minibatches, as the notes' chart shows it"
-# The book's executed notebooks print no numbers: they are read off the last point of each curve of
-# the training plot, against its labelled axis (d2l-ai/d2l-pytorch-colab, the commits of the two
-# editions). 1.0.3 plots validation (test) accuracy and no training accuracy.
-D2L_175 = "d2l-ai/d2l-pytorch-colab@32f0fdc, {notebook}.ipynb"
-D2L_103 = "d2l-ai/d2l-pytorch-colab@f854371, {notebook}.ipynb"
+from nndl.tasks.shared import (CLASSIFIER_DEFAULTS, CLASSIFIER_FIGURES, CLASSIFIER_GATES, CLASSIFIER_METRICS,
+                               CLASSIFIER_TABLES, D2L_103, D2L_175, MINIBATCH_MEAN)
 
 PARAM_ERROR = gate_bound("Largest allowed absolute error of any entry of w and of b.", 0.01, exclusiveMinimum=0)
 

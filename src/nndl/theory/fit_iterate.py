@@ -85,7 +85,10 @@ def converged_fit(study: dict, runs: list[dict]) -> Theory:
                   "training data: theta_t = theta* + (I - lr A)^t (theta_0 - theta*), A = c X~^T X~ / n + lambda P, "
                   "theta* the least-squares (minimum-norm) or ridge solution. Directions the training inputs do not "
                   "span keep their start at lambda = 0 and shrink by (1 - lr lambda) a step otherwise. Predicted "
-                  f"{metric} at each point: the path's after the run's steps.")
+                  f"{metric} at each point: the path's after the run's steps. SGD follows the path where each "
+                  "minibatch's curvature is close to the whole set's; with a few examples of many inputs (5 of 200 "
+                  "at weight decay's batch) each step's curvature is far from it, and where the path is still "
+                  "moving the runs can run ahead of it.")
     rule = f"agrees when every point's mean {metric} is within {FACTOR}x of the path's (SGD scatters around it)"
     headline = max(checks, key=lambda item: item["predicted"] or 0.0) if checks else {"predicted": None, "measured": None}
     return Theory(prediction, headline["predicted"], headline["measured"], overall(checks), rule, checks, marks)
