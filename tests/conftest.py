@@ -66,6 +66,25 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+# What the tests of the record, the stores, the cluster and a full disk train: one task on generated
+# linear data and one on images. What they test (outages, copies, teammates, permissions) does not
+# depend on the task; the pipeline's own tests (tests/test_pipeline.py) train every task.
+TWO_TASKS = ["linreg", "softmax"]
+
+
+def two_task_config(**overrides) -> dict:
+    """The small config choosing TWO_TASKS (`tasks:`), with `overrides` as small_config takes them."""
+    return {**small_config(**overrides), "tasks": TWO_TASKS}
+
+
+def run_names(tasks, seed: int = 0) -> set[str]:
+    """The default runs' names of `tasks` for one seed."""
+    from nndl.runs import names
+    from nndl.tasks.types import IMPLS
+
+    return {names.run_name(task, impl, seed) for task in tasks for impl in IMPLS}
+
+
 def small_config(**overrides) -> dict:
     config = yaml.safe_load((ROOT / "config" / "small.yaml").read_text())
     for dotted, value in overrides.items():

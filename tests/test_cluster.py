@@ -11,23 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SCHEMA, Workflow, small_config
+from conftest import ROOT, SCHEMA, TWO_TASKS, Workflow, run_names, two_task_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
 from nndl.config.validate import validate
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES, PROJECT_FILE, TRACKED_RUNS
 from nndl.runs.plan import resolve_runs
 from mlflow_store import artifact_paths, metric_steps, runs_by_name
-from nndl.tasks.registry import TASKS
-from nndl.tasks.types import IMPLS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
-RUN_NAMES = {f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS}
+RUN_NAMES = run_names(TWO_TASKS)
 
 
 def assert_complete_runs(tracking_uri: str, experiment: str) -> dict:
     runs = runs_by_name(tracking_uri, experiment)
     assert set(runs) == RUN_NAMES
-    epochs = {spec.name: spec.settings.epochs for spec in resolve_runs(validate(small_config(), SCHEMA))}
+    epochs = {spec.name: spec.settings.epochs for spec in resolve_runs(validate(two_task_config(), SCHEMA))}
     for name, run in runs.items():
         assert run.info.status == "FINISHED", name
         for key in ("train/loss", "test/loss"):
@@ -37,7 +35,7 @@ def assert_complete_runs(tracking_uri: str, experiment: str) -> dict:
 
 
 def test_slurm_profile_dry_run_needs_no_cluster(workflow):
-    workflow.write_config(small_config())
+    workflow.write_config(two_task_config())
     result = workflow.run("--profile", "profiles/slurm", "--dry-run")
     assert "rule train_chunk:" in result.stdout and "Job stats" in result.stdout
 
@@ -58,7 +56,7 @@ def assert_slurm_ran_the_heavy_jobs(workflow, state: Path) -> None:
     rules = [rule for _, rule in submitted]
     assert sorted(set(rules)) == ["env_check", "train_chunk"]  # the light rules stay local
     # The chunks are cut by chunk_seconds, as on one machine: one per task, whatever --jobs allows.
-    assert rules.count("train_chunk") == len(TASKS)
+    assert rules.count("train_chunk") == len(TWO_TASKS)
     completed = (state / "log" / "jobcomp.log").read_text()
     for job_id, rule in submitted:
         assert re.search(rf"^JobId={job_id} .*JobState=COMPLETED Partition=nndl", completed, re.MULTILINE), rule
@@ -98,7 +96,7 @@ def test_pipeline_runs_through_slurm_into_a_shared_mlflow_server(workflow, serve
         pipeline, reader = credentials(auth / "users" / "pipeline.env"), credentials(auth / "users" / "reader.env")
         assert pipeline["MLFLOW_TRACKING_PASSWORD"] not in added.stdout + added.stderr
 
-        workflow.write_config(small_config())
+        workflow.write_config(two_task_config())
         # A wrong password stops the pipeline before any job, naming the server and the variables.
         wrong = workflow.run(check=False, env=workflow.environment(
             MLFLOW_TRACKING_URI=uri, MLFLOW_TRACKING_USERNAME="pipeline", MLFLOW_TRACKING_PASSWORD="wrong"))
@@ -237,7 +235,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         pipeline, reader = credentials(auth / "users" / "pipeline.env"), credentials(auth / "users" / "reader.env")
         for key, value in credentials(auth / "admin.env").items():  # this test's own reads
             monkeypatch.setenv(key, value)
-        config = small_config()
+        config = two_task_config()
         config["softmax"]["epochs"] = 150  # about 5 s a run on the stand-in
         config["mlflow"]["record_timeout_s"] = 10
         workflow.write_config(config)

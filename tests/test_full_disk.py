@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Workflow, empty_store, output_of, small_config
+from conftest import Workflow, empty_store, output_of, two_task_config
 from mlflow_store import forget_stores, statuses_by_name
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ CHUNK = "results/chunks/softmax-0-of-1.json"
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Workflow:
     workflow = Workflow(tmp_path_factory.mktemp("full-disk") / "project")
-    workflow.write_config(small_config())
+    workflow.write_config(two_task_config())
     workflow.run()
     return workflow
 

@@ -15,23 +15,21 @@ from contextlib import closing
 import pytest
 from mlflow.tracking import MlflowClient
 
-from conftest import Workflow, output_of, small_config
+from conftest import TWO_TASKS, Workflow, output_of, run_names, two_task_config
 from mlflow_store import forget_stores, runs_by_name, statuses_by_name
 from nndl.errors import DamagedFileError
 from nndl.runs import names, outputs
 from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, WHOLE, project_filter
-from nndl.tasks.registry import TASKS
-from nndl.tasks.types import IMPLS
 
 pytestmark = pytest.mark.e2e
 EXPERIMENT = "nndl-small"
-RUN_NAMES = {f"{task}-{impl}-seed0" for task in TASKS for impl in IMPLS}
+RUN_NAMES = run_names(TWO_TASKS)
 
 
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory) -> Workflow:
     workflow = Workflow(tmp_path_factory.mktemp("recorded") / "project")
-    workflow.write_config(small_config())
+    workflow.write_config(two_task_config())
     workflow.run(names.TRACKED_RUNS)
     return workflow
 
@@ -174,11 +172,11 @@ def test_a_changed_number_is_never_shown_and_its_run_is_trained_again(copy):
 def test_a_store_deleted_after_switching_configs_is_recorded_again_without_training(copy):
     """small -> another config -> small again, then mlflow.db deleted: the plain rerun records
     every complete run of today's config in the new store from its files, training none."""
-    other = small_config()
+    other = two_task_config()
     other["linreg"]["epochs"] += 1
     copy.write_config(other)
     copy.run(names.TRACKED_RUNS)
-    copy.write_config(small_config())
+    copy.write_config(two_task_config())
     records = copy.records()
     copy.run(names.TRACKED_RUNS)  # the chunk jobs run (their params changed back) and train nothing
     assert trained_again(copy, records) == []
