@@ -104,8 +104,8 @@ def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
     assert said == (f"task 'linreg': data 'spirals' is not a kind of data set in nndl.tasks.registry."
                     f"DATA_KINDS ({', '.join(DATA_KINDS)})")
     assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {**DATA_KINDS, "spirals": Spirals}) == [
-        "data kind 'spirals': its load function 'nndl.data.spirals.load' is in no module found "
-        "(a dotted path: module.function)"]
+        "data kind 'spirals': its load function 'nndl.data.spirals.load' is not a function at the top level of a "
+        "module found (a dotted path: module.function)"]
 
     @dataclasses.dataclass(frozen=True)
     class Undeclared(SyntheticData):
@@ -116,6 +116,11 @@ def test_an_unknown_data_kind_and_a_kind_missing_a_piece_are_refused():
         "task already: name it otherwise",
         "data kind 'undeclared': its settings block 'seeds' needs its settings_type, each field declared with "
         "nndl.settings.setting(description, ..., default=...) or given a default in the kind's `defaults`"]
+    class Misspelt(SyntheticData):
+        kind, block, defaults = "misspelt", "misspelt", {"noise_sd": 0.1}
+
+    assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"misspelt": Misspelt}) == [
+        "data kind 'misspelt': defaults for noise_sd, not keys of SyntheticSettings"]
     assert data_kind_problems(REAL_SCHEMA, SCHEMA_PATH, {"synthetic": FashionData}) == [
         "data kind 'synthetic': its class says it is 'fashion_mnist'"]
 

@@ -128,11 +128,15 @@ def data_kind_problems(schema: dict, where: str, kinds: dict[str, type[DataSpec]
             found.append(f"data kind {name!r}: its settings block {kind.block!r} needs its settings_type, each "
                          "field declared with nndl.settings.setting(description, ..., default=...) or given a "
                          "default in the kind's `defaults`")
+        if kind.settings_type is not None and (unknown := sorted(
+                set(kind.defaults) - {item.name for item in fields(kind.settings_type)})):
+            found.append(f"data kind {name!r}: defaults for {', '.join(unknown)}, not keys of "
+                         f"{kind.settings_type.__name__}")
         for role in ("load", "identity"):
             dotted = getattr(kind, role, "")
             if not defined(dotted):
-                found.append(f"data kind {name!r}: its {role} function {dotted!r} is in no module found "
-                             "(a dotted path: module.function)")
+                found.append(f"data kind {name!r}: its {role} function {dotted!r} is not a function at the top "
+                             "level of a module found (a dotted path: module.function)")
     return found
 
 

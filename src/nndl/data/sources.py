@@ -18,7 +18,9 @@ from nndl.settings import setting
 
 FASHION_MNIST_TRAIN = 60_000  # training images of the real data set
 DATA_MANIFEST = "manifest.json"  # beside the four Fashion-MNIST files: where each came from, checksums
-SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"  # one per distinct synthetic: block
+# One file pair per distinct block of a generated kind (synthetic:, polynomial:, high_dimensional:),
+# named by its hash ('linreg-' for every kind: the linear data's files keep their names).
+SYNTHETIC_DATA = "resources/synthetic/linreg-{digest}.npz"
 SYNTHETIC_DESCRIPTION = "resources/synthetic/linreg-{digest}.json"
 
 
@@ -112,6 +114,14 @@ class SyntheticData(DataSpec):
     kind = "synthetic"
     block = "synthetic"
     settings_type = SyntheticSettings
+    # MLflow's Dataset column names a set '<name>-<digest>': its kind's own name (dataset_name), this
+    # kind's as it always was; a kind made the same way is named for its kind unless it says otherwise.
+    dataset_name: ClassVar[str] = "synthetic-linreg"
+
+    @classmethod
+    def identity_name(cls) -> str:
+        """'synthetic-linreg' for this kind, 'high-dimensional' for a subclass that says no name of its own."""
+        return cls.__dict__.get("dataset_name", cls.kind.replace("_", "-"))
     clashing = ("outliers", "n_train")
     load = "nndl.data.tensors.load_synthetic"
     identity = "nndl.data.tensors.synthetic_identity"

@@ -89,9 +89,10 @@ def load_task_data(data: DataSpec, device: torch.device, pixel_scale: float | st
 
 
 def synthetic_identity(data: SyntheticData) -> dict[str, str]:
-    """The synthetic set's MLflow identity: its description's SHA-256 of the arrays."""
+    """A generated set's MLflow identity: its kind's dataset name and digest, its description's SHA-256
+    of the arrays."""
     description = read_json(data.description)
-    return {"name": f"synthetic-linreg-{data.digest}", "digest": description["arrays_sha256"][:16],
+    return {"name": f"{data.identity_name()}-{data.digest}", "digest": description["arrays_sha256"][:16],
             "source": str(Path(data.path).resolve())}
 
 

@@ -19,8 +19,10 @@ def weight_penalty(layers: list[Layer], weight_decay: float) -> torch.Tensor | N
 
 
 def decayed_groups(net: nn.Module, weight_decay: float) -> list[dict]:
-    """SGD's groups: weight decay on every nn.Linear's weight, none on the biases. SGD's
-    weight_decay adds weight_decay * W to the gradient: the gradient of weight_penalty."""
-    linears = [module for module in net.modules() if isinstance(module, nn.Linear)]
-    return [{"params": [linear.weight for linear in linears], "weight_decay": weight_decay},
-            {"params": [linear.bias for linear in linears if linear.bias is not None]}]
+    """SGD's groups: weight decay on every nn.Linear's weight, none on any other parameter (the
+    biases, and a layer of another kind's). SGD's weight_decay adds weight_decay * W to the
+    gradient: the gradient of weight_penalty."""
+    decayed = [module.weight for module in net.modules() if isinstance(module, nn.Linear)]
+    chosen = {id(weight) for weight in decayed}
+    return [{"params": decayed, "weight_decay": weight_decay},
+            {"params": [parameter for parameter in net.parameters() if id(parameter) not in chosen]}]

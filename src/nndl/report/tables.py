@@ -62,9 +62,10 @@ def section_intro(task: Task, runs: dict[str, dict]) -> str:
     return f"{contents.heading(contents.task_section(task, spec.data))}\n\n{task.about}\n\n{settings_sentence(spec)}"
 
 
-def _final(run: dict, metric: str) -> float:
+def _final(run: dict, metric: str) -> float | None:
     """A run's final value of a metric: an epoch's ('train/loss': its metrics file's, else its last
-    epoch's), a final one ('final/weight_norm') or a learned parameter ('learned/w1')."""
+    epoch's), a final one ('final/weight_norm') or a learned parameter ('learned/w1'; None where it
+    has none)."""
     return book_value(metric, run["history"], run["metrics"])
 
 
@@ -89,7 +90,8 @@ def book_table(task: Task, runs: dict[str, dict]) -> str | None:
 
     def cell(result, metric: str) -> str:
         book = number_text(result.metrics[metric]) if metric in result.metrics else "-"
-        return book if data.stand_in else f"{book} / {number_text(_final(runs_of[result.impl], metric))}"
+        here = _final(runs_of[result.impl], metric)
+        return book if data.stand_in else f"{book} / {'-' if here is None else number_text(here)}"
 
     rows = [[result.edition, result.impl, *(cell(result, metric) for metric in metrics), result.source]
             for result in task.book]

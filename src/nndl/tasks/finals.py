@@ -54,12 +54,16 @@ def is_learned(metric: str) -> bool:
     return metric == "learned/b" or (head == "learned" and index.isdigit() and int(index) >= 1)
 
 
-def book_value(metric: str, history: dict, metrics: dict) -> float:
+def book_value(metric: str, history: dict, metrics: dict) -> float | None:
     """A run's value of a metric the book prints for it (nndl.tasks.types.BookResult): a learned
-    parameter of a regression, a final metric its task declares, or its last epoch's record."""
+    parameter of a regression (None where the run has no such weight: a fit of lower degree), a
+    final metric its task declares, or its last epoch's record."""
     if is_learned(metric):
         learned = metrics["learned"]
-        return learned["b"][0] if metric == "learned/b" else learned["w"][int(metric.removeprefix("learned/w")) - 1]
+        if metric == "learned/b":
+            return learned["b"][0]
+        index = int(metric.removeprefix("learned/w")) - 1
+        return learned["w"][index] if index < len(learned["w"]) else None
     if metric in metrics:  # measured after training: 'test/accuracy'
         return metrics[metric]
     if metric.startswith("final/") or metric == TRAIN_SECONDS:

@@ -201,7 +201,8 @@ WEIGHT_DECAY = Task(
     settings=WeightDecaySettings, data=HighDimensionalData, model="nndl.learn.weight_decay", loss=REGRESSION,
     n_outputs=1, defaults={"batch_size": 5, "learning_rate": 0.003, "epochs": 100, "init_std": 1.0},
     gates=(Gate("test/loss", "test/loss", "<", "max_test_loss",
-                gate_bound("Largest allowed final test loss (without weight decay it is about 100).", 1.0,
+                gate_bound("Largest allowed final test loss (without weight decay about 80 with the 1/2 from "
+                           "scratch, 160 as nn.MSELoss).", 1.0,
                            exclusiveMinimum=0)),),
     metrics={"final/weight_norm": "min", "final/test_loss": "min", "final/train_loss": "min",
              "final/test_mse": "min", "train_seconds": "min"},

@@ -106,8 +106,8 @@ class Task:
     no_theory: str = ""  # why there is none, said in its studies' theory block
     book: tuple[BookResult, ...] = field(default=())
     log_scale: bool = False  # a study's curves on a log scale
-    # Its history holds every parameter after every SGD step (its trajectory figure, the rates' theory):
-    # for a model of a few parameters; a wide one's would fill the history.
+    # Its history holds every parameter after every SGD step (for its trajectory figure): for a model
+    # of a few parameters; a wide one's would fill the history.
     trajectory: bool = False
     baseline: str | None = None  # the task its report section sets it beside (its 'baseline' table)
     defaults: dict[str, Any] = field(default_factory=dict)  # its settings' defaults where not every task's (`setting`)

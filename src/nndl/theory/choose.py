@@ -19,7 +19,8 @@ Prediction = Callable[[dict, list[dict]], Theory]
 
 
 def _linreg_prediction(study: dict, keys: set[str]) -> Prediction | None:
-    """Linear regression on synthetic data: rates from the curvature, errors from least squares."""
+    """Least squares on generated data (linear regression, a polynomial's features): rates from the
+    curvature, errors from least squares, and any other final loss or norm from gradient descent's path."""
     if keys == {"learning_rate"} and len(study["impls"]) == 1:  # one implementation: one curvature
         return linreg_rates.learning_rate
     if keys == {"reduction", "learning_rate"}:  # compares whole trajectories, whatever the metric
@@ -39,8 +40,7 @@ def _linreg_prediction(study: dict, keys: set[str]) -> Prediction | None:
 def _path_prediction(study: dict, keys: set[str]) -> Prediction | None:
     """Any other study of a squared loss's final losses or ||w||, penalized or not: where gradient
     descent's path on the run's own quadratic ends (fit_iterate)."""
-    squared = "loss" not in keys and study.get("set", {}).get("loss", "squared") == "squared"
-    return fit_iterate.converged_fit if squared and fit_iterate.applies(study) else None
+    return fit_iterate.converged_fit if fit_iterate.applies(study, keys) else None
 
 
 def _softmax_prediction(study: dict, keys: set[str]) -> Prediction | None:

@@ -18,7 +18,6 @@ import statistics
 
 import numpy as np
 
-from nndl.data.synthetic import load_dataset
 from nndl.tasks.runspec import RunSpec
 from nndl.theory import linear
 from nndl.theory.verdict import Theory, check, no_prediction, overall, within_factor
@@ -35,10 +34,7 @@ def weight_decay(spec: RunSpec) -> float:
 def path_end(spec: RunSpec, start: list[float]) -> dict[str, float]:
     """The final metrics of gradient descent's path from `start` ((w, b) as the run recorded it):
     {'final/train_loss', 'final/test_loss', 'final/test_mse', 'final/weight_norm'}, in the run's units."""
-    X, y = linear.training_data(spec)
-    arrays = load_dataset(spec.data.path)
-    X_test = np.hstack([arrays["X_test"].astype(np.float64), np.ones((len(arrays["X_test"]), 1))])
-    y_test = arrays["y_test"].astype(np.float64).reshape(-1)
+    (X, y), (X_test, y_test) = linear.split_data(spec, "train"), linear.split_data(spec, "test")
     c, d = linear.curvature(spec), X.shape[1] - 1
     A = c * linear.hessian(X) + weight_decay(spec) * np.diag([1.0] * d + [0.0])
     theta_star = np.linalg.lstsq(A, c * X.T @ y / len(X), rcond=None)[0]
@@ -54,9 +50,10 @@ def path_end(spec: RunSpec, start: list[float]) -> dict[str, float]:
 PREDICTED = ("final/train_loss", "final/test_loss", "final/test_mse", "final/weight_norm")
 
 
-def applies(study: dict) -> bool:
-    """Whether the study's metric is one the path predicts (its runs' squared loss: the caller's check)."""
-    return study["metric"] in PREDICTED
+def applies(study: dict, keys: set[str]) -> bool:
+    """Whether the study's metric is one the path predicts and it does not vary the loss (a run whose
+    loss is not the squared one, set in its config, is said so by converged_fit)."""
+    return study["metric"] in PREDICTED and "loss" not in keys
 
 
 def converged_fit(study: dict, runs: list[dict]) -> Theory:
@@ -86,9 +83,10 @@ def converged_fit(study: dict, runs: list[dict]) -> Theory:
                   "theta* the least-squares (minimum-norm) or ridge solution. Directions the training inputs do not "
                   "span keep their start at lambda = 0 and shrink by (1 - lr lambda) a step otherwise. Predicted "
                   f"{metric} at each point: the path's after the run's steps. SGD follows the path where each "
-                  "minibatch's curvature is close to the whole set's; with a few examples of many inputs (5 of 200 "
-                  "at weight decay's batch) each step's curvature is far from it, and where the path is still "
-                  "moving the runs can run ahead of it.")
+                  "minibatch's curvature is close to the whole set's; with minibatches of a few examples of many "
+                  "inputs each step's curvature is far from it, and where the path is still moving the runs can "
+                  "run ahead of it.")
     rule = f"agrees when every point's mean {metric} is within {FACTOR}x of the path's (SGD scatters around it)"
+    # The headline: the point predicted worst (the largest loss or norm), where the grid's choice matters most.
     headline = max(checks, key=lambda item: item["predicted"] or 0.0) if checks else {"predicted": None, "measured": None}
     return Theory(prediction, headline["predicted"], headline["measured"], overall(checks), rule, checks, marks)

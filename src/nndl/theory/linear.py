@@ -17,17 +17,24 @@ from nndl.data.synthetic import load_dataset
 from nndl.tasks.runspec import RunSpec
 
 
-def training_data(spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(X~ (n, d + 1), y (n,)) in float64: the run's training inputs with a column of ones, and targets."""
+def split_data(spec: RunSpec, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """(X~ (n, d + 1), y (n,)) in float64: the run's inputs of `split` ('train' or 'test') with a
+    column of ones, and targets."""
     arrays = load_dataset(spec.data.path)
-    X = arrays["X_train"].astype(np.float64)
-    return np.hstack([X, np.ones((len(X), 1))]), arrays["y_train"].astype(np.float64).reshape(-1)
+    X = arrays[f"X_{split}"].astype(np.float64)
+    return np.hstack([X, np.ones((len(X), 1))]), arrays[f"y_{split}"].astype(np.float64).reshape(-1)
+
+
+def training_data(spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:
+    """split_data of the training split."""
+    return split_data(spec, "train")
 
 
 def true_parameters(spec: RunSpec) -> np.ndarray:
-    """(w, b) of the model the data was drawn from, as one vector (d + 1,)."""
-    truth = spec.data.settings
-    return np.array([*truth.true_w, truth.true_b], dtype=np.float64)
+    """(w, b) of the model the data was drawn from, as one vector (d + 1,): as the arrays store it,
+    as long as the inputs (a polynomial's truth is padded or cut to the fit's degree)."""
+    arrays = load_dataset(spec.data.path)
+    return np.concatenate([arrays["true_w"], arrays["true_b"]]).astype(np.float64)
 
 
 def hessian(X: np.ndarray) -> np.ndarray:
