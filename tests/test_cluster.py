@@ -236,7 +236,8 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         for key, value in credentials(auth / "admin.env").items():  # this test's own reads
             monkeypatch.setenv(key, value)
         config = two_task_config()
-        config["softmax"]["epochs"] = 150  # about 5 s a run on the stand-in
+        epochs = 60  # about 2 s a run on the stand-in: the outage starts at its epoch 3
+        config["softmax"]["epochs"] = epochs
         config["mlflow"]["record_timeout_s"] = 10
         workflow.write_config(config)
         # MLflow's own retries cut to about 2 s, so both outages outlast them: the record rides
@@ -244,7 +245,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         job_env = workflow.environment(MLFLOW_TRACKING_URI=uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
                                        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1", **pipeline)
         target = "results/chunks/softmax-0-of-1.json"
-        process = start_training(workflow, target, job_env, 150)
+        process = start_training(workflow, target, job_env, epochs)
         relay.cut()
         output = process.communicate(timeout=600)[0]
         assert process.returncode != 0
@@ -271,7 +272,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
             assert [run.info.status for run in live] == ["FINISHED"], name
             assert all(run.info.status != "RUNNING" for run in superseded), name
             for key in ("train/loss", "test/accuracy"):
-                assert metric_steps(uri, live[0].info.run_id, key) == list(range(1, 151)), (name, key)
+                assert metric_steps(uri, live[0].info.run_id, key) == list(range(1, epochs + 1)), (name, key)
         assert "Nothing to be done" in workflow.run("--dry-run", target, env=job_env).stdout
 
         # A teammate's clone (a project of its own) trains the same specs into the same server:
@@ -329,7 +330,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         assert f"{len(RUN_NAMES)} of the pipeline's {len(RUN_NAMES)} runs are in 'nndl-small'" in \
             workflow.path("logs/tracking/track_runs.log").read_text(), tracked.stderr
 
-        config["softmax"]["epochs"] = 151  # new specs, trained through a 30 s outage (the most to ride out)
+        config["softmax"]["epochs"] = epochs + 1  # new specs, trained through a 30 s outage (the most to ride out)
         workflow.write_config(config)
 
         # A READ user is stopped before any job, with the permission and the fix named.
@@ -343,18 +344,18 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         granted = workflow.run("--dry-run", target, env=workflow.environment(MLFLOW_TRACKING_URI=uri, **reader))
         assert "rule train_chunk" in granted.stdout
 
-        process = start_training(workflow, target, job_env, 151)
+        process = start_training(workflow, target, job_env, epochs + 1)
         relay.cut()
         time.sleep(30)
         relay.restore()
         output = process.communicate(timeout=600)[0]
         assert process.returncode == 0, output[-3000:]
         runs = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
-                                  filter_string="params.epochs = '151'")
+                                  filter_string=f"params.epochs = '{epochs + 1}'")
         assert sorted(run.info.run_name for run in runs) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
         assert all(run.info.status == "FINISHED" for run in runs)
         for run in runs:
-            assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, 152))
+            assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, epochs + 2))
     finally:
         relay.cut()
         script("mlflow-server.sh", "down", env=env)
