@@ -32,11 +32,13 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 )
 
 
-# The slowest end-to-end files, slowest first (seconds on one of two busy workers, 2026-12-02;
-# test_pipeline has since taken the studies' pipeline test from test_studies, on a copy of its
-# finished project): test_pipeline 235, test_signals 181, test_studies 121; the rest after them in
-# name order.
-SLOWEST_FILES = ["test_pipeline.py", "test_signals.py", "test_studies.py"]
+# The slowest end-to-end files, slowest first: each file's seconds on one of two workers of a fresh
+# clone's suite (2026-12-07, `pytest --durations=0`, summed per file): test_record 201, test_pipeline
+# 157, test_signals 101, test_chunks 98, test_views 58, test_full_disk 47, test_gpu_check 46,
+# test_registry 40; the rest (20 s or less each) after them in name order. Handed out longest first,
+# the two workers end within a file of each other (test_record handed out late was the suite's tail).
+SLOWEST_FILES = ["test_record.py", "test_pipeline.py", "test_signals.py", "test_chunks.py", "test_views.py",
+                 "test_full_disk.py", "test_gpu_check.py", "test_registry.py"]
 
 
 def pytest_collection_modifyitems(config, items):
