@@ -43,7 +43,7 @@ def without_times(history: dict) -> list[dict]:
 def test_both_implementations_start_alike_and_a_penalty_is_the_optimizers_weight_decay(conv_spec, images):
     """The same start (load_layers puts a (3, 1, 3, 3) kernel untransposed), the same outputs in
     evaluation mode, and after one step without dropout the same parameters: the scratch penalty
-    lambda/2 ||W||^2 on each example's loss moves them as SGD's weight_decay on the weights only."""
+    lambda/2 ||W||^2, added once to each update's loss, moves them as SGD's weight_decay on the weights only."""
     scratch, concise = (build_learner(conv_spec(impl), torch.Generator().manual_seed(0), CPU)
                         for impl in ("scratch", "concise"))
     X, y = images.train.X[:32], images.train.y[:32]
