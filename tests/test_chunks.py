@@ -48,7 +48,7 @@ def finished_runs(name):
 def test_default_config_gives_the_recorded_numbers(project):
     """The default runs (seed 0, real Fashion-MNIST) with the portable numerics (set by conftest
     before torch was imported) give the recorded metrics: the classifiers' to the last bit on any
-    x86-64 CPU with AVX2, the regressions' to float32 rounding (docs/numbers.md: a Zen 3 without
+    x86-64 CPU with AVX2, the regressions' to 1e-4 of their value (docs/numbers.md: a Zen 3 without
     AVX-512 ends its 300 steps on (10, 2) minibatches an ulp or so apart from the Zen 4 that recorded
     them, which moves its losses by 2e-6 of their value; no MKL_CBWR mode changes its numbers).
     Recorded once on one machine (2026-12-07, an AMD EPYC with AVX-512) by this test itself:
@@ -72,13 +72,15 @@ def test_default_config_gives_the_recorded_numbers(project):
     recorded = json.loads(RECORDED.read_text())
     assert numbers.keys() == recorded.keys()
     for learner, found in numbers.items():
-        # A regression's numbers to float32 rounding (its small minibatches' sums may end an ulp apart on
-        # another CPU, and its least-squares solution is LAPACK's); a classifier's to the last bit.
+        # A regression's numbers to 1e-4 of their value, a classifier's to the last bit. A regression's small
+        # minibatches' sums may end an ulp apart on another CPU (linear regression's losses 2e-6 apart after
+        # its 300 steps); model selection's 4000 steps carry such differences along the cubic's slow
+        # directions, which no step damps (up to about 13 times as far), and its least squares is LAPACK's.
         loose = set(found) if learner in regression else set()
         assert {key: value for key, value in found.items() if key not in loose} == \
             {key: value for key, value in recorded[learner].items() if key not in loose}, learner
         assert {key: found[key] for key in loose} == pytest.approx({key: recorded[learner][key] for key in loose},
-                                                                    rel=1e-5, abs=0), learner
+                                                                    rel=1e-4, abs=0), learner
 
 
 def test_complete_runs_are_skipped_and_changed_specs_retrained(project):
