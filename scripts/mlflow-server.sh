@@ -170,6 +170,9 @@ up() {
                 export MLFLOW_FLASK_SERVER_SECRET_KEY
                 unset MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD
             fi
+            # MLflow's job runner (7 huey consumers, about 240 MB each) serves its GenAI features;
+            # tracking does not use it. Set MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true to have it.
+            export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}
             exec setsid "$MLFLOW" server "${app[@]}" \
                 --backend-store-uri "postgresql://postgres@127.0.0.1:$PG_PORT/mlflow" \
                 --artifacts-destination "$STATE/artifacts" --serve-artifacts \
