@@ -77,6 +77,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (default) or cpu, to try the script without a GPU")
     parser.add_argument("--configs", nargs="*", default=["config.yaml"], help="pipeline runs (step 4)")
+    parser.add_argument("--tasks", nargs="*", help="the tasks the pipeline step trains (default: each config's)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs of step 2 and of each study run")
     parser.add_argument("--study-rates", type=int, default=10, help="learning rates in the study (at most 10)")
     parser.add_argument("--study-seeds", type=int, default=10, help="seeds in the study")
@@ -90,7 +91,7 @@ def steps(args: argparse.Namespace, data: Path) -> list[tuple[str, object]]:
              ("study", lambda: gpu_steps.study(data, args.device, args.study_rates, args.study_seeds, args.epochs))]
     if importlib.util.find_spec("snakemake") and importlib.util.find_spec("mlflow"):
         found.append(("pipeline", lambda: [row for name in args.configs for row in gpu_steps.pipeline(
-            name, args.device, None if name == "small.yaml" else data)]))
+            name, args.device, None if name == "small.yaml" else data, args.tasks)]))
     else:
         say("Snakemake or MLflow is missing: the pipeline step is skipped (scripts/gpu-wheels.sh carries them)")
     return found

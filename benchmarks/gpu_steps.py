@@ -105,12 +105,15 @@ def tracked_chunk(runs: list) -> float:
             del os.environ["MLFLOW_TRACKING_URI"]
 
 
-def pipeline(config_name: str, device: str, data: Path | None) -> list:
-    """The config with `device` up to the training chunks; what each MLflow run recorded."""
+def pipeline(config_name: str, device: str, data: Path | None, tasks: list[str] | None = None) -> list:
+    """The config with `device` (and `tasks`, where given) up to the training chunks; what each
+    MLflow run recorded."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = copy_workflow(Path(scratch) / "project")
         config = yaml.safe_load((ROOT / "config" / config_name).read_text())
         config["device"] = device
+        if tasks:
+            config["tasks"] = tasks
         if data is not None:  # the data this project already verified: no download
             config["data"]["fashion_mnist"].update({"local_dir": str(data), "mirrors": []})
         (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
@@ -147,7 +150,7 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     row["recorded_device"] = (row["mlflow_device"].startswith(device.split(":")[0])
                               and row["mlflow_device_name"] == row["device_name"])
     gap = f", {row['accuracy_gap_points']:.2f} points from the CPU" if row["accuracy_gap_points"] is not None else ""
-    say(f"  {config_name:<12}{row['run']:<24}{row['device_name'][:26]:<28}{row['first_epoch_s']:>8.4f} s"
+    say(f"  {config_name:<12}{row['run'] + ' ':<32}{row['device_name'][:26]:<28}{row['first_epoch_s']:>8.4f} s"
         f"{row['median_epoch_s']:>8.4f} s  accuracy {accuracy if accuracy is not None else '-'}{gap}; "
         f"MLflow: {row['mlflow_device']} / {row['mlflow_device_name']}"
         + ("" if row["recorded_device"] else "  <- NOT the requested device"))
