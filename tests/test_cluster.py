@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SCHEMA, TWO_TASKS, Workflow, run_names, two_task_config
+from conftest import ONE_TASK, ROOT, SCHEMA, TWO_TASKS, Workflow, run_names, small_config, two_task_config
 from daemons import Relay, credentials, free_port, http_status, needs_root, script
 from nndl.config.validate import validate
 from nndl.runs.names import ENV_JSON, LOGGED_FIGURES, PROJECT_FILE, TRACKED_RUNS
@@ -216,6 +216,9 @@ def project_runs(client, project: str) -> dict[str, tuple]:
                                           run_view_type=ViewType.ALL)}
 
 
+OUTAGE_RUN_NAMES = run_names(ONE_TASK)
+
+
 @needs_root
 def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(workflow, server_state, tmp_path,
                                                                              monkeypatch):
@@ -236,7 +239,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         pipeline, reader = credentials(auth / "users" / "pipeline.env"), credentials(auth / "users" / "reader.env")
         for key, value in credentials(auth / "admin.env").items():  # this test's own reads
             monkeypatch.setenv(key, value)
-        config = two_task_config()
+        config = small_config(tasks=ONE_TASK)
         epochs = 60  # about 2 s a run on the stand-in: the outage starts at its epoch 3
         config["softmax"]["epochs"] = epochs
         config["mlflow"]["record_timeout_s"] = 5
@@ -297,7 +300,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
             clone.run(TRACKED_RUNS, env=clone_env)
             project = json.loads(clone.path(PROJECT_FILE).read_text())["id"]
             named = json.loads(clone.path(TRACKED_RUNS).read_text())["pipeline_runs"]
-            assert sorted(named) == sorted(RUN_NAMES) and all(named.values()), named
+            assert sorted(named) == sorted(OUTAGE_RUN_NAMES) and all(named.values()), named
             for run_id in named.values():
                 run = client.get_run(run_id)
                 assert (run.info.lifecycle_stage, run.info.status) == ("active", "FINISHED")
@@ -324,11 +327,11 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         for project in (project_of(workflow), project_of(variant)):
             live = [run for run in client.search_runs([experiment_id], f"tags.`nndl.project` = '{project}'")
                     if run.data.tags.get("nndl.recorded") != "superseded"]
-            assert sorted(run.info.run_name for run in live) == sorted(RUN_NAMES), project
+            assert sorted(run.info.run_name for run in live) == sorted(OUTAGE_RUN_NAMES), project
             assert all((run.info.status, run.data.tags["nndl.recorded"]) == ("FINISHED", "true") for run in live)
         assert "Nothing to be done" in workflow.run("--dry-run", TRACKED_RUNS, env=job_env).stdout
         tracked = workflow.run("--forcerun", "track_runs", TRACKED_RUNS, env=job_env)
-        assert f"{len(RUN_NAMES)} of the pipeline's {len(RUN_NAMES)} runs are in 'nndl-small'" in \
+        assert f"{len(OUTAGE_RUN_NAMES)} of the pipeline's {len(OUTAGE_RUN_NAMES)} runs are in 'nndl-small'" in \
             workflow.path("logs/tracking/track_runs.log").read_text(), tracked.stderr
 
         config["softmax"]["epochs"] = epochs + 1  # new specs, trained through an outage the job rides out

@@ -1,7 +1,7 @@
 """A record a team can trust, for real (Snakemake, MLflow, sqlite): the store is asked where the
 workflow is parsed, a teammate's runs are never touched, a deleted run or experiment is noticed,
 and a number that changed after its run wrote it is never shown. Each test works on a copy of one
-small finished project (seed 0, up to the runs read back from MLflow)."""
+small finished project (softmax alone, seed 0, up to the runs read back from MLflow)."""
 
 import json
 import os
@@ -15,7 +15,7 @@ from contextlib import closing
 import pytest
 from mlflow.tracking import MlflowClient
 
-from conftest import TWO_TASKS, Workflow, output_of, run_names, two_task_config
+from conftest import ONE_TASK, Workflow, output_of, run_names, small_config
 from mlflow_store import forget_stores, runs_by_name, statuses_by_name
 from nndl.errors import DamagedFileError
 from nndl.runs import names, outputs
@@ -23,13 +23,13 @@ from nndl.tracking.tags import PROJECT_TAG, RECORDED_TAG, WHOLE, project_filter
 
 pytestmark = pytest.mark.e2e
 EXPERIMENT = "nndl-small"
-RUN_NAMES = run_names(TWO_TASKS)
+RUN_NAMES = run_names(ONE_TASK)
 
 
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory) -> Workflow:
     workflow = Workflow(tmp_path_factory.mktemp("recorded") / "project")
-    workflow.write_config(two_task_config())
+    workflow.write_config(small_config(tasks=ONE_TASK))
     workflow.run(names.TRACKED_RUNS)
     return workflow
 
@@ -172,13 +172,13 @@ def test_a_changed_number_is_never_shown_and_its_run_is_trained_again(copy):
 def test_a_store_deleted_after_switching_configs_is_recorded_again_without_training(copy):
     """small -> another config -> small again, then mlflow.db deleted: the plain rerun records
     every complete run of today's config in the new store from its files, training none."""
-    other = two_task_config()
-    other["linreg"]["epochs"] += 1
+    other = small_config(tasks=ONE_TASK)
+    other["softmax"]["epochs"] += 1
     copy.write_config(other)
     copy.run(names.TRACKED_RUNS)
-    copy.write_config(two_task_config())
+    copy.write_config(small_config(tasks=ONE_TASK))
     records = copy.records()
-    copy.run(names.TRACKED_RUNS)  # the chunk jobs run (their params changed back) and train nothing
+    copy.run(names.TRACKED_RUNS)  # the chunk job runs (its params changed back) and trains nothing
     assert trained_again(copy, records) == []
     copy.path("mlflow.db").unlink()
     forget_stores()
