@@ -3,6 +3,7 @@ disk wherever a library met it, a full MLflow store, and a stop (the signal, and
 or that none was in training). Real errors and real signals, sent to this process."""
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -13,9 +14,19 @@ from pathlib import Path
 import pytest
 
 from nndl.interrupt import doing, restore, terminate_on_signals
-from nndl.joblog import job_log
+from nndl.joblog import FULL_COLLECTION_EVERY, job_log
 
 HANG_S = 120
+
+
+@pytest.fixture(autouse=True)
+def collector_as_it_was():
+    """job_log sets the collector for a job's short process (nndl.joblog.FULL_COLLECTION_EVERY);
+    this one goes on running tests."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def said(capsys, log: Path, block, writes=()) -> tuple[str, str]:
@@ -110,3 +121,12 @@ def test_a_stop_names_the_signal_and_the_run_in_training_or_that_none_was(tmp_pa
         restore(handlers)
     assert log.startswith(words) and console.startswith(words)
     assert "()" not in log and "Traceback" not in console + log
+
+
+def test_a_job_collects_its_old_objects_rarely_and_leaves_its_heap_frozen(tmp_path):
+    """What a job's process imported is not walked again by each full collection, nor at its exit."""
+    gc.unfreeze()
+    with job_log(tmp_path / "job.log"):
+        assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY and gc.get_freeze_count() > 0
+        made_in_the_job = [[] for _ in range(1000)]
+    assert gc.get_freeze_count() >= len(made_in_the_job)
