@@ -33,12 +33,15 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 
 
 # The slowest end-to-end files, slowest first: each file's seconds on one of two workers of a fresh
-# clone's suite (2026-12-07, `pytest --durations=0`, summed per file): test_record 201, test_pipeline
-# 157, test_signals 101, test_chunks 98, test_views 58, test_full_disk 47, test_gpu_check 46,
-# test_registry 40; the rest (20 s or less each) after them in name order. Handed out longest first,
-# the two workers end within a file of each other (test_record handed out late was the suite's tail).
-SLOWEST_FILES = ["test_record.py", "test_pipeline.py", "test_signals.py", "test_chunks.py", "test_views.py",
-                 "test_full_disk.py", "test_gpu_check.py", "test_registry.py"]
+# clone's suite (2026-12-07 at e0db073, `pytest --durations=60`, summed per file): test_record 130,
+# test_chunks 117 (its recorded numbers 111), test_pipeline 106, test_signals 90, test_views 41,
+# test_full_disk 36, test_registry 27, test_reliability, test_newcomer and test_tracking 22 each,
+# test_gpu_check 20; the rest (15 s or less each) after them in name order. Handed out longest
+# first, the two workers end within a file of each other (a long file handed out last is the
+# suite's tail).
+SLOWEST_FILES = ["test_record.py", "test_chunks.py", "test_pipeline.py", "test_signals.py", "test_views.py",
+                 "test_full_disk.py", "test_registry.py", "test_reliability.py", "test_newcomer.py",
+                 "test_tracking.py", "test_gpu_check.py"]
 
 
 def pytest_collection_modifyitems(config, items):
