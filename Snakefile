@@ -1,6 +1,5 @@
 # nndl: the linear neural networks chapter of Dive into Deep Learning as a reproducible pipeline.
 # This file is an index: the config, the rule files, and the final targets.
-import gc
 
 
 include: "workflow/rules/config.smk"
@@ -29,9 +28,3 @@ rule all:
     default_target: True
     input:
         final_outputs(),
-
-
-# What the parse made (the modules, the config, the plan, the rules) lives until Snakemake ends:
-# frozen out of the collector's reach, its full collections and Snakemake's exit do not walk it
-# again (0.2-0.3 s of each run; each job does the same: nndl.joblog).
-gc.freeze()

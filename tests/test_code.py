@@ -149,7 +149,7 @@ def import_graph() -> dict[str, set[str]]:
 
 
 CORE = {"nndl", "nndl.errors", "nndl.files", "nndl.values", "nndl.settings", "nndl.joblog", "nndl.fingerprint",
-        "nndl.provenance", "nndl.interrupt", "nndl.numerics", "nndl.full_disk", "nndl.commands"}
+        "nndl.provenance", "nndl.interrupt", "nndl.numerics", "nndl.full_disk", "nndl.commands", "nndl.heap"}
 STAGES = ["core", "nndl.data", "nndl.tasks", "nndl.learn", "nndl.tracking", "nndl.runs", "nndl.config", "nndl.theory",
           "nndl.report"]
 

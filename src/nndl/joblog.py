@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from nndl import heap
 from nndl.errors import NndlError
 from nndl.full_disk import folder_of, full_store_message, no_space_in, no_space_message, store_is_full
 from nndl.interrupt import Terminated, signal_name, what_it_was_doing
@@ -20,12 +20,6 @@ MLFLOW_DATABASE_LOGGER = "mlflow.store.db.utils"  # where MLflow logs its databa
 # What a job that met a full disk kept: it writes each file whole or not at all (nndl.files.atomic_path).
 KEPT = ("Nothing was half-written: what this job was writing is not there, and everything written before "
         "(complete runs, other results) is kept; the rerun writes the rest.")
-# A job is a short process whose heap is mostly the modules it imports (a chunk job's: torch, its
-# compiler and MLflow, about 550,000 objects), alive until it ends. Python's full collection walks
-# them all: 8 times during a chunk job's imports (about 1 s) and once more as it exits (about
-# 1.2 s). In a job, a full collection comes after this many collections of the middle generation
-# (Python's default: 10; young cycles are still collected at once).
-FULL_COLLECTION_EVERY = 100
 
 
 @contextmanager
@@ -39,15 +33,15 @@ def job_log(path: str | Path, writes: Iterable[str | Path] = ()) -> Iterator[Tex
     outputs, whose errors may name no file). Anything else prints the traceback. Either way the
     job exits non-zero.
 
-    The job's process is short-lived: full collections are rarer (FULL_COLLECTION_EVERY), and what
-    is there when the job starts and when it ends is frozen out of the collector's reach, so the
-    interpreter's exit frees the heap without walking it (a chunk job: 7.5-8.2 s -> 4.6-5.1 s).
+    What the job's process holds when the job starts (its script's imports) and when it ends is
+    frozen out of the collector's reach (nndl.heap): its full collections and the interpreter's
+    exit do not walk it again.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     console = sys.stderr
     _quiet_full_store_logs()
-    _short_lived_heap()
+    heap.loaded()
     with open(path, "w", encoding="utf-8", buffering=1) as log:
         sys.stderr = log
         try:
@@ -66,13 +60,7 @@ def job_log(path: str | Path, writes: Iterable[str | Path] = ()) -> Iterator[Tex
             raise
         finally:
             sys.stderr = console
-            gc.freeze()
-
-
-def _short_lived_heap() -> None:
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-    gc.freeze()
+            heap.loaded()
 
 
 def _fail(message: str, log: TextIO, console: TextIO, path: Path) -> None:

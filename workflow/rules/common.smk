@@ -3,7 +3,7 @@ from pathlib import Path
 from snakemake.iocontainers import ReportHref
 from snakemake.utils import min_version
 
-from nndl import fingerprint
+from nndl import fingerprint, heap
 from nndl.config.validate import SCHEMA_PATH, validate
 from nndl.data import checks as data_checks
 from nndl.data import sources
@@ -331,6 +331,11 @@ def final_outputs():
         names.SUMMARY_REPORT,
         *studies,
     ]
+
+
+onstart:
+    # What the parse made (modules, config, plan, rules) lives until Snakemake ends: nndl.heap.
+    heap.loaded()
 
 
 onsuccess:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from nndl import heap
 from nndl.errors import TrackingError
 from nndl.files import write_json
 from nndl.full_disk import check_writable, writing
@@ -84,6 +85,7 @@ def _recorded_rows(job: ChunkJob, record_timeout_s: float) -> tuple[list[dict], 
             settled = settle_complete_runs(job)
         with doing("loading the data and warming up"):
             warm_up_seconds = _warm_up(job, [spec for spec in job.specs if spec.name not in settled.done])
+        heap.loaded()  # the imports, the data, the first calls: kept to the end
         rows = _train_or_skip(job, settled)
         with doing("waiting for the MLflow store to record the runs"):
             _wait_for_the_record(job, record_timeout_s)
