@@ -150,7 +150,7 @@ def run_row(run_folder: Path, project: Path, config: dict, config_name: str, dev
     row["recorded_device"] = (row["mlflow_device"].startswith(device.split(":")[0])
                               and row["mlflow_device_name"] == row["device_name"])
     gap = f", {row['accuracy_gap_points']:.2f} points from the CPU" if row["accuracy_gap_points"] is not None else ""
-    say(f"  {config_name:<12}{row['run'] + ' ':<32}{row['device_name'][:26]:<28}{row['first_epoch_s']:>8.4f} s"
+    say(f"  {config_name + ' ':<16}{row['run'] + ' ':<32}{row['device_name'][:26]:<28}{row['first_epoch_s']:>8.4f} s"
         f"{row['median_epoch_s']:>8.4f} s  accuracy {accuracy if accuracy is not None else '-'}{gap}; "
         f"MLflow: {row['mlflow_device']} / {row['mlflow_device_name']}"
         + ("" if row["recorded_device"] else "  <- NOT the requested device"))

@@ -22,7 +22,8 @@
 # Settings (environment): NNDL_MLFLOW_STATE (default /tmp/nndl-mlflow-server), NNDL_MLFLOW_HOST
 # (127.0.0.1; 0.0.0.0 lets every machine that reaches the port try a password),
 # NNDL_MLFLOW_AUTH (on; off only for a server no one else can reach), NNDL_MLFLOW_PORT (5000),
-# NNDL_PG_PORT (5433), NNDL_MLFLOW (the mlflow command, .venv/bin/mlflow).
+# NNDL_PG_PORT (5433), NNDL_MLFLOW (the mlflow command, .venv/bin/mlflow),
+# MLFLOW_SERVER_ENABLE_JOB_EXECUTION (false: MLflow's job runner serves GenAI features, not tracking).
 # PostgreSQL comes from Debian's postgresql package (installed when run as root); it runs as the
 # `postgres` user when this script runs as root, since PostgreSQL refuses to run as root (so the
 # state folder must then be one that user can reach).

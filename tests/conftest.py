@@ -33,10 +33,10 @@ needs_system_fashion_mnist = pytest.mark.skipif(
 
 
 # The slowest end-to-end files, slowest first: each file's seconds on one of two workers of a fresh
-# clone's suite (2026-12-07 at e0db073, `pytest --durations=60`, summed per file): test_record 130,
-# test_chunks 117 (its recorded numbers 111), test_pipeline 106, test_signals 90, test_views 41,
-# test_full_disk 36, test_registry 27, test_reliability, test_newcomer and test_tracking 22 each,
-# test_gpu_check 20; the rest (15 s or less each) after them in name order. Handed out longest
+# clone's suite (2026-12-07 at e0db073, the 60 slowest of `pytest --durations=60` summed per file):
+# test_record 130, test_chunks 117 (its recorded numbers 111), test_pipeline 106, test_signals 90,
+# test_views 41, test_full_disk 36, test_registry 27, test_reliability, test_newcomer and
+# test_tracking 22 each, test_gpu_check 20; the rest after them in name order. Handed out longest
 # first, the two workers end within a file of each other (a long file handed out last is the
 # suite's tail).
 SLOWEST_FILES = ["test_record.py", "test_chunks.py", "test_pipeline.py", "test_signals.py", "test_views.py",

@@ -260,7 +260,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         for path in records:
             seconds = [epoch["epoch_seconds"] for epoch in json.loads(path.with_name("history.json").read_text())["epochs"]]
             # An epoch that waited on the server would wait out MLflow's retries (about 2 s here) or
-            # the outage (10 s and more); a busy machine slows one by a fraction of a second.
+            # the outage (record_timeout_s and more); a busy machine slows one by a fraction of a second.
             assert max(seconds) < 2.0, f"an epoch waited on the server: {max(seconds):.2f} s"
 
         relay.restore()
@@ -336,7 +336,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
 
         config["softmax"]["epochs"] = epochs + 1  # new specs, trained through an outage the job rides out
         workflow.write_config(config)
-        new_runs = [workflow.run_folder(name) / "complete.json" for name in ("softmax-scratch-seed0", "softmax-concise-seed0")]
+        new_runs = [workflow.run_folder(name) / "complete.json" for name in OUTAGE_RUN_NAMES]
 
         # A READ user is stopped before any job, with the permission and the fix named.
         started = time.monotonic()
@@ -353,7 +353,8 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         relay.cut()
         # The outage lasts until both runs' files are complete, then two of the delivery's retry
         # periods more: MLflow's own retries (about 2 s) have given up, the delivery's carry the record.
-        wait_for(lambda: process.poll() is not None or all(path.exists() for path in new_runs), 240, "both runs complete")
+        wait_for(lambda: process.poll() is not None or all(path.exists() for path in new_runs), 240,
+                 "both runs complete")
         time.sleep(2 * Delivery.RETRY_SECONDS)
         relay.restore()
         output = process.communicate(timeout=600)[0]
@@ -363,7 +364,7 @@ def test_the_server_going_away_mid_training_stalls_nothing_and_loses_nothing(wor
         assert waited and float(waited.group(1)) > Delivery.RETRY_SECONDS, "the job never waited on the outage"
         runs = client.search_runs([client.get_experiment_by_name("nndl-small").experiment_id],
                                   filter_string=f"params.epochs = '{epochs + 1}'")
-        assert sorted(run.info.run_name for run in runs) == ["softmax-concise-seed0", "softmax-scratch-seed0"]
+        assert sorted(run.info.run_name for run in runs) == sorted(OUTAGE_RUN_NAMES)
         assert all(run.info.status == "FINISHED" for run in runs)
         for run in runs:
             assert metric_steps(uri, run.info.run_id, "train/loss") == list(range(1, epochs + 2))
