@@ -20,7 +20,7 @@ from pathlib import Path
 started = time.perf_counter()
 
 from nndl.config.validate import load
-from nndl.data import synthetic
+from nndl.data import sources, synthetic
 from nndl.files import write_json
 from nndl.learn import environment
 from nndl.report import catalog, figures, notebook
