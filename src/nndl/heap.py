@@ -5,7 +5,7 @@ A chunk job imports torch, its compiler and MLflow: about 550,000 objects. Pytho
 walked them all 8 times during those imports (about 1 s) and once more at the interpreter's exit
 (about 1.2 s). Side by side on the small config's softmax and MLP (`snakemake --cores 1
 results/tracking/runs.json`, 2026-12-07): chunk jobs 7.2-8.2 -> 4.9-5.4 s, the whole run 19.4-21.6
--> 13.9-14.3 s; Snakemake's own dry run 1.26-1.48 -> 1.00-1.07 s.
+-> 13.9-14.3 s; Snakemake's own dry run of the small config 1.29-1.30 -> 1.06-1.10 s.
 
 Frozen objects are never collected: cycles left when a process freezes its heap for the last time
 go to the OS with it, their finalizers not run. Nothing a job writes may depend on one (files are

@@ -333,11 +333,6 @@ def final_outputs():
     ]
 
 
-onstart:
-    # What the parse made (modules, config, plan, rules) lives until Snakemake ends: nndl.heap.
-    heap.loaded()
-
-
 onsuccess:
     # The identity's spare beside the runs, once there are some (never at the parse: one that stops
     # leaves no results/).
